@@ -1,0 +1,132 @@
+"""The `routebot` command: route, eval, serve, digest.
+
+`routebot route` must answer in well under a second, so this module imports only the pure routing code at
+the top; Slack, the provider SDKs and storage are imported inside the subcommands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from commands.errors import ConfigError, UserError
+from commands.policy import LANE_IDS, PROVIDERS
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="routebot", description="Route AI tasks to the cheapest reliable model.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    route = sub.add_parser("route", help="recommend a lane and model for a task")
+    route.add_argument("text", nargs="+", help="the task; '-' reads it from standard input")
+    route.add_argument("--json", action="store_true", help="print one JSON object")
+    route.add_argument("--lane", choices=LANE_IDS, help="force a lane")
+    route.add_argument("--provider", choices=PROVIDERS, help="preferred provider (default: ROUTEBOT_PROVIDER)")
+
+    ev = sub.add_parser("eval", help="score the router on a labelled JSONL file")
+    ev.add_argument("file", help="JSONL file in the format of shared/eval/routing-cases.jsonl ('-' for stdin)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object per case")
+
+    serve = sub.add_parser("serve", help="run the Slack bot (Socket Mode when SLACK_APP_TOKEN is set)")
+    serve.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP mode address (default 0.0.0.0)")
+
+    digest = sub.add_parser("digest", help="print or post a channel's weekly spend digest")
+    digest.add_argument("--week", help="ISO week such as 2026-W47 (default: the current week so far)")
+    digest.add_argument("--channel", help="one channel id (default: every channel with runs that week)")
+    digest.add_argument("--post", action="store_true", help="post to Slack instead of printing")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stdin: TextIO = sys.stdin) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "route":
+            return _route(args, stdout, stdin)
+        if args.command == "eval":
+            return _eval(args, stdout, stdin)
+        if args.command == "serve":
+            from bot.server import serve
+
+            return serve(port=args.port, host=args.host)
+        if args.command == "digest":
+            from bot.digest_cli import run_digest_command
+
+            return run_digest_command(week=args.week, channel=args.channel, post=args.post, out=stdout)
+    except ConfigError as exc:
+        print(f"routebot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except UserError as exc:
+        print(f"routebot: {exc.message}", file=sys.stderr)
+        return 2
+    return 1
+
+
+def _route(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
+    from bot.settings import load_settings
+    from commands.decision_view import decision_as_dict
+    from commands.policy import load_policy
+    from commands.router import RouteOptions, route
+
+    text = stdin.read() if args.text == ["-"] else " ".join(args.text)
+    if not text.strip():
+        print("routebot: the task is empty; say what you want done", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    policy = load_policy(settings.policy_path)
+    decision = route(text, policy, RouteOptions(lane=args.lane, provider=args.provider or settings.provider))
+    if args.json:
+        json.dump(decision_as_dict(decision), stdout, ensure_ascii=False)
+        stdout.write("\n")
+        return 0
+    other = [f"{p}: {c.label}" for p, c in decision.models.items() if p != decision.provider]
+    lines = [
+        f"{decision.lane.title} lane ({decision.lane.id}, {decision.lane.cost_class}): {decision.model.label}"
+        f" [{decision.provider}]",
+        f"confidence: {decision.confidence_label} ({decision.confidence:.2f})",
+        *(f"  other provider: {o}" for o in other),
+        "why:",
+        *(f"  - {reason}" for reason in decision.reasons),
+        f"escalate when: {decision.lane.escalate_when}",
+        f"avoid when: {decision.lane.avoid_when}",
+    ]
+    if decision.alternatives:
+        lines.append("alternatives: " + "; ".join(f"{a.lane} ({a.why})" for a in decision.alternatives))
+    stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _eval(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
+    from bot.settings import load_settings
+    from commands.decision_view import decision_as_dict
+    from commands.evaluate import evaluate, format_report, read_cases
+    from commands.policy import load_policy
+
+    settings = load_settings()
+    policy = load_policy(settings.policy_path)
+    if args.file == "-":
+        lines = stdin.read().splitlines()
+    else:
+        try:
+            with open(args.file, encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+        except OSError as exc:
+            raise UserError(f"cannot read {args.file}: {exc.strerror}") from None
+    report = evaluate(read_cases(lines, args.file), policy)
+    if args.json:
+        for outcome in report.outcomes:
+            row = {"id": outcome.case.id, **decision_as_dict(outcome.decision)}
+            if outcome.exact is not None:
+                row.update(label=outcome.case.lane, acceptable=outcome.acceptable, under=outcome.under_rungs > 0,
+                           over=outcome.over)
+            stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return 0
+    stdout.write(format_report(report) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""All configuration, read once from the environment into a frozen object and passed down.
+
+Nothing else in routebot reads os.environ. Secrets are kept out of repr() so a logged Settings leaks nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from commands.errors import ConfigError
+from commands.policy import PROVIDERS
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str | None = None
+    anthropic_api_key: str | None = field(default=None, repr=False)
+    openai_api_key: str | None = field(default=None, repr=False)
+    anthropic_base_url: str | None = None
+    openai_base_url: str | None = None
+    policy_path: str | None = None
+    db_path: str = "routebot.db"
+    provider: str = "anthropic"
+    retention_days: int = 30
+    run_workers: int = 64
+    listener_workers: int = 32
+    provider_timeout: float = 600.0
+    provider_max_retries: int = 2
+    max_output_tokens: int = 8192
+    max_task_chars: int = 12000
+    digest_cron: str = "0 9 * * mon"
+    tz: str = "UTC"
+    digest_show_users: bool = False
+    admins: frozenset[str] = frozenset()
+
+    def api_key(self, provider: str) -> str | None:
+        return {"anthropic": self.anthropic_api_key, "openai": self.openai_api_key}.get(provider)
+
+    def key_variable(self, provider: str) -> str:
+        return f"{provider.upper()}_API_KEY"
+
+    @property
+    def configured_providers(self) -> tuple[str, ...]:
+        return tuple(p for p in PROVIDERS if self.api_key(p))
+
+    def require_slack(self, *, socket_mode: bool) -> None:
+        """Stop startup with a message saying where in Slack's app settings each missing value lives."""
+        if not self.slack_bot_token:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set. Find it at api.slack.com/apps -> your app -> "
+                "OAuth & Permissions -> Bot User OAuth Token (starts with xoxb-)."
+            )
+        if socket_mode and not (self.slack_app_token or "").startswith("xapp-"):
+            raise ConfigError(
+                "SLACK_APP_TOKEN must be an app-level token (xapp-...) with the connections:write scope: "
+                "api.slack.com/apps -> your app -> Basic Information -> App-Level Tokens."
+            )
+        if not socket_mode and not self.slack_signing_secret:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is not set (needed in HTTP mode). Find it at api.slack.com/apps -> "
+                "your app -> Basic Information -> App Credentials -> Signing Secret."
+            )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {raw}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be on or off (1/0, true/false), got {raw!r}")
+
+
+def _optional(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    provider = env.get("ROUTEBOT_PROVIDER", "anthropic").strip().lower() or "anthropic"
+    if provider not in PROVIDERS:
+        raise ConfigError(f"ROUTEBOT_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}")
+    tz = env.get("ROUTEBOT_TZ", "UTC").strip() or "UTC"
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"ROUTEBOT_TZ must be an IANA time zone name such as Europe/Berlin, got {tz!r}") from None
+    admins = frozenset(a.strip() for a in env.get("ROUTEBOT_ADMINS", "").replace(" ", ",").split(",") if a.strip())
+    return Settings(
+        slack_bot_token=_optional(env, "SLACK_BOT_TOKEN"),
+        slack_signing_secret=_optional(env, "SLACK_SIGNING_SECRET"),
+        slack_app_token=_optional(env, "SLACK_APP_TOKEN"),
+        slack_api_url=_optional(env, "SLACK_API_URL"),
+        anthropic_api_key=_optional(env, "ANTHROPIC_API_KEY"),
+        openai_api_key=_optional(env, "OPENAI_API_KEY"),
+        anthropic_base_url=_optional(env, "ANTHROPIC_BASE_URL"),
+        openai_base_url=_optional(env, "OPENAI_BASE_URL"),
+        policy_path=_optional(env, "ROUTEBOT_POLICY"),
+        db_path=_optional(env, "ROUTEBOT_DB") or "routebot.db",
+        provider=provider,
+        retention_days=_int(env, "ROUTEBOT_RETENTION_DAYS", 30, minimum=1),
+        run_workers=_int(env, "ROUTEBOT_RUN_WORKERS", 64, minimum=1),
+        listener_workers=_int(env, "ROUTEBOT_LISTENER_WORKERS", 32, minimum=1),
+        provider_timeout=_float(env, "ROUTEBOT_PROVIDER_TIMEOUT", 600.0),
+        provider_max_retries=_int(env, "ROUTEBOT_PROVIDER_MAX_RETRIES", 2),
+        max_output_tokens=_int(env, "ROUTEBOT_MAX_OUTPUT_TOKENS", 8192, minimum=1),
+        max_task_chars=_int(env, "ROUTEBOT_MAX_TASK_CHARS", 12000, minimum=100),
+        digest_cron=env.get("ROUTEBOT_DIGEST_CRON", "").strip() or "0 9 * * mon",
+        tz=tz,
+        digest_show_users=_bool(env, "ROUTEBOT_DIGEST_SHOW_USERS"),
+        admins=admins,
+    )

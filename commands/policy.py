@@ -1,0 +1,257 @@
+"""The routing policy: lanes, ladder and prices, loaded from TOML into frozen dataclasses.
+
+The default policy ships beside this module (policy.toml); a team points ROUTEBOT_POLICY at its own copy.
+Loading validates everything once, so the rest of the code can trust the values.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from commands.errors import PolicyError
+
+DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
+PROVIDERS = ("anthropic", "openai")
+LANE_IDS = ("cheap", "default", "premium", "max", "code")
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    provider: str
+    model: str
+    effort: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How people name it: `gpt-5.4 (high)`, `claude-opus-4-6`."""
+        return f"{self.model} ({self.effort})" if self.effort else self.model
+
+
+@dataclass(frozen=True)
+class Lane:
+    id: str
+    title: str
+    rung: int
+    cost_class: str
+    summary: str
+    best_for: tuple[str, ...]
+    escalate_when: str
+    avoid_when: str
+    models: dict[str, ModelChoice]
+    escalates_to: str | None
+
+
+@dataclass(frozen=True)
+class LongContextRate:
+    above_input_tokens: int
+    input: Decimal
+    output: Decimal
+    cache_read: Decimal | None
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per million tokens; None where the provider publishes no such rate."""
+
+    model: str
+    input: Decimal
+    output: Decimal
+    cache_read: Decimal | None
+    cache_write: Decimal | None
+    as_of: str
+    source: str
+    secondary_source: bool = False
+    long_context: LongContextRate | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    path: str
+    lanes: dict[str, Lane]
+    ladder: tuple[str, ...]
+    prices: dict[str, Price]
+    provider_labels: dict[str, str]
+
+    def lane(self, lane_id: str) -> Lane:
+        return self.lanes[lane_id]
+
+    def price_of(self, model: str) -> Price | None:
+        return self.prices.get(model)
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Read and validate a policy file; raises PolicyError naming the file, key and problem."""
+    file = Path(path) if path else DEFAULT_POLICY_PATH
+    where = str(file)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError(where, "(file)", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(where, "(syntax)", f"not valid TOML: {exc}") from None
+    return parse_policy(raw, where)
+
+
+def parse_policy(raw: dict[str, Any], where: str = "<policy>") -> Policy:
+    labels = _provider_labels(raw, where)
+    ladder = _ladder(raw, where)
+    side = _table(raw.get("escalation", {}), "side_lanes", where, "escalation.side_lanes", required=False)
+    lanes_raw = _table(raw, "lanes", where, "lanes")
+    for lane_id in lanes_raw:
+        if lane_id not in LANE_IDS:
+            raise PolicyError(where, f"lanes.{lane_id}", f"unknown lane; lanes are {', '.join(LANE_IDS)}")
+    for lane_id in LANE_IDS:
+        if lane_id not in lanes_raw:
+            raise PolicyError(where, f"lanes.{lane_id}", "missing lane")
+    rungs = {lane_id: i for i, lane_id in enumerate(ladder)}
+    climbs: dict[str, str | None] = {
+        lane_id: (ladder[i + 1] if i + 1 < len(ladder) else None) for i, lane_id in enumerate(ladder)
+    }
+    for lane_id, spec in side.items():
+        key = f"escalation.side_lanes.{lane_id}"
+        if lane_id not in lanes_raw:
+            raise PolicyError(where, key, "unknown lane")
+        if lane_id in rungs:
+            raise PolicyError(where, key, "lane is already on the ladder")
+        rung = spec.get("rung")
+        if not isinstance(rung, int) or not 0 <= rung < len(ladder):
+            raise PolicyError(where, f"{key}.rung", f"must be an integer rung from 0 to {len(ladder) - 1}")
+        target = spec.get("escalates_to")
+        if target not in rungs or rungs[target] <= rung:
+            raise PolicyError(where, f"{key}.escalates_to", "must name a ladder lane on a higher rung")
+        rungs[lane_id], climbs[lane_id] = rung, target
+    for lane_id in lanes_raw:
+        if lane_id not in rungs:
+            raise PolicyError(where, f"lanes.{lane_id}", "lane is neither on the ladder nor a side lane")
+    lanes = {
+        lane_id: _lane(lane_id, spec, rungs[lane_id], climbs[lane_id], labels, where)
+        for lane_id, spec in lanes_raw.items()
+    }
+    prices_raw = _table(raw, "prices", where, "prices", required=False)
+    prices = {model: _price(model, spec, where) for model, spec in prices_raw.items()}
+    return Policy(path=where, lanes=lanes, ladder=ladder, prices=prices, provider_labels=labels)
+
+
+def _table(raw: dict[str, Any], name: str, where: str, key: str, *, required: bool = True) -> dict[str, Any]:
+    value = raw.get(name)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise PolicyError(where, key, "missing table" if value is None else "must be a table")
+    return value
+
+
+def _provider_labels(raw: dict[str, Any], where: str) -> dict[str, str]:
+    table = _table(raw, "providers", where, "providers")
+    for name in table:
+        if name not in PROVIDERS:
+            raise PolicyError(where, f"providers.{name}", f"unknown provider; known are {', '.join(PROVIDERS)}")
+    return {name: str(table.get(name, {}).get("label", name)) for name in PROVIDERS}
+
+
+def _ladder(raw: dict[str, Any], where: str) -> tuple[str, ...]:
+    ladder = _table(raw, "escalation", where, "escalation").get("ladder")
+    if not isinstance(ladder, list) or not ladder:
+        raise PolicyError(where, "escalation.ladder", "must be a non-empty list of lane ids")
+    for lane_id in ladder:
+        if lane_id not in LANE_IDS:
+            raise PolicyError(where, "escalation.ladder", f"unknown lane {lane_id!r}")
+    if len(set(ladder)) != len(ladder):
+        raise PolicyError(where, "escalation.ladder", "a lane appears twice")
+    return tuple(ladder)
+
+
+def _text(spec: dict[str, Any], field: str, where: str, key: str) -> str:
+    value = spec.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise PolicyError(where, f"{key}.{field}", "must be a non-empty string")
+    return value
+
+
+def _lane(
+    lane_id: str, spec: Any, rung: int, climbs: str | None, labels: dict[str, str], where: str
+) -> Lane:
+    key = f"lanes.{lane_id}"
+    if not isinstance(spec, dict):
+        raise PolicyError(where, key, "must be a table")
+    models_raw = spec.get("models")
+    if not isinstance(models_raw, dict) or not models_raw:
+        raise PolicyError(where, f"{key}.models", "lane has no model")
+    models: dict[str, ModelChoice] = {}
+    for provider, choice in models_raw.items():
+        mkey = f"{key}.models.{provider}"
+        if provider not in labels:
+            raise PolicyError(where, mkey, f"unknown provider; known are {', '.join(PROVIDERS)}")
+        if not isinstance(choice, dict) or not isinstance(choice.get("model"), str) or not choice["model"]:
+            raise PolicyError(where, f"{mkey}.model", "lane has no model for this provider")
+        effort = choice.get("effort")
+        if effort is not None and effort not in EFFORTS:
+            raise PolicyError(where, f"{mkey}.effort", f"unknown effort {effort!r}; known are {', '.join(EFFORTS)}")
+        models[provider] = ModelChoice(provider, choice["model"], effort)
+    best_for = spec.get("best_for", [])
+    if not isinstance(best_for, list) or not all(isinstance(b, str) for b in best_for):
+        raise PolicyError(where, f"{key}.best_for", "must be a list of strings")
+    return Lane(
+        id=lane_id,
+        title=_text(spec, "title", where, key),
+        rung=rung,
+        cost_class=_text(spec, "cost_class", where, key),
+        summary=_text(spec, "summary", where, key),
+        best_for=tuple(best_for),
+        escalate_when=_text(spec, "escalate_when", where, key),
+        avoid_when=_text(spec, "avoid_when", where, key),
+        models=models,
+        escalates_to=climbs,
+    )
+
+
+def _rate(spec: dict[str, Any], field: str, where: str, key: str, *, required: bool) -> Decimal | None:
+    value = spec.get(field)
+    if value is None:
+        if required:
+            raise PolicyError(where, f"{key}.{field}", "missing price")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise PolicyError(where, f"{key}.{field}", "must be a number (USD per million tokens)")
+    try:
+        # str() first: the decimal of 0.175 must be 0.175, not the binary float's expansion.
+        rate = Decimal(str(value))
+    except InvalidOperation:
+        raise PolicyError(where, f"{key}.{field}", f"not a number: {value!r}") from None
+    if not rate.is_finite() or rate < 0:
+        raise PolicyError(where, f"{key}.{field}", f"price must be zero or more, got {value}")
+    return rate
+
+
+def _price(model: str, spec: Any, where: str) -> Price:
+    key = f'prices."{model}"'
+    if not isinstance(spec, dict):
+        raise PolicyError(where, key, "must be a table")
+    long_context = None
+    if "long_context" in spec:
+        lc, lkey = spec["long_context"], f"{key}.long_context"
+        threshold = lc.get("above_input_tokens") if isinstance(lc, dict) else None
+        if not isinstance(threshold, int) or threshold <= 0:
+            raise PolicyError(where, f"{lkey}.above_input_tokens", "must be a positive integer")
+        long_context = LongContextRate(
+            above_input_tokens=threshold,
+            input=_rate(lc, "input", where, lkey, required=True),  # type: ignore[arg-type]
+            output=_rate(lc, "output", where, lkey, required=True),  # type: ignore[arg-type]
+            cache_read=_rate(lc, "cache_read", where, lkey, required=False),
+        )
+    return Price(
+        model=model,
+        input=_rate(spec, "input", where, key, required=True),  # type: ignore[arg-type]
+        output=_rate(spec, "output", where, key, required=True),  # type: ignore[arg-type]
+        cache_read=_rate(spec, "cache_read", where, key, required=False),
+        cache_write=_rate(spec, "cache_write", where, key, required=False),
+        as_of=_text(spec, "as_of", where, key),
+        source=_text(spec, "source", where, key),
+        secondary_source=bool(spec.get("secondary_source", False)),
+        long_context=long_context,
+    )
