@@ -28,33 +28,45 @@ _CODE_EXT = r"py|js|mjs|ts|tsx|jsx|go|rs|java|rb|php|cs|cpp|cc|hpp|c|h|kt|swift|
 CUES: tuple[Cue, ...] = (
     # --- cheap: narrow, well-specified, high-volume work -------------------------------------------
     Cue("classify", "cheap", 3, "classification",
-        r"\b(?:classify|classif(?:y|ies|ied|ication)|categori[sz](?:e|es|ing|ation)|bucket(?:ize)?|"
+        r"\b(?:classify|classif(?:y|ies|ied|ication)|categori[sz](?:e|es|ing|ation)|bucket(?:ize)? (?:these|them|each|the)|"
+        r"flag (?:them|which|any|each|every|the ones|those|all)|which of (?:these|the) (?:\d[\d,]* )?\w+|"
+        r"mark (?:each|every|them|these|all)\b|map [^.]{0,60}?\b(?:onto|to) (?:our|the|one of)|"
+        r"(?:as|into) (?:[\w-]+ ){1,2}(?:[\w-]+, ){1,5}(?:or|and) [\w-]+|"
         r"tag(?:s|ging)?\b(?! (?:release|version))|label(?:s|l?ing|l?ed)?\b(?! (?:the )?axes)|sort (?:them|these|each|every)\b)"),
     Cue("sentiment", "cheap", 3, "classification",
         r"\b(?:sentiment|detect (?:the )?languages?|language detection|spam or not|is (?:it|this) spam|"
-        r"positive,? (?:neutral|negative)|by (?:urgency|priority|topic|language|category))\b"),
+        r"positive,? (?:neutral|negative)|positive or negative|(?:aren'?t|not|isn'?t) in english|non-english|"
+        r"by (?:urgency|priority|language|sentiment))\b"),
     Cue("extract", "cheap", 3, "extraction",
-        r"\b(?:extract(?:ion|ing)?(?! (?:a |the )?(?:method|function|class|interface|component|module))|pull (?:out|all)|"
+        r"\b(?:extract(?:ion|ing)?(?! (?:a |the )?(?:method|function|class|interface|component|module))|"
+        r"pull(?:ed|ing)? (?:out|all)|list (?:the|all|every) [\w ]{0,30}\b(?:from|in) (?:these|the|this|each)|"
         r"scrape|parse out|grab (?:the|all)|get (?:all )?the (?:emails?|names|dates|numbers)|"
         r"(?:email addresses|phone numbers|invoice numbers?|dates and (?:amounts|totals)))\b"),
     Cue("rewrite", "cheap", 3, "rewriting",
         r"\b(?:rewrite|rewriting|rephrase|reword|paraphrase|proofread(?:ing)?|copy-?edit|polish (?:up )?(?:this|the|my)|"
         r"fix (?:the |my |any )?(?:grammar|typos|spelling|punctuation)|(?:sound|sounds|more) (?:friendlier|more formal|"
-        r"less formal|more casual|professional|polite)|friendlier|tone down|shorten|condense|trim (?:this|it)|"
+        r"less formal|more casual|professional|polite)|friendl(?:y|ier)|warmer|less robotic|"
+        r"sound(?:s)? (?:less|more) \w+|tone down|shorten|condense|trim (?:this|it|down)|"
         r"(?:fit|fits) in \d+ (?:characters|words|chars)|make (?:it|this) (?:shorter|clearer|concise|punchier))\b"),
     Cue("summarize", "cheap", 3, "summarization",
-        r"\b(?:summari[sz](?:e|es|ing)|summary|summaries|tl;?dr|recap|gist|key (?:points|takeaways)|"
-        r"in \d+ bullets?|bullet(?:ed)? (?:list|points|summary)|one-?line(?:r)? (?:summary|description)s?|"
+        r"\b(?:summari[sz](?:e|es|ing)|(?<!executive )summary|summaries|tl;?dr|recap|gist|key (?:points|takeaways)|"
+        r"boil [^.]{0,60}?\bdown|distill|\d+ bullets?|bullet(?:ed)? (?:list|points|summary)|one-?line(?:r)? (?:summary|description)s?|"
         r"(?:one|single|a)[- ]line\b)"),
     Cue("translate", "cheap", 3, "translation",
         r"\b(?:translate|translation|locali[sz]e)\b(?![^.]{0,40}\b(?:to|into) (?:" + _LANGS + r")\b(?! (?:speakers|users)))"),
     Cue("support_reply", "cheap", 3, "simple support reply",
         r"\b(?:(?:reply|respond|answer|response) to (?:a |the |this |an? )?(?:customer|user|client|ticket|support)|"
-        r"(?:customer|user)s? (?:asking|who asked|question)|canned (?:response|reply)|macro for|faq|"
-        r"reset (?:their|a|my|your) password|support (?:reply|response|answer)|(?:quick|short|polite) (?:reply|response|note))\b"),
+        r"(?:customer|user)s? (?:asking|who asked|question|wants? to know|asks|asked)|canned (?:response|reply)|"
+        r"macro for|let (?:a|the|this) (?:customer|user|client)s? know|tell (?:a|the|this) (?:customer|user|client)|"
+        r"reset (?:their|a|my|your) password|support (?:reply|response|answer)|"
+        r"(?:quick|short|brief|polite) (?:reply|response|answer|note|message|email))\b"),
     Cue("triage", "cheap", 3, "first-pass triage",
-        r"\b(?:triage|first[- ]pass|dedupe|de-duplicate|likely duplicates|flag (?:likely|possible|obvious)|"
+        r"\b(?:triage|first[- ]pass|dedupe|de-?duplicate|duplicates|flag (?:likely|possible|obvious)|"
         r"route (?:each|incoming|these)|prioriti[sz]e (?:these|the) (?:tickets|issues|emails))\b"),
+    Cue("short_note", "cheap", 2.5, "short message drafting",
+        r"\b(?:\d+[- ]sentences?|one[- ]sentence|(?:short|quick|brief) (?:note|message|blurb|paragraph|email|dm|invite)|"
+        r"thank[- ]you (?:note|email|message)|(?:draft|write) (?:a |an |the )?(?:quick |short |brief )?"
+        r"(?:email|note|message|slack message|invite|invitation|reminder|out-of-office)\b(?! campaign))"),
     Cue("reformat", "cheap", 2, "reformatting",
         r"\b(?:to-?do list|action items|checklist from|(?:format|reformat|convert|turn) (?:this|these|it|them)[\w ,]{0,30}"
         r"\b(?:into|as|to) (?:a )?(?:list|table|bullets|json|csv|markdown|yaml|to-?do)|alphabeti[sz]e|spell-?check|"
@@ -70,7 +82,7 @@ CUES: tuple[Cue, ...] = (
     Cue("plan", "default", 2.5, "planning",
         r"\b(?:plan|planning|project plan|roadmap|agenda|timeline|milestones|break (?:this|it|the|down)|"
         r"tickets? with|epic|user stories|acceptance criteria|decompose|scope (?:out|the)|estimate|sprint|okrs?|"
-        r"rollout|launch plan|materials for)\b"),
+        r"rollout|launch plan|materials for|suggest (?:how|what|whether|changes)|recommend (?:how|what|a|an|changes))\b"),
     Cue("doc_analysis", "default", 2.5, "document analysis",
         r"\b(?:analy[sz](?:e|is|ing)|review (?:this|the|our|my) (?:design|doc|document|proposal|spec|rfc|draft|plan)|"
         r"open questions|obligations|renewal terms|contract|\d+-page|findings|themes|insights|interview notes|"
@@ -80,15 +92,16 @@ CUES: tuple[Cue, ...] = (
         r"(?:memo|blog|post|article|guide|runbook|playbook|doc|docs|documentation|proposal|spec|rfc|report|"
         r"newsletter|announcement|press release|whitepaper|case study|handbook|policy|faq page|landing page|"
         r"email campaign|onboarding|tutorial|readme|presentation|deck|slides|update|brief|strategy doc)|"
-        r"onboarding guide|\d+ words|long-?form)\b"),
+        r"onboarding guide|(?:executive|exec) summary|long-?form)\b"),
     Cue("genre", "default", 2, "structured writing",
         r"\b(?:memo|blog post|runbook|playbook|whitepaper|white paper|press release|newsletter|proposal|"
-        r"rfc|design doc|one-pager|business case|job description|performance review|status report)\b"),
+        r"rfc|design doc|one-pager|business case|performance review|status report|faq|help center article)\b"),
     Cue("debug", "default", 2.5, "debugging",
         r"\b(?:debug(?:ging)?|investigate|troubleshoot|diagnose|why (?:is|does|did|are|do|has|have) (?:our|the|my|this|it)|"
         r"started failing|keeps failing|fails? (?:with|on|when)|throws?|exception|error(?:s)? (?:in|when|after|on)|"
         r"keyerror|typeerror|valueerror|nullpointer|segfault|stack ?trace|traceback|is slow|too slow|latency spike|"
-        r"performance (?:issue|problem|regression)|memory usage|bottleneck|propose fixes)\b"),
+        r"performance (?:issue|problem|regression)|regress(?:ed|ion)|flame ?graphs?|p9\d|memory usage|bottleneck|"
+        r"propose fixes)\b"),
     Cue("agent", "default", 2.5, "agent or workflow work",
         r"\b(?:agent|agentic|workflow|automation|automate|pipeline|orchestrat\w*|bot that|tool use|"
         r"multi-?step|routes? (?:new |incoming )?(?:leads|requests|tickets) (?:from|to))\b"),
@@ -100,40 +113,57 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:race conditions?|deadlocks?|livelock|heisenbug|memory (?:leak|corruption)|data corruption|"
         r"intermittent(?:ly)?|nondeterministic|non-deterministic|flaky in prod\w*|only (?:shows up|happens|occurs|fails|"
         r"reproduces) (?:under|in|at|with|when)|under (?:heavy )?load|concurrency (?:bug|issue)|split[- ]brain|"
-        r"consensus bug|byzantine|can'?t reproduce|cannot reproduce|hard to reproduce|root[- ]cause)\b"),
+        r"consensus (?:bug|protocol|algorithm)|byzantine|can'?t reproduce|cannot reproduce|hard to reproduce|root[- ]cause|"
+        r"distributed (?:transactions?|locks?|consensus|systems? bug)|correctness (?:problems|issues|bugs)|"
+        r"numerical instability|nobody (?:has been able|could|can) (?:to )?(?:explain|find|figure))\b"),
     Cue("architecture", "premium", 4, "architecture or trade-off review",
         r"\b(?:architecture|architectural|trade-?offs?|microservices?|monolith|system design|failover|multi-region|"
-        r"disaster recovery|high availability|sharding|partitioning strategy|replication strategy|"
+        r"disaster recovery|high availability|sharding|partitioning strategy|replication (?:strategy|layer)|distributed sql|"
+        r"over (?:the next )?\d+ years|\d+-year|multi-year|long-term (?:plan|roadmap|bet)|"
         r"build (?:vs\.?|versus|or) buy|make or buy|vendor selection|platform choice|re-?architect|redesign (?:of )?"
         r"(?:the|our) (?:system|platform|data model))\b"),
     Cue("synthesis", "premium", 4, "deep research synthesis",
         r"\b(?:synthesi[sz](?:e|es|ing|is)|literature review|research papers|\d+ (?:research )?papers|"
-        r"state of the art|position (?:paper|for|on)|strategic|strategy (?:for|memo|recommendation)|"
+        r"(?:pull|bring|tie) (?:\w+ ){1,8}together|state of the art|position (?:paper|for|on)|strategic|"
+        r"(?<!testing )(?<!test )(?<!caching )(?<!branching )(?<!retry )(?<!backup )(?<!deployment )(?<!rollout )"
+        r"(?<!migration )(?<!naming )(?<!indexing )(?<!seo )(?<!content )strategy|"
         r"long-term strategy|competitive landscape|market entry|thesis)\b"),
     Cue("decision", "premium", 3.5, "high-stakes decision or judgment",
         r"\b(?:decide (?:whether|between|on|our|if|what)|make the call|go/no-go|go or no-go|whether (?:to|we should)|"
-        r"second opinion|final (?:pass|review|check|read)|sign-?off|before (?:it goes|we publish|publishing|sending|we send|"
-        r"we ship|the board|we commit)|pricing (?:model|strategy|change)|usage-based|seat-based|weigh (?:the|our)|"
-        r"evaluate (?:whether|options|the risks)|risk assessment|assess whether|stress-?test (?:the|our) (?:plan|thesis))\b"),
+        r"second opinion|final (?:pass|review|check|read|verdict|call)|sign-?off|pricing (?:model|strategy|change)|"
+        r"usage-based|seat-based|weigh(?:ing)?\b|should we\b|sunset (?:the|our)|discontinue|"
+        r"which of our \d+ [\w ]{0,20}(?:do we|should we|to) (?:cut|keep|kill|drop)|(?:is|was) (?:this|it) a good (?:deal|idea)|"
+        r"evaluate (?:whether|options|the risks)|risk assessment|assess (?:whether|our|the) (?:\w+ )?(?:exposure|risk|"
+        r"impact|blast radius|liability)|assess whether|blast radius|stress-?test (?:the|our) (?:plan|thesis))\b"),
     Cue("ambiguity", "ambiguity", 4, "high ambiguity",
         r"\b(?:vague|ambiguous|ambiguity|contradictory|contradict|conflicting (?:requirements|goals|signals|asks)|"
-        r"unclear (?:requirements|ask|scope|goals)|ill-defined|open-ended|figure out what (?:\w+ )*(?:needs|wants|means))\b"),
+        r"unclear (?:requirements|ask|scope|goals)|ill-defined|open-ended|contradict\w*|"
+        r"(?:figure|work) out what (?:\w+ ){0,4}(?:needs|need|wants|want|means|mean)|no clear (?:spec|ask|brief))\b"),
     Cue("formal", "premium", 4, "proofs, security or cryptography review",
         r"\b(?:proof of (?:correctness|security)|(?:proof|proving)\b[^.]{0,40}\bcorrect(?:ness)?|prove (?:that|correctness)|formal(?:ly)? verif\w*|correctness proof|"
-        r"cryptograph\w*|crypto protocol|threat model(?:ing)?|security (?:review|audit)|penetration test|"
+        r"cryptograph\w*|crypto protocol|threat[- ]model(?:ing|s)?|security (?:review|audit)|penetration test|"
+        r"key rotation scheme|"
         r"protocol review|invariants?)\b"),
+    Cue("legal_work", "premium", 4, "legal or regulatory work",
+        r"\b(?:lawsuit|litigation|subpoena|demand letter|cease and desist|(?:outside |our )?counsel\b|testimony|"
+        r"(?:committee|congressional|parliamentary) hearing|regulator(?:y)? (?:inquiry|filing|response)|"
+        r"complies with|compliant with|comply with|exposure under|term sheet|ip clauses?|s-1)\b"),
     # --- stakes: raise a task one rung above its kind, up to premium ---------------------------------
     Cue("exec", "stakes", 3, "executive audience",
-        r"\b(?:board|exec(?:utive)?s?|c-suite|ceo|cfo|cto|coo|investors?|shareholders|acquisition|merger|m&a|"
+        r"\b(?:(?<!jira )(?<!kanban )(?<!trello )(?<!sprint )(?<!project )board(?!-)|exec team|execs|executives?|leadership|"
+        r"c-suite|ceo|cfo|cto|coo|investors?|shareholders|acquisition|merger|m&a|"
         r"due diligence|fundrais\w*|ipo|layoffs?|reorg\w*|shut (?:down|ting down) (?:the|a|our) (?:product|company|"
         r"business|line|team))\b"),
     Cue("legal", "stakes", 3, "legal or compliance stakes",
-        r"\b(?:legal|lawyers?|attorney|compliance|compl(?:y|ies) with|gdpr|hipaa|ccpa|sox|soc ?2|pci(?:-dss)?|"
-        r"ai act|regulat(?:ory|ors?|ion|ions)|liability|lawsuit|litigation|subpoena|indemnif\w*|contractual dispute)\b"),
+        r"\b(?:legal|lawyers?|attorney|compliance|gdpr|hipaa|ccpa|sox|soc ?2|pci(?:-dss)?|privacy laws?|laws?|"
+        r"ai act|regulat(?:ory|ors?|ion|ions)|liability|indemnif\w*|contractual|auditors?|fraud|"
+        r"money laundering|aml|kyc|sanctions|parliament\w*|congress\w*|senate)\b"),
     Cue("incident", "stakes", 3, "incident or production risk",
         r"\b(?:incident|postmortem|post-mortem|outage|(?:production|prod|site) (?:is )?down|sev ?[0-2]|p0|"
-        r"breach|data loss|5\d\d ?s|5xx|all regions|customers? (?:are )?(?:affected|impacted)|revenue impact|"
-        r"money is being lost|high-?risk|mission-?critical|irreversible)\b"),
+        r"breach(?:ed)?|data loss|5\d\d ?s|5xx|all regions|customers? (?:are )?(?:affected|impacted)|revenue impact|"
+        r"money is being lost|high-?risk|mission-?critical|irreversible|zero[- ]downtime|blast radius|leak(?:ed)?|"
+        r"exposed (?:key|secret|credentials?|data)|compromised|if (?:we|this|it) (?:get|gets|goes) (?:this |it )?wrong|"
+        r"\$\d[\d,.]*\s?(?:m|mm|million|b|bn|billion)\b|\d+m (?:users|records|customers))"),
     # --- code: code-local generation and edits --------------------------------------------------------
     Cue("tests", "code", 3, "test writing",
         r"\b(?:unit tests?|write (?:the )?tests|tests? for (?:the|this|my|our)|test cases|test coverage|"
@@ -142,16 +172,20 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:refactor\w*|rename (?:the |a |our )?\w+ (?:class|function|method|variable|module|field)|rename \w+ to \w+|"
         r"duplicated (?:code|logic|\w+ handling)|dead code|extract (?:a |the )?(?:method|function|class|helper|component)|"
         r"inline (?:the|this) (?:function|method)|fix (?:the )?imports|move (?:the |this )?(?:function|class|module)|"
-        r"split (?:this|the) (?:function|class|file|module)|clean up (?:the|this) code)\b"),
+        r"split (?:this|the) (?:function|class|file|module)|clean up (?:the|this) code|api calls?|call sites|codemod|"
+        r"v\d to (?:the )?v\d|(?:add|remove) (?:a |an |the )?(?:--[\w-]+ )?(?:flag|option|argument|param(?:eter)?) (?:to|from))\b"),
     Cue("typing", "code", 3.5, "code annotations",
         r"\b(?:type hints?|type annotations?|typings?|docstrings?|mypy|typescript types|jsdoc|strict mode)\b"),
     Cue("convert_code", "code", 3.5, "code conversion",
         r"\b(?:async/await|callback-based|callbacks? to promises|to async|promisify|port (?:this|the|our|a|it)\b|"
+        r"class components?|to hooks|(?:convert|rewrite|migrate) (?:this|the|our) [\w ./-]{0,30}\b(?:component|class|module|"
+        r"function|script|query|handler|service|endpoint|test)s?\b|"
         r"(?:port|convert|rewrite|translate|migrate) [\w ./-]{0,40}\b(?:to|into|in) (?:" + _LANGS + r")\b(?! (?:speakers|users)))"),
     Cue("codegen", "code", 3, "code generation",
         r"\b(?:(?:write|generate|create|give me|make) (?:me )?(?:a |an )?(?:small |simple |quick )?(?:[\w-]+ ){0,2}"
         r"(?:function|method|class|script|regex|regular expression|one-?liner|snippet|cli|command-line tool|decorator|"
-        r"hook|component|dockerfile|makefile|github action|cron ?job|migration script)|"
+        r"hook|component|dockerfile|makefile|github action|cron ?job|migration script|models|types|schemas?|classes|"
+        r"bindings|stubs|boilerplate|client)|"
         r"(?:" + _LANGS + r") (?:function|script|class|snippet|code))\b"),
     Cue("code_fix", "code", 3, "code-local fix",
         r"\b(?:off[- ]by[- ]one|assertion (?:on|error|fails)|compile (?:error|errors)|syntax error|type ?error in|"
@@ -161,7 +195,8 @@ CUES: tuple[Cue, ...] = (
         r"commit message|git (?:rebase|merge|conflict)|merge conflicts?)\b"),
     Cue("code_ref", "code", 2, "source files or identifiers",
         r"(?:\b[\w/.-]+\.(?:" + _CODE_EXT + r")\b|\b[a-z][a-z0-9]*_[a-z0-9_]+\b|\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b|"
-        r"\b\w+\(\)|```|\bcodebase\b|\bthe (?:\w+ )?module\b|\brepo\b)"),
+        r"\b\w+\(\)|```|\bcodebase\b|\bthe (?:\w+ )?module\b|\brepo\b|(?<!\w)--[a-z][\w-]+|\bddl\b|\borm\b|\bterraform\b|"
+        r"\bhelm chart\b|\bkubernetes manifests?\b)"),
     Cue("code_words", "code", 1, "code vocabulary",
         r"\b(?:function|method|class|variable|script|regex|bash|shell|cli|api client|library|package|import|"
         r"compile|lint|endpoint|query|bug|code)\b"),
@@ -176,7 +211,8 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:quick(?:ly)?|fast|asap|right now|in a hurry|real-?time|low[- ]latency|instant(?:ly)?|"
         r"in seconds|cheap(?:ly)?|cheapest|on a budget)\b"),
     Cue("max_demand", "max_demand", 5, "explicit demand for maximum effort",
-        r"\b(?:max(?:imum)? (?:reasoning|effort|thinking|depth|deliberation)|xhigh|x-high|extra[- ]high|all[- ]out|"
+        r"\b(?:max(?:imum)?[- ](?:reasoning|effort|thinking|depth|deliberation)|xhigh|x-high|extra[- ]high|all[- ]out|"
+        r"(?:absolute |very )?(?:strongest|best|highest|top) (?:setting|model|lane|tier|effort)|escalate to the top|"
         r"most careful (?:analysis|review|reasoning|answer)?|as (?:carefully|deeply|thoroughly) as possible|"
         r"deepest|no stone unturned|exhaustive(?:ly)?|strongest (?:model|reasoning)|best (?:possible|model) "
         r"(?:answer|reasoning|analysis)?)\b"),
@@ -184,7 +220,7 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:(?:cost|money|price|budget|spend) (?:is|isn'?t) (?:no|not an?) (?:concern|object|issue|problem)|"
         r"regardless of (?:cost|price|time)|whatever it costs|(?:don'?t|do not) care (?:about|how much) (?:the )?"
         r"(?:cost|price|time|it costs)|time (?:doesn'?t|does not) matter|no time pressure|take (?:as long as|your time)|"
-        r"latency (?:doesn'?t|does not) matter|no rush|not time-sensitive)\b"),
+        r"latency (?:doesn'?t|does not) matter|no rush|not time-sensitive|no deadline)\b"),
     Cue("last_try", "last_try", 3, "last escalation",
         r"\b(?:last (?:escalation|resort|attempt|try|shot)|final (?:attempt|escalation|try|shot)|one (?:last|final) "
         r"(?:deep )?(?:attempt|try|pass|shot)|previous (?:passes|attempts|tries|analyses|runs) (?:missed|failed|were))\b"),
@@ -195,7 +231,8 @@ FAILURE_WORDS = (
     r"\b(?:fail(?:s|ed|ing|ure)?|wrong|missed|miss(?:es|ing)|keeps? missing|can'?t|cannot|couldn'?t|"
     r"didn'?t (?:work|help|get|find|solve)|not good enough|inconclusive|shallow|brittle|gave up|"
     r"incorrect|hallucinat\w*|still (?:wrong|broken|stuck|fails|missing|no)|no luck|not enough|"
-    r"tried|struggl\w*|choked|unhelpful|useless)\b"
+    r"tried|struggl\w*|choked|unhelpful|useless|doesn'?t (?:work|even|compile|run)|disagree\w*|ran out of|"
+    r"stuck|went nowhere|didn'?t pan out|no progress|plausible but)\b"
 )
 FAILED_MODELS: tuple[tuple[int, str], ...] = (
     (3, r"\b(?:x-?high|extra[- ]high)(?: effort| reasoning)?\b"),
@@ -207,5 +244,6 @@ FAILED_MODELS: tuple[tuple[int, str], ...] = (
 GENERIC_FAILURE = (
     r"\b(?:(?:previous|earlier|last|first) (?:attempts?|tries|passes|answers?|runs?|analys[ie]s)\b[^.;]{0,40}?"
     r"(?:failed|missed|were wrong|was wrong|were inconclusive|didn'?t)|tried (?:twice|several times|again|"
-    r"multiple times)|still (?:can'?t|cannot|couldn'?t|wrong|fails))"
+    r"multiple times)|still (?:can'?t|cannot|couldn'?t|wrong|fails)|nobody (?:has been able|could)|"
+    r"(?:theories|attempts|ideas|fixes) (?:didn'?t pan out|went nowhere|failed))"
 )

@@ -25,7 +25,7 @@ from commands.policy import PROVIDERS, Lane, ModelChoice, Policy
 ANALYSED_CHARS = 4000
 _KIND_LANES = ("cheap", "default", "premium", "code")
 _FENCED_CODE = re.compile(r"```.*?(?:```|$)", re.S)
-_CLAUSES = re.compile(r"[.;:!?]+(?:\s|$)|\n|\bbut\b|\bso\b")
+_CLAUSES = re.compile(r"[.;!?]+(?:\s|$)|\n")
 
 
 @dataclass(frozen=True)
@@ -69,15 +69,28 @@ class Decision:
         return "medium" if self.confidence >= 0.5 else "low"
 
 
-def _compile(cues: tuple[Cue, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?P<{c.id}>{c.pattern})" for c in cues), re.IGNORECASE)
+_MODIFIERS = ("ambiguity", "volume", "latency", "max_demand", "no_limit", "last_try")
+_GROUPS = ("cheap", "default", "premium", "code", "stakes", "modifiers")
+_STAKES = ("exec", "legal", "incident")
+# A stakes word that is only the topic of other items ("tickets that mention data loss") raises nothing.
+_TOPIC_BEFORE = re.compile(r"(?:mention(?:s|ing)?|about|regarding|tagged|labell?ed|related to|referenc\w+)\s+(?:\w+\s+)?$",
+                           re.IGNORECASE)
 
 
+def _group_of(cue: Cue) -> str:
+    return "modifiers" if cue.target in _MODIFIERS else cue.target
+
+
+def _compile(cues: list[Cue], flags: int) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?P<{c.id}>{c.pattern})" for c in cues), flags)
+
+
+# One alternation per group: matches inside a group may not overlap, but "Draft the board memo" still
+# counts as both writing (default group) and an executive audience (stakes group).
 # Identifiers (CamelCase) need case; everything else is matched case-insensitively.
-_CASED = tuple(c for c in CUES if c.id == "code_ref")
-_UNCASED = tuple(c for c in CUES if c.id != "code_ref")
-_CASED_RE = re.compile("|".join(f"(?P<{c.id}>{c.pattern})" for c in _CASED))
-_UNCASED_RE = _compile(_UNCASED)
+_PATTERNS = tuple(
+    _compile([c for c in CUES if _group_of(c) == group and c.id != "code_ref"], re.IGNORECASE) for group in _GROUPS
+) + (_compile([c for c in CUES if c.id == "code_ref"], 0),)
 _BY_ID = {c.id: c for c in CUES}
 _FAILURE_RE = re.compile(FAILURE_WORDS, re.IGNORECASE)
 _FAILED_MODEL_RES = tuple((rung, re.compile(p, re.IGNORECASE)) for rung, p in FAILED_MODELS)
@@ -87,9 +100,12 @@ _GENERIC_FAILURE_RE = re.compile(GENERIC_FAILURE, re.IGNORECASE)
 def find_cues(text: str) -> dict[str, list[str]]:
     """Cue id -> the phrases that matched, in order of appearance."""
     found: dict[str, list[str]] = {}
-    for pattern in (_UNCASED_RE, _CASED_RE):
+    for pattern in _PATTERNS:
         for match in pattern.finditer(text):
-            found.setdefault(match.lastgroup or "", []).append(match.group(0).strip())
+            cid = match.lastgroup or ""
+            if cid in _STAKES and _TOPIC_BEFORE.search(text, max(0, match.start() - 40), match.start()):
+                continue
+            found.setdefault(cid, []).append(match.group(0).strip())
     return found
 
 
@@ -150,10 +166,12 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
             confidence = 0.55
 
     rung = policy.lane(lane_id).rung
-    if any(has(c) for c in ("exec", "legal", "incident")) and lane_id != "premium":
+    # Stakes raise the work one rung, but not bulk cheap work (tagging incident tickets is still tagging)
+    # nor code-local edits (a script that exports the board list is still a script).
+    if any(has(c) for c in _STAKES) and lane_id not in ("premium", "code"):
         if not (lane_id == "cheap" and has("volume")):
             raised = _lane_at(policy, min(rung + 1, policy.lane("premium").rung))
-            stake = next(c for c in ("exec", "legal", "incident") if has(c))
+            stake = next(c for c in _STAKES if has(c))
             reasons.append(f'stakes ("{found[stake][0]}") raise {lane_id} to {raised}')
             lane_id, confidence = raised, max(confidence, 0.6)
 
@@ -161,6 +179,8 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
     generic_failure = _GENERIC_FAILURE_RE.search(head)
     if failed is not None:
         target = _lane_at(policy, min(failed + 1, len(policy.ladder) - 1))
+        if scores["code"] >= scores["default"] and scores["code"] > 0 and policy.lane("code").rung == failed + 1:
+            target = "code"  # a failed cheap attempt at code work climbs to the code lane, same rung as default
         if policy.lane(target).rung > policy.lane(lane_id).rung:
             reasons.append(f'earlier failure ("{_clip(clause)}"): one rung above what failed, {target}')
             lane_id = target

@@ -115,7 +115,9 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (e.g. its timeout fired during a delay)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch
+
+for _verb in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"):  # BaseHTTPRequestHandler looks up do_<VERB>
+    setattr(_Handler, f"do_{_verb}", _Handler._dispatch)
 
 
 class FakeHTTPServer:
@@ -148,7 +150,7 @@ class FakeHTTPServer:
         httpd.fake = self
         self._httpd = httpd
         self._thread = threading.Thread(
-            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=type(self).__name__, daemon=True
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, name=type(self).__name__, daemon=True
         )
         self._thread.start()
         return self

@@ -66,7 +66,9 @@ def sign(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]
     """Headers Slack would send with ``body``: content type, timestamp and v0 signature."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body) or ""
-    content_type = "application/json" if body.lstrip().startswith("{") else "application/x-www-form-urlencoded"
+    content_type = (
+        "application/json" if body.lstrip().startswith("{") else "application/x-www-form-urlencoded"
+    )
     return {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
@@ -296,7 +298,13 @@ def event_callback(event: dict[str, Any]) -> str:
 def app_home_opened(user_id: str) -> str:
     """JSON event_callback for a user opening the bot's Home tab."""
     return event_callback(
-        {"type": "app_home_opened", "user": user_id, "channel": f"D{user_id}", "tab": "home", "event_ts": _action_ts()}
+        {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": f"D{user_id}",
+            "tab": "home",
+            "event_ts": _action_ts(),
+        }
     )
 
 

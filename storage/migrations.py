@@ -1,0 +1,80 @@
+"""Numbered schema migrations, applied in order at startup; never edit one that has shipped, add the next.
+
+Times are stored as Unix seconds (REAL, UTC) so range queries for digests stay simple and fast.
+Money is stored as integer nano-dollars (1e-9 USD): sums are exact, and NULL means the price is unknown.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+
+def run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Execute statements one by one: executescript() would COMMIT the migration's open transaction."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            conn.execute(pending)
+            pending = ""
+
+
+def _001_requests_and_runs(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        CREATE TABLE requests (
+            id INTEGER PRIMARY KEY,
+            team_id TEXT,
+            channel_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            task TEXT,                      -- removed after the retention period
+            task_chars INTEGER NOT NULL,
+            lane TEXT NOT NULL,             -- the router's recommendation
+            provider TEXT NOT NULL,         -- the preferred provider when routed
+            confidence REAL NOT NULL,
+            dedupe_key TEXT UNIQUE,         -- Slack trigger_id: a redelivered /route makes no second card
+            card_channel TEXT,
+            card_ts TEXT,                   -- the channel message; runs answer in its thread
+            created_at REAL NOT NULL,
+            text_purged_at REAL
+        );
+        CREATE INDEX requests_channel_user ON requests (channel_id, user_id, created_at);
+
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            request_id INTEGER NOT NULL REFERENCES requests (id),
+            channel_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            effort TEXT,
+            lane TEXT NOT NULL,
+            rung INTEGER NOT NULL,
+            attempt INTEGER NOT NULL DEFAULT 1,
+            status TEXT NOT NULL,           -- queued, running, succeeded, failed, interrupted
+            escalated_from INTEGER REFERENCES runs (id),
+            escalation_reason TEXT,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            ended_at REAL,
+            input_tokens INTEGER,           -- as the API reported them
+            output_tokens INTEGER,
+            cache_read_tokens INTEGER,
+            cache_write_tokens INTEGER,
+            reasoning_tokens INTEGER,
+            cost_nanousd INTEGER,           -- NULL: unknown price (or no cost, for a failed run)
+            price_known INTEGER,            -- 1 priced, 0 unknown price, NULL not finished
+            error_kind TEXT,
+            error_message TEXT,
+            answer TEXT,                    -- removed after the retention period
+            progress_ts TEXT,               -- the "running on ..." thread message, updated in place
+            UNIQUE (request_id, rung, provider, attempt)
+        );
+        CREATE INDEX runs_channel_time ON runs (channel_id, created_at);
+        CREATE INDEX runs_status ON runs (status);
+        """
+    )
+
+
+MIGRATIONS = ((1, "requests and runs", _001_requests_and_runs),)

@@ -1,0 +1,370 @@
+"""FakeAnthropic and FakeOpenAI: local servers that answer like the real model APIs.
+
+Why: the bot's real SDK clients (retries, timeouts, error classes, response parsing) stay in the
+loop, while tests choose the text, token usage, latency and failures.
+
+Point the SDKs at them with::
+
+    anthropic.Anthropic(api_key="k", base_url=fake.url, max_retries=0)     # POST /v1/messages
+    openai.OpenAI(api_key="k", base_url=fake.url + "v1", max_retries=0)    # POST /v1/responses
+
+anthropic 2.14 appends its own "/v1/messages" to ``base_url`` (so no "/v1" there), while openai
+3.57 posts "/responses" relative to ``base_url`` (whose default already ends in "/v1"). Any other
+path is answered 404 in the API's error shape, naming the path that was hit.
+
+Per test: ``fake.reply(text, usage)``, ``fake.reply_fn = lambda body: (text, usage_or_None)``,
+``fake.delay = 0.2`` (per request; other requests are served meanwhile), ``fake.fail(429, times=1,
+retry_after=2)``, ``fake.hang = True`` (read the request, never answer, until the fake stops).
+Streaming (``stream=True``) is not faked: it is answered 400.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .http import FakeHTTPServer, Incoming, Reply, closed_port_url
+
+__all__ = ["FakeAnthropic", "FakeOpenAI", "ModelRequest", "ReplyFn", "closed_port_url"]
+
+ReplyFn = Callable[[dict[str, Any]], tuple[str, dict[str, Any] | None]]
+
+
+@dataclass
+class ModelRequest:
+    """One request a model fake received: path, parsed JSON body, lower-cased headers."""
+
+    path: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class _Failure:
+    status: int
+    times: int | None  # counts down; None means until clear_failures()
+    retry_after: float | None
+    body: dict[str, Any] | str | None
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge so a test can override one nested usage field and keep the rest."""
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+class _FakeModelAPI(FakeHTTPServer):
+    """Shared recording / reply / failure / delay / hang logic; subclasses shape the JSON."""
+
+    endpoint: ClassVar[str]
+    request_id_header: ClassVar[str]
+    default_usage: ClassVar[dict[str, Any]]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text = "ok"
+        self.usage: dict[str, Any] = {}
+        self.reply_fn: ReplyFn | None = None
+        self.delay = 0.0
+        self.hang = False
+        self.hang_seconds = 30.0  # upper bound, so a forgotten hang cannot pin a thread forever
+        self._requests: list[ModelRequest] = []
+        self._failures: list[_Failure] = []
+        self._cond = threading.Condition()
+        self._seq = itertools.count(1)
+
+    # -- configuration ----------------------------------------------------------------------------
+
+    def reply(self, text: str = "ok", usage: dict[str, Any] | None = None) -> None:
+        """Default answer; ``usage`` is merged over small default token counts."""
+        self.text = text
+        self.usage = dict(usage or {})
+
+    def fail(
+        self,
+        status: int,
+        times: int | None = None,
+        retry_after: float | None = None,
+        body: dict[str, Any] | str | None = None,
+    ) -> None:
+        """Answer HTTP ``status`` with the API's error JSON (or ``body``: a dict as JSON, a str as-is).
+
+        ``times`` limits it to the next N requests; ``retry_after`` adds a ``retry-after`` header.
+        """
+        with self._cond:
+            self._failures.append(_Failure(status, times, retry_after, body))
+
+    def clear_failures(self) -> None:
+        """Answer normally again."""
+        with self._cond:
+            self._failures.clear()
+
+    # -- inspection -------------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[ModelRequest]:
+        """Snapshot of every request received, in arrival order."""
+        with self._cond:
+            return list(self._requests)
+
+    def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[ModelRequest]:
+        """Block until ``count`` requests arrived; AssertionError on timeout."""
+        with self._cond:
+            if self._cond.wait_for(lambda: len(self._requests) >= count, timeout=timeout):
+                return list(self._requests)
+            got = len(self._requests)
+        raise AssertionError(f"expected {count} request(s) within {timeout}s, got {got}")
+
+    def clear(self) -> None:
+        """Forget recorded requests."""
+        with self._cond:
+            self._requests.clear()
+
+    # -- serving ----------------------------------------------------------------------------------
+
+    def handle(self, request: Incoming) -> Reply | None:
+        try:
+            body = request.json()
+        except ValueError:
+            body = {"_raw": request.body.decode(errors="replace")}
+        with self._cond:
+            self._requests.append(ModelRequest(request.path, body, request.headers))
+            self._cond.notify_all()
+        if self.hang:
+            self.pause(self.hang_seconds)
+            return None
+        if self.delay and self.pause(self.delay):
+            return None
+        failure = self._take_failure()
+        if failure is not None:
+            return self._error_reply(failure)
+        if request.method != "POST" or request.path != self.endpoint:
+            message = f"fake serves POST {self.endpoint}, got {request.method} {request.path}: check base_url"
+            return self._error_reply(_Failure(404, None, None, None), message)
+        if body.get("stream"):
+            return self._error_reply(
+                _Failure(400, None, None, None), "stream=True is not supported by the fake"
+            )
+        reply_fn = self.reply_fn
+        text, usage = reply_fn(body) if reply_fn is not None else (self.text, None)
+        merged = _merge(self.default_usage, self._normalize_usage(self.usage if usage is None else usage))
+        data = self._success(body, text, self._finish_usage(merged))
+        return Reply.of_json(data, headers={self.request_id_header: self._id("req_")})
+
+    def _take_failure(self) -> _Failure | None:
+        with self._cond:
+            for rule in self._failures:
+                if rule.times is None or rule.times > 0:
+                    if rule.times is not None:
+                        rule.times -= 1
+                    return rule
+        return None
+
+    def _error_reply(self, failure: _Failure, message: str | None = None) -> Reply:
+        headers = {self.request_id_header: self._id("req_")}
+        if failure.retry_after is not None:
+            headers["retry-after"] = f"{failure.retry_after:g}"
+        if isinstance(failure.body, str):
+            return Reply.of_text(failure.body, failure.status, headers)
+        data = failure.body if failure.body is not None else self._error_body(failure.status, message)
+        return Reply.of_json(data, failure.status, headers)
+
+    def _id(self, prefix: str) -> str:
+        with self._cond:
+            n = next(self._seq)
+        return f"{prefix}{n:04d}{uuid.uuid4().hex[:20]}"
+
+    # -- per-API shapes ---------------------------------------------------------------------------
+
+    def _normalize_usage(self, usage: dict[str, Any]) -> dict[str, Any]:
+        return usage
+
+    def _finish_usage(self, usage: dict[str, Any]) -> dict[str, Any]:
+        return usage
+
+    def _success(self, body: dict[str, Any], text: str, usage: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _error_body(self, status: int, message: str | None) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+_ANTHROPIC_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("invalid_request_error", "Invalid request"),
+    401: ("authentication_error", "invalid x-api-key"),
+    402: ("billing_error", "Your credit balance is too low to access the Anthropic API."),
+    403: ("permission_error", "Your API key does not have permission to use the specified resource."),
+    404: ("not_found_error", "Not found"),
+    408: ("timeout_error", "Request timed out"),
+    409: ("conflict_error", "Conflict"),
+    413: ("request_too_large", "Request exceeds the maximum allowed number of bytes."),
+    429: ("rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"),
+    500: ("api_error", "Internal server error"),
+    504: ("timeout_error", "Request timed out"),
+    529: ("overloaded_error", "Overloaded"),
+}
+
+
+class FakeAnthropic(_FakeModelAPI):
+    """Answers ``POST /v1/messages`` with a Message: one text block, ``stop_reason``, usage."""
+
+    endpoint = "/v1/messages"
+    request_id_header = "request-id"
+    default_usage: ClassVar[dict[str, Any]] = {
+        "input_tokens": 12,
+        "output_tokens": 7,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "service_tier": "standard",
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stop_reason = "end_turn"  # e.g. "max_tokens" to test truncated answers
+
+    def _finish_usage(self, usage: dict[str, Any]) -> dict[str, Any]:
+        # Real replies break cache writes down by TTL; keep the breakdown consistent with the total.
+        usage.setdefault(
+            "cache_creation",
+            {
+                "ephemeral_5m_input_tokens": usage.get("cache_creation_input_tokens") or 0,
+                "ephemeral_1h_input_tokens": 0,
+            },
+        )
+        return usage
+
+    def _success(self, body: dict[str, Any], text: str, usage: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": self._id("msg_"),
+            "type": "message",
+            "role": "assistant",
+            "model": body.get("model", "claude-fake"),
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": self.stop_reason,
+            "stop_sequence": None,
+            "usage": usage,
+        }
+
+    def _error_body(self, status: int, message: str | None) -> dict[str, Any]:
+        kind, default = _ANTHROPIC_ERRORS.get(
+            status,
+            ("api_error", "Internal server error") if status >= 500 else ("invalid_request_error", "Error"),
+        )
+        return {
+            "type": "error",
+            "error": {"type": kind, "message": message or default},
+            "request_id": self._id("req_"),
+        }
+
+
+_OPENAI_ERRORS: dict[int, tuple[str, str | None, str]] = {
+    400: ("invalid_request_error", None, "Invalid request."),
+    401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided: k."),
+    403: (
+        "invalid_request_error",
+        "unsupported_country_region_territory",
+        "Country, region, or territory not supported",
+    ),
+    404: ("invalid_request_error", None, "Not found."),
+    429: ("requests", "rate_limit_exceeded", "Rate limit reached for requests. Please try again in 1s."),
+    500: ("server_error", None, "The server had an error while processing your request. Sorry about that!"),
+    503: ("server_error", None, "The engine is currently overloaded, please try again later."),
+}
+
+
+class FakeOpenAI(_FakeModelAPI):
+    """Answers ``POST /v1/responses`` with a completed Response (``output_text`` works).
+
+    ``usage`` takes the real nested shape or flat shortcuts: ``cached_tokens`` and
+    ``cache_write_tokens`` go to ``input_tokens_details``, ``reasoning_tokens`` to
+    ``output_tokens_details``; ``total_tokens`` is input + output unless given. When the request
+    asks for ``reasoning``, the output starts with a reasoning item, as the real API's does.
+    """
+
+    endpoint = "/v1/responses"
+    request_id_header = "x-request-id"
+    default_usage: ClassVar[dict[str, Any]] = {
+        "input_tokens": 12,
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": 7,
+        "output_tokens_details": {"reasoning_tokens": 0},
+    }
+
+    def _normalize_usage(self, usage: dict[str, Any]) -> dict[str, Any]:
+        out = {
+            k: v
+            for k, v in usage.items()
+            if k not in ("cached_tokens", "cache_write_tokens", "reasoning_tokens")
+        }
+        for key in ("cached_tokens", "cache_write_tokens"):
+            if key in usage:
+                out.setdefault("input_tokens_details", {})[key] = usage[key]
+        if "reasoning_tokens" in usage:
+            out.setdefault("output_tokens_details", {})["reasoning_tokens"] = usage["reasoning_tokens"]
+        return out
+
+    def _finish_usage(self, usage: dict[str, Any]) -> dict[str, Any]:
+        usage.setdefault("total_tokens", usage["input_tokens"] + usage["output_tokens"])
+        return usage
+
+    def _success(self, body: dict[str, Any], text: str, usage: dict[str, Any]) -> dict[str, Any]:
+        output: list[dict[str, Any]] = []
+        if body.get("reasoning"):
+            output.append({"type": "reasoning", "id": self._id("rs_"), "summary": []})
+        output.append(
+            {
+                "type": "message",
+                "id": self._id("msg_"),
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+            }
+        )
+        now = int(time.time())
+        return {
+            "id": self._id("resp_"),
+            "object": "response",
+            "created_at": now,
+            "completed_at": now,
+            "status": "completed",
+            "background": False,
+            "error": None,
+            "incomplete_details": None,
+            "instructions": body.get("instructions"),
+            "max_output_tokens": body.get("max_output_tokens"),
+            "model": body.get("model", "gpt-fake"),
+            "output": output,
+            "parallel_tool_calls": True,
+            "previous_response_id": body.get("previous_response_id"),
+            "reasoning": {"effort": (body.get("reasoning") or {}).get("effort"), "summary": None},
+            "store": body.get("store", True),
+            "temperature": 1.0,
+            "text": {"format": {"type": "text"}, "verbosity": "medium"},
+            "tool_choice": "auto",
+            "tools": [],
+            "top_p": 1.0,
+            "truncation": "disabled",
+            "usage": usage,
+            "user": None,
+            "metadata": body.get("metadata") or {},
+        }
+
+    def _error_body(self, status: int, message: str | None) -> dict[str, Any]:
+        kind, code, default = _OPENAI_ERRORS.get(
+            status,
+            ("server_error", None, "Server error.")
+            if status >= 500
+            else ("invalid_request_error", None, "Error"),
+        )
+        return {"error": {"message": message or default, "type": kind, "param": None, "code": code}}
