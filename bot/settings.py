@@ -35,6 +35,7 @@ class Settings:
     listener_workers: int = 32
     provider_timeout: float = 600.0
     provider_max_retries: int = 2
+    provider_max_retry_wait: float = 20.0
     max_output_tokens: int = 8192
     max_task_chars: int = 12000
     digest_cron: str = "0 9 * * mon"
@@ -139,6 +140,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         listener_workers=_int(env, "ROUTEBOT_LISTENER_WORKERS", 32, minimum=1),
         provider_timeout=_float(env, "ROUTEBOT_PROVIDER_TIMEOUT", 600.0),
         provider_max_retries=_int(env, "ROUTEBOT_PROVIDER_MAX_RETRIES", 2),
+        provider_max_retry_wait=_float(env, "ROUTEBOT_PROVIDER_MAX_RETRY_WAIT", 20.0),
         max_output_tokens=_int(env, "ROUTEBOT_MAX_OUTPUT_TOKENS", 8192, minimum=1),
         max_task_chars=_int(env, "ROUTEBOT_MAX_TASK_CHARS", 12000, minimum=100),
         digest_cron=env.get("ROUTEBOT_DIGEST_CRON", "").strip() or "0 9 * * mon",

@@ -70,6 +70,9 @@ class Decision:
 
 
 _MODIFIERS = ("ambiguity", "volume", "latency", "max_demand", "no_limit", "last_try")
+_MECHANICAL = ("classify", "sentiment", "extract", "triage", "reformat", "lint")
+_PROCESS_DOC = re.compile(r"\b(?:template|matrix|checklist|runbook|playbook|training|process|guide)\b", re.IGNORECASE)
+_TEMPLATE = re.compile(r"\btemplates?\b", re.IGNORECASE)
 _GROUPS = ("cheap", "default", "premium", "code", "stakes", "modifiers")
 _STAKES = ("exec", "legal", "incident")
 # A stakes word that is only the topic of other items ("tickets that mention data loss") raises nothing.
@@ -88,9 +91,10 @@ def _compile(cues: list[Cue], flags: int) -> re.Pattern[str]:
 # One alternation per group: matches inside a group may not overlap, but "Draft the board memo" still
 # counts as both writing (default group) and an executive audience (stakes group).
 # Identifiers (CamelCase) need case; everything else is matched case-insensitively.
+_CASED = ("code_ref", "camel_case")
 _PATTERNS = tuple(
-    _compile([c for c in CUES if _group_of(c) == group and c.id != "code_ref"], re.IGNORECASE) for group in _GROUPS
-) + (_compile([c for c in CUES if c.id == "code_ref"], 0),)
+    _compile([c for c in CUES if _group_of(c) == group and c.id not in _CASED], re.IGNORECASE) for group in _GROUPS
+) + (_compile([c for c in CUES if c.id in _CASED], 0),)
 _BY_ID = {c.id: c for c in CUES}
 _FAILURE_RE = re.compile(FAILURE_WORDS, re.IGNORECASE)
 _FAILED_MODEL_RES = tuple((rung, re.compile(p, re.IGNORECASE)) for rung, p in FAILED_MODELS)
@@ -160,20 +164,26 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
         confidence = min(0.95, 0.45 + 0.08 * margin + 0.04 * scores[top])
         reasons.append(_kind_reason(top, found))
         # Where premium evidence is nearly as strong as the winner, under-routing is the costlier mistake.
-        if top != "premium" and scores["premium"] >= 3.5 and scores["premium"] >= scores[top] - 1.0:
+        bulk_mechanical = top == "cheap" and has("volume") and any(has(c) for c in _MECHANICAL)
+        if top != "premium" and not bulk_mechanical and scores["premium"] >= max(3.5, scores[top] - 1.0):
             lane_id = "premium"
             reasons.append(_kind_reason("premium", found) + " outweighs it")
             confidence = 0.55
 
     rung = policy.lane(lane_id).rung
-    # Stakes raise the work one rung, but not bulk cheap work (tagging incident tickets is still tagging)
-    # nor code-local edits (a script that exports the board list is still a script).
-    if any(has(c) for c in _STAKES) and lane_id not in ("premium", "code"):
-        if not (lane_id == "cheap" and has("volume")):
-            raised = _lane_at(policy, min(rung + 1, policy.lane("premium").rung))
-            stake = next(c for c in _STAKES if has(c))
-            reasons.append(f'stakes ("{found[stake][0]}") raise {lane_id} to {raised}')
-            lane_id, confidence = raised, max(confidence, 0.6)
+    # Stakes raise the work one rung, but not code-local edits (a script that exports the board list is
+    # still a script), nor mechanical cheap work (tagging incident tickets is still tagging). Incident words
+    # raise reasoning about an incident, not cheap messages or templates about incidents in general.
+    raising = [c for c in _STAKES if has(c)]
+    if lane_id == "cheap":
+        mechanical = any(has(c) for c in _MECHANICAL) or has("volume")
+        raising = [] if mechanical else [c for c in raising if c != "incident"]
+    elif _PROCESS_DOC.search(head) and raising == ["incident"] or _TEMPLATE.search(head):
+        raising = []  # a template or guide *about* incidents or reviews is ordinary writing
+    if raising and lane_id not in ("premium", "code"):
+        raised = _lane_at(policy, min(rung + 1, policy.lane("premium").rung))
+        reasons.append(f'stakes ("{found[raising[0]][0]}") raise {lane_id} to {raised}')
+        lane_id, confidence = raised, max(confidence, 0.6)
 
     failed, clause = failed_rung(head)
     generic_failure = _GENERIC_FAILURE_RE.search(head)

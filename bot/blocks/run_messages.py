@@ -1,0 +1,130 @@
+"""Thread messages for a run: progress, the answer (split across messages), failures, escalation buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.common import Block, actions, button, code, confirm_dialog, context, section
+from bot.mrkdwn import MESSAGE_TEXT_BUDGET, SECTION_LIMIT, escape, split_escaped
+from commands.ladder import Step
+from commands.policy import ModelChoice, Policy
+from commands.pricing import rate_card, usd
+from commands.runs import REASONS
+from storage.records import Run
+
+Message = dict[str, Any]  # keyword arguments for chat.postMessage / chat.update (minus channel, thread)
+
+
+def choice_of(run: Run) -> ModelChoice:
+    return ModelChoice(run.provider, run.model, run.effort)
+
+
+def progress(run: Run, policy: Policy) -> Message:
+    lane = policy.lane(run.lane)
+    what = "Retrying" if run.attempt > 1 else "Escalating to" if run.escalated_from else "Running on"
+    text = f":hourglass_flowing_sand: {what} {code(choice_of(run).label)} ({lane.title} lane) for <@{run.user_id}>…"
+    return {"text": f"{what} {choice_of(run).label}…", "blocks": [section(text)]}
+
+
+def cost_text(run: Run) -> str:
+    if run.cost_known:
+        return usd(run.cost_nanousd)
+    return f"cost unknown (no price for {run.model} in the policy)"
+
+
+def run_summary(run: Run) -> str:
+    seconds = f"{run.seconds:.1f} s" if run.seconds is not None else "?"
+    tokens = f"{run.input_tokens or 0:,} in / {run.output_tokens or 0:,} out tokens"
+    extras = []
+    if run.cache_read_tokens:
+        extras.append(f"{run.cache_read_tokens:,} cache read")
+    if run.cache_write_tokens:
+        extras.append(f"{run.cache_write_tokens:,} cache write")
+    if run.reasoning_tokens:
+        extras.append(f"{run.reasoning_tokens:,} reasoning")
+    detail = f" ({', '.join(extras)})" if extras else ""
+    return f"{code(choice_of(run).label)} · {seconds} · {tokens}{detail} · {cost_text(run)}"
+
+
+def finished(run: Run) -> Message:
+    """What the progress message becomes once the run has ended."""
+    if run.status == "succeeded":
+        text = f":white_check_mark: {run_summary(run)}"
+    elif run.status == "interrupted":
+        text = f":warning: Run on {code(choice_of(run).label)} was interrupted by a restart."
+    else:
+        text = f":x: Run on {code(choice_of(run).label)} failed."
+    return {"text": text, "blocks": [section(text)]}
+
+
+def ladder_line(runs: list[Run]) -> str:
+    steps = [code(choice_of(r).label) + ("" if r.status == "succeeded" else f" ({r.status})") for r in runs]
+    return "Ladder so far: " + " → ".join(steps)
+
+
+def answer_messages(run: Run, ladder: list[Run], steps: list[Step], policy: Policy,
+                    current_price_model: str | None = None) -> list[Message]:
+    """The answer, split so no text is lost, with the escalation controls under the last part."""
+    lane = policy.lane(run.lane)
+    header = section(f"*Answer from {code(choice_of(run).label)}* ({lane.title} lane) for <@{run.user_id}>")
+    chunks = split_escaped(run.answer or "_(the model returned no text)_", SECTION_LIMIT)
+    per_message = max(1, MESSAGE_TEXT_BUDGET // SECTION_LIMIT)
+    groups = [chunks[i:i + per_message] for i in range(0, len(chunks), per_message)]
+    messages: list[Message] = []
+    for index, group in enumerate(groups):
+        blocks: list[Block] = [header] if index == 0 else []
+        blocks += [section(chunk) for chunk in group]
+        if len(groups) > 1:
+            blocks.append(context(f"part {index + 1} of {len(groups)}"))
+        messages.append({"text": f"Answer from {run.model} (part {index + 1} of {len(groups)})", "blocks": blocks})
+    footer: list[Block] = [context(run_summary(run)), context(ladder_line(ladder))]
+    footer += escalation_blocks(run, steps, policy)
+    messages[-1]["blocks"].extend(footer)
+    return messages
+
+
+def escalation_blocks(run: Run, steps: list[Step], policy: Policy) -> list[Block]:
+    if not steps:
+        return [context(":top: Top of the ladder for this request: nothing stronger to escalate to.")]
+    buttons = []
+    for step in steps:
+        confirm = None
+        if step.needs_confirmation:
+            confirm = confirm_dialog(
+                "Escalate to the max lane?",
+                _max_cost_note(policy, run, step),
+                f"Run {step.choice.label}"[:30],
+            )
+        buttons.append(button(f"Escalate to {step.choice.label}", f"escalate_{step.provider}",
+                              {"run": run.id, "provider": step.provider}, confirm=confirm))
+    reason = {
+        "type": "static_select",
+        "action_id": "escalate_reason",
+        "placeholder": {"type": "plain_text", "text": "Why escalate? (optional)"},
+        "options": [{"text": {"type": "plain_text", "text": label}, "value": key} for key, label in REASONS.items()],
+    }
+    return [actions(f"escalate:{run.id}", reason, *buttons)]
+
+
+def _max_cost_note(policy: Policy, run: Run, step: Step) -> str:
+    new, old = policy.price_of(step.choice.model), policy.price_of(run.model)
+    note = f"{step.choice.label}: {rate_card(new)}."
+    if new and old:
+        more_in, more_out = new.input - old.input, new.output - old.output
+        note += f" That is ${more_in:+.2f} in / ${more_out:+.2f} out per million tokens vs {choice_of(run).label}."
+    if step.choice.effort == "xhigh":
+        note += " xhigh effort spends far more reasoning tokens, billed as output."
+    return note
+
+
+def failure(run: Run, policy: Policy) -> Message:
+    label = policy.provider_labels.get(run.provider, run.provider)
+    if run.status == "interrupted":
+        text = (f":warning: The run on {code(choice_of(run).label)} was interrupted: routebot restarted while it "
+                "was in progress. Nothing was charged for it here. Press Retry to run it again.")
+    else:
+        text = f":x: *{label}* could not answer: {escape(run.error_message or 'unknown error')}"
+    blocks = [section(text)]
+    if run.error_kind not in ("purged",):
+        blocks.append(actions(f"retry:{run.id}", button("Retry", "retry", {"run": run.id}, style="primary")))
+    return {"text": f"Run on {run.model} {run.status}", "blocks": blocks}

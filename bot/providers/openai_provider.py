@@ -1,0 +1,64 @@
+"""OpenAI through the openai SDK's Responses API, with the policy's reasoning effort."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import openai
+
+from bot.providers.retrying import RetryPolicy, call_with_retries
+from bot.settings import Settings
+from commands.providers import Completion
+from storage.runs import TokenCounts
+
+
+@dataclass
+class OpenAIProvider:
+    client: openai.OpenAI
+    max_tokens: int
+    timeout: float
+    retry: RetryPolicy
+    base_url_hint: str = "OPENAI_BASE_URL"
+    name: str = "openai"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OpenAIProvider:
+        client = openai.OpenAI(
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url,
+            timeout=settings.provider_timeout,
+            max_retries=0,  # retries are ours: see bot.providers.retrying
+        )
+        return cls(client, settings.max_output_tokens, settings.provider_timeout,
+                   RetryPolicy(settings.provider_max_retries, settings.provider_max_retry_wait))
+
+    def complete(self, *, model: str, effort: str | None, task: str) -> Completion:
+        extra = {"reasoning": {"effort": effort}} if effort else {}
+        started = time.monotonic()
+        response = call_with_retries(
+            self.name, "OpenAI", self.retry,
+            lambda: self.client.responses.create(
+                model=model,
+                input=task,
+                max_output_tokens=self.max_tokens,
+                timeout=self.timeout,
+                **extra,  # type: ignore[arg-type]
+            ),
+            {"var": "OPENAI_API_KEY", "base": self.base_url_hint},
+        )
+        usage = response.usage
+        input_details = getattr(usage, "input_tokens_details", None) if usage else None
+        output_details = getattr(usage, "output_tokens_details", None) if usage else None
+        return Completion(
+            text=response.output_text,
+            tokens=TokenCounts(
+                input_tokens=(usage.input_tokens or 0) if usage else 0,
+                output_tokens=(usage.output_tokens or 0) if usage else 0,
+                cache_read_tokens=(getattr(input_details, "cached_tokens", 0) or 0) if input_details else 0,
+                cache_write_tokens=(getattr(input_details, "cache_write_tokens", 0) or 0) if input_details else 0,
+                reasoning_tokens=(getattr(output_details, "reasoning_tokens", 0) or 0) if output_details else 0,
+            ),
+            seconds=time.monotonic() - started,
+            model=response.model,
+        )

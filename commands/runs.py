@@ -1,0 +1,214 @@
+"""Running a request on a model: planning which run a click asks for, claiming it once, executing it.
+
+Slack-free on purpose: listeners in bot/ turn clicks into calls here and results into messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from commands.errors import AtTopOfLadder, NotFound, ProviderError, ProviderNotConfigured, UsageError
+from commands.ladder import Step, escalation_steps, next_step
+from commands.policy import ModelChoice, Policy
+from commands.pricing import price_of_run
+from commands.providers import Provider
+from storage.records import Request, Run
+from storage.runs import NewRun, RunStore
+
+log = logging.getLogger(__name__)
+
+REASONS = {
+    "wrong_answer": "Wrong answer",
+    "too_shallow": "Too shallow",
+    "missed_context": "Missed context",
+    "high_stakes": "High stakes",
+    "other": "Other",
+}
+_REASON_WORDS = {
+    "wrong_answer": ("wrong", "incorrect", "error", "mistake", "false"),
+    "too_shallow": ("shallow", "superficial", "vague", "generic", "thin", "depth", "deeper"),
+    "missed_context": ("context", "missed", "ignored", "forgot", "overlooked"),
+    "high_stakes": ("stakes", "important", "critical", "exec", "board", "legal", "risky"),
+}
+
+
+def normalize_reason(text: str | None) -> str | None:
+    """Map a reason id, label or free text (from /escalate) onto one of REASONS; None when not given."""
+    if not text or not text.strip():
+        return None
+    lowered = text.strip().lower().replace("-", "_").replace(" ", "_")
+    if lowered in REASONS:
+        return lowered
+    words = text.lower()
+    for reason, keys in _REASON_WORDS.items():
+        if any(k in words for k in keys):
+            return reason
+    return "other"
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    request: Request
+    provider: str
+    lane: str
+    choice: ModelChoice
+    rung: int
+    attempt: int = 1
+    escalated_from: Run | None = None
+    reason: str | None = None
+
+    @property
+    def is_max(self) -> bool:
+        return self.lane == "max"
+
+
+Gate = Callable[[RunPlan, str], None]
+"""A check before a run is claimed (budget, approval); raises a UserError to refuse."""
+
+
+class RunService:
+    def __init__(
+        self,
+        store: RunStore,
+        policy: Policy,
+        providers: Mapping[str, Provider],
+        clock: Callable[[], float],
+        gates: Sequence[Gate] = (),
+    ) -> None:
+        self.store, self.policy, self.providers, self.clock = store, policy, providers, clock
+        self.gates = list(gates)
+
+    # --- planning -----------------------------------------------------------------------------------
+    def plan_first_run(self, request_id: int, provider: str) -> RunPlan:
+        request = self._request(request_id)
+        lane = self.policy.lane(request.lane)
+        choice = lane.models.get(provider)
+        if choice is None:
+            raise UsageError(f"The {lane.title} lane has no {self._label(provider)} model in the routing policy.")
+        self._require_configured(provider)
+        return RunPlan(request, provider, lane.id, choice, lane.rung)
+
+    def plan_escalation(self, from_run_id: int, provider: str, reason: str | None) -> RunPlan:
+        source = self._run(from_run_id)
+        steps = {s.provider: s for s in self.steps_after(source)}
+        step = steps.get(provider)
+        if step is None:
+            raise AtTopOfLadder(self._top_message(source))
+        self._require_configured(provider)
+        return self._plan_step(source, step, reason)
+
+    def plan_escalation_for_latest(self, channel_id: str, user_id: str, reason: str | None) -> RunPlan:
+        request = self.store.latest_run_request(channel_id, user_id)
+        if request is None:
+            raise NotFound("You have no run in this channel to escalate yet. Use `/route <task>` and press Run.")
+        source = self.store.runs_for_request(request.id)[-1]
+        step = next_step(self.policy, source.lane, source.provider)
+        if step is None:
+            raise AtTopOfLadder(self._top_message(source))
+        self._require_configured(step.provider)
+        return self._plan_step(source, step, reason)
+
+    def plan_retry(self, run_id: int) -> RunPlan:
+        run = self._run(run_id)
+        latest = self.store.existing_run(run.request_id, run.rung, run.provider)
+        if latest is not None and latest.id != run.id:
+            run = latest  # retry the newest attempt, so two Retry clicks on old messages make one run
+        if run.status not in ("failed", "interrupted"):
+            raise UsageError("That run is not in a failed state; nothing to retry.")
+        self._require_configured(run.provider)
+        request = self._request(run.request_id)
+        source = self.store.run(run.escalated_from) if run.escalated_from else None
+        return RunPlan(request, run.provider, run.lane, ModelChoice(run.provider, run.model, run.effort), run.rung,
+                       attempt=run.attempt + 1, escalated_from=source, reason=run.escalation_reason)
+
+    def steps_after(self, run: Run) -> list[Step]:
+        """The escalation buttons to show under this run's answer."""
+        return escalation_steps(self.policy, run.lane, run.provider, tuple(self.providers) or (run.provider,))
+
+    # --- claiming and running -------------------------------------------------------------------------
+    def claim(self, plan: RunPlan, user_id: str) -> Run | None:
+        """Record the run as queued; None when this exact run exists already (retry, double click)."""
+        existing = self.store.existing_run(plan.request.id, plan.rung, plan.provider)
+        if existing is not None and existing.attempt >= plan.attempt:
+            return None
+        for gate in self.gates:
+            gate(plan, user_id)
+        return self.store.claim_run(
+            NewRun(
+                request_id=plan.request.id,
+                channel_id=plan.request.channel_id,
+                user_id=user_id,
+                provider=plan.provider,
+                model=plan.choice.model,
+                effort=plan.choice.effort,
+                lane=plan.lane,
+                rung=plan.rung,
+                attempt=plan.attempt,
+                escalated_from=plan.escalated_from.id if plan.escalated_from else None,
+                escalation_reason=plan.reason,
+            ),
+            self.clock(),
+        )
+
+    def execute(self, run_id: int) -> Run:
+        """Call the model and record the outcome; never raises for a provider failure."""
+        run = self._run(run_id)
+        if not self.store.start_run(run_id, self.clock()):
+            return self._run(run_id)
+        request = self._request(run.request_id)
+        if request.task is None:
+            return self.store.fail_run(run_id, now=self.clock(), kind="purged",
+                                       message="The task text was removed after the retention period; "
+                                               "send it again with /route.")
+        provider = self.providers.get(run.provider)
+        if provider is None:
+            return self.store.fail_run(run_id, now=self.clock(), kind="not_configured",
+                                       message=f"{self._label(run.provider)} is not configured.")
+        try:
+            completion = provider.complete(model=run.model, effort=run.effort, task=request.task)
+        except ProviderError as exc:
+            return self.store.fail_run(run_id, now=self.clock(), kind=exc.kind, message=exc.message)
+        except Exception:
+            log.exception("run %s failed unexpectedly", run_id)
+            return self.store.fail_run(run_id, now=self.clock(), kind="internal",
+                                       message="routebot hit an internal error; the log has details.")
+        cost = price_of_run(self.policy, run.provider, run.model, completion.tokens)
+        return self.store.finish_run(run_id, now=self.clock(), answer=completion.text, tokens=completion.tokens,
+                                     cost_nanousd=cost)
+
+    def ladder_so_far(self, request_id: int) -> list[Run]:
+        return self.store.runs_for_request(request_id)
+
+    # --- helpers --------------------------------------------------------------------------------------
+    def _plan_step(self, source: Run, step: Step, reason: str | None) -> RunPlan:
+        request = self._request(source.request_id)
+        return RunPlan(request, step.provider, step.lane, step.choice, self.policy.lane(step.lane).rung,
+                       escalated_from=source, reason=normalize_reason(reason))
+
+    def _require_configured(self, provider: str) -> None:
+        if provider not in self.providers:
+            raise ProviderNotConfigured(
+                f"{self._label(provider)} is not configured: set {provider.upper()}_API_KEY and restart routebot."
+            )
+
+    def _top_message(self, run: Run) -> str:
+        model = ModelChoice(run.provider, run.model, run.effort).label
+        return (f"This request is already at the top of the {self._label(run.provider)} ladder ({model}). "
+                "Rephrase or split the task, or bring in a person.")
+
+    def _label(self, provider: str) -> str:
+        return self.policy.provider_labels.get(provider, provider)
+
+    def _request(self, request_id: int) -> Request:
+        request = self.store.request(request_id)
+        if request is None:
+            raise NotFound("That request no longer exists.")
+        return request
+
+    def _run(self, run_id: int) -> Run:
+        run = self.store.run(run_id)
+        if run is None:
+            raise NotFound("That run no longer exists.")
+        return run
