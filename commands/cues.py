@@ -36,7 +36,7 @@ CUES: tuple[Cue, ...] = (
         r"score (?:each|every|these|all)|rate (?:each|every|these)|on a scale|\d (?:to|-) \d for|"
         r"(?:as|into|by) [\w -]{1,30}, [\w ,-]{1,60}\b(?:or|and) [\w-]+)"),
     Cue("sentiment", "cheap", 3, "classification",
-        r"\b(?:sentiment|detect (?:the )?languages?|language detection|spam or not|is (?:it|this) spam|"
+        r"\b(?:sentiment|detect (?:the |which )?languages?|language detection|spam or not|is (?:it|this) spam|"
         r"positive,? (?:neutral|negative)|positive or negative|(?:aren'?t|not|isn'?t) in english|non-english|"
         r"by (?:urgency|priority|language|sentiment))\b"),
     Cue("extract", "cheap", 3, "extraction",
@@ -65,17 +65,18 @@ CUES: tuple[Cue, ...] = (
         r"reset (?:their|a|my|your) password|support (?:reply|response|answer)|"
         r"(?:quick|short|brief|polite) (?:reply|response|answer|note|message|email))\b"),
     Cue("triage", "cheap", 3, "first-pass triage",
-        r"\b(?:triage|first[- ]pass|dedupe|de-?duplicate|duplicates|flag (?:likely|possible|obvious)|"
+        r"\b(?:triage|first[- ]pass|dedupe|de-?duplicate|duplicates|spot (?:the )?duplicates?|duplicate \w+s\b|flag (?:likely|possible|obvious)|"
         r"route (?:each|incoming|these)|prioriti[sz]e (?:these|the) (?:tickets|issues|emails))\b"),
     Cue("short_note", "cheap", 2.5, "short message drafting",
         r"\b(?:\d+[- ]sentences?|one[- ]sentence|(?:one|two|three|\d)[- ]lines?\b|(?:opening|subject) lines?|"
         r"personali[sz]ed (?:line|note|message|email|intro)s?|(?:short|quick|brief) (?:note|message|blurb|paragraph|email|dm|invite)|"
         r"thank[- ]you (?:note|email|message)|(?:draft|write) (?:a |an |the )?(?:quick |short |brief )?"
-        r"(?:email|note|message|slack message|invite|invitation|reminder|out-of-office)\b(?! campaign))"),
+        r"(?:email|note|notice|message|slack message|invite|invitation|reminder|out-of-office)\b(?! campaign)|"
+        r"(?:draft|write) (?:a |an |the )?(?:polite|friendly|short|brief|quick) \w+)"),
     Cue("reformat", "cheap", 2, "reformatting",
         r"\b(?:to-?do list|action items|checklist from|reformat\w*|normali[sz]e (?:the|these|this)|standardi[sz]e|"
         r"clean up (?:the|this|these) (?:list|data|csv|spreadsheet|export)|bulleted|"
-        r"turn (?:this|these|it|them) [^.]{0,50}?\binto|(?:format|reformat|convert|turn) (?:this|these|it|them)[\w ,]{0,30}"
+        r"turn (?:this|these|the|it|them|our|my) [^.]{0,50}?\binto|(?:format|reformat|convert|turn) (?:this|these|it|them)[\w ,]{0,30}"
         r"\b(?:into|as|to) (?:a )?(?:list|table|bullets|json|csv|markdown|yaml|to-?do)|alphabeti[sz]e|spell-?check|"
         r"title case|subject lines?|alt text|headlines?|tweet|caption)\b"),
     Cue("lint", "cheap", 3, "bulk lint fixes",
@@ -143,7 +144,8 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:decide (?:whether|between|on|our|if|what)|make the call|go/no-go|go or no-go|whether (?:to|we should)|"
         r"second opinion|final (?:pass|review|check|read|verdict|call)|sign-?off|pricing (?:model|strategy)|"
         r"usage-based|seat-based|weigh(?:ing)?\b|predict how|how (?:it|this) (?:could|might|will) fail|"
-        r"pre-?mortem|failure modes|second-order|should we\b|sunset (?:the|our)|discontinue|"
+        r"pre-?mortem|failure modes|second-order|unintended consequences|reason (?:through|about)|"
+        r"(?:live with|stuck with) (?:this|the|that) (?:choice|decision)|one-way door|hard to reverse|should we\b|sunset (?:the|our)|discontinue|"
         r"which of our \d+ [\w ]{0,20}(?:do we|should we|to) (?:cut|keep|kill|drop)|(?:is|was) (?:this|it) a good (?:deal|idea)|"
         r"evaluate (?:whether|options|the risks)|risk assessment|assess (?:whether|our|the) (?:\w+ )?(?:exposure|risk|"
         r"impact|blast radius|liability)|assess whether|blast radius|stress-?test (?:the|our) (?:plan|thesis))\b"),
@@ -151,7 +153,9 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:vague|ambiguous|ambiguity|contradictory|contradict|conflicting (?:requirements|goals|signals|asks)|"
         r"unclear (?:requirements|ask|scope|goals)|ill-defined|open-ended|contradict\w*|"
         r"(?:figure|work) out what (?:\w+ ){0,4}(?:needs|need|wants|want|means|mean)|no clear (?:spec|ask|brief)|"
-        r"can(?:'?t|not)? agree|what (?:the client|the customer|they|he|she) meant|pin (?:it|this) down)\b"),
+        r"can(?:'?t|not)? agree|what (?:the client|the customer|they|he|she) meant|pin (?:it|this) down|"
+        r"(?:lift|gain|increase|win) in one [^.]{0,40}\b(?:loss|drop|decrease) in (?:another|the other)|"
+        r"conflicting (?:results|numbers|analyses|data)|(?:results|numbers|analyses) (?:don'?t|do not) agree)\b"),
     Cue("formal", "premium", 4, "proofs, security or cryptography review",
         r"\b(?:proof of (?:correctness|security)|(?:proof|proving)\b[^.]{0,40}\bcorrect(?:ness)?|prove (?:that|correctness)|formal(?:ly)? verif\w*|correctness proof|"
         r"cryptograph\w*|crypto protocol|threat[- ]model(?:ing|s)?|security (?:review|audit)|penetration test|"
@@ -174,7 +178,8 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:legal|lawyers?|attorney|compliance|gdpr|hipaa|ccpa|sox|soc ?2|pci(?:-dss)?|privacy laws?|laws?|"
         r"ai act|regulat(?:ory|ors?|ion|ions)|liability|indemnif\w*|contractual|auditors?|fraud|"
         r"money laundering|aml|kyc|sanctions|parliament\w*|congress\w*|senate|salary bands|compensation|pay equity|"
-        r"terminations?|people committee|performance improvement plan)\b"),
+        r"terminations?|people committee|performance improvement plan|council vote|city council|legislat\w+|"
+        r"ordinance|public policy)\b"),
     Cue("incident", "stakes", 3, "incident or production risk",
         r"\b(?:incident|postmortem|post-mortem|outage|(?:production|prod|site) (?:is )?down|sev ?[0-2]|p0|"
         r"breach(?:ed)?|data loss|5\d\d ?s|5xx|all regions|customers? (?:are )?(?:affected|impacted)|revenue impact|"
@@ -188,7 +193,9 @@ CUES: tuple[Cue, ...] = (
     Cue("refactor", "code", 3.5, "refactor or code edit",
         r"\b(?:refactor\w*|rename (?:the |a |our )?\w+ (?:class|function|method|variable|module|field)|rename \w+ to \w+|"
         r"duplicat\w+ (?:\w+ )?(?:code|logic|handling|functions?|helpers?)|shared helper|"
-        r"into (?:one|a) (?:shared|common) (?:helper|function|module|util\w*)|dead code|extract (?:a |the )?(?:method|function|class|helper|component)|"
+        r"into (?:one|a) (?:shared|common) (?:helper|function|module|util\w*)|"
+        r"into (?:a )?(?:reusable|shared) (?:module|library|package|functions?|class)|"
+        r"(?:update|switch|move|migrate) [\w ./-]{0,40}\bto use (?:the |our )?(?:new )?|dead code|extract (?:a |the )?(?:method|function|class|helper|component)|"
         r"inline (?:the|this) (?:function|method)|fix (?:the )?imports|move (?:the |this )?(?:function|class|module)|"
         r"split (?:this|the) (?:function|class|file|module)|clean up (?:the|this) code|api calls?|call sites|codemod|"
         r"v\d to (?:the )?v\d|(?:add|remove) (?:a |an |the )?(?:--[\w-]+ )?(?:flag|option|argument|param(?:eter)?) (?:to|from))\b"),
@@ -209,12 +216,13 @@ CUES: tuple[Cue, ...] = (
         r"\b(?:off[- ]by[- ]one|assertion (?:on|error|fails)|compile (?:error|errors)|syntax error|type ?error in|"
         r"lint error|null (?:checks?|pointers?)|fix (?:the |this )?(?:bug|typo) in \w+|failing (?:build|test))\b"),
     Cue("pull_request", "code", 3, "code review edits",
-        r"\b(?:pull request|merge request|\bpr\b|diff|patch|reviewer'?s? comments|review comments|code review comments|"
+        r"\b(?:pull request|merge request|\bpr\b|diff|patch(?! notes)|reviewer'?s? comments|review comments|code review comments|"
         r"commit message|git (?:rebase|merge|conflict)|merge conflicts?)\b"),
     Cue("code_things", "code", 2.5, "code artefacts",
         r"\b(?:stubs?|stub out|handlers?|proto(?:buf)?s?|grpc|codegen|makefile|struct tags?|unmarshal\w*|marshal\w*|"
         r"getters?|setters?|lombok|null checks?|logging calls|compiler (?:is )?warn\w*|mapper functions?|"
-        r"serializ\w+|deserializ\w+|enums?|decorators?|generics|under [\w-]+/)"),
+        r"serializ\w+|deserializ\w+|enums?|decorators?|generics|under [\w-]+/|view ?models?|networking client|"
+        r"api client|sdk client|notebook)"),
     Cue("code_ref", "code", 2, "source files or identifiers",
         r"(?:\b[\w/.-]+\.(?:" + _CODE_EXT + r")\b|\b[a-z][a-z0-9]*_[a-z0-9_]+\b|"
         r"\b\w+\(\)|```|\bcodebase\b|\bthe (?:\w+ )?module\b|\brepo\b|(?<!\w)--[a-z][\w-]+|\bddl\b|\borm\b|\bterraform\b|"
@@ -225,7 +233,7 @@ CUES: tuple[Cue, ...] = (
         r"compile|lint|endpoint|bug|code)\b"),
     # --- modifiers -----------------------------------------------------------------------------------
     Cue("volume", "volume", 2, "high volume",
-        r"\b(?:\d[\d,]*\s+(?:[\w-]+\s+){0,2}(?:tickets|emails|messages|comments|reviews|articles|documents|docs|"
+        r"\b(?:(?:[2-9]\d|\d{3,}|\d{1,3}(?:,\d{3})+)\s+(?:[\w-]+\s+){0,2}(?:tickets|emails|messages|comments|reviews|articles|documents|docs|"
         r"records|rows|items|files|pages|posts|issues|prs|transcripts|invoices|products|entries|responses|leads|"
         r"tweets|calls|notes)|each of (?:these|the)|every (?:one of|single|\w+ (?:comment|review|ticket|email|"
         r"message|row|record))|for each|in bulk|bulk|batch(?:es)?|thousands|hundreds|high-?volume|at scale|"
@@ -258,7 +266,7 @@ FAILURE_WORDS = (
     r"tried|struggl\w*|choked|unhelpful|useless|doesn'?t (?:work|even|compile|run)|disagree\w*|ran out of|"
     r"stuck|went nowhere|didn'?t pan out|no progress|plausible but|contradict\w*|flawed|buggy|broken|"
     r"mislabel\w*|misclassif\w*|misread\w*|mangl\w*|botch\w*|garbled?|messed up|gets? (?:it|them|this) wrong|"
-    r"got (?:it|them|this) wrong)\b"
+    r"got (?:it|them|this) wrong|inconsistent|unusable|not usable|mix(?:ing|ed) up|kept \w+ing)\b"
 )
 FAILED_MODELS: tuple[tuple[int, str], ...] = (
     (3, r"\b(?:x-?high|extra[- ]high)(?: effort| reasoning)?\b"),
@@ -271,5 +279,6 @@ GENERIC_FAILURE = (
     r"\b(?:(?:previous|earlier|last|first) (?:attempts?|tries|passes|answers?|runs?|analys[ie]s)\b[^.;]{0,40}?"
     r"(?:failed|missed|were wrong|was wrong|were inconclusive|didn'?t)|tried (?:twice|several times|again|"
     r"multiple times)|still (?:can'?t|cannot|couldn'?t|wrong|fails)|nobody (?:has been able|could)|"
-    r"(?:theories|attempts|ideas|fixes) (?:didn'?t pan out|went nowhere|failed))"
+    r"(?:theories|attempts|ideas|fixes) (?:didn'?t pan out|went nowhere|failed)|one (?:step|rung|level) up|"
+    r"(?:try|retry|redo) (?:it |this |again )?with a (?:stronger|better|bigger|smarter) model)"
 )

@@ -115,6 +115,7 @@ def block_action(
     block_id: str | None = None,
     message: dict[str, Any] | None = None,
     text: str | None = None,
+    state: dict[str, Any] | None = None,
 ) -> str:
     """Form-encoded ``payload=<json>`` for a button click on a message, as Slack sends block_actions.
 
@@ -156,7 +157,7 @@ def block_action(
         "is_enterprise_install": False,
         "channel": {"id": channel_id, "name": channel_id.lower()},
         "message": msg,
-        "state": {"values": {}},
+        "state": {"values": state or {}},
         "response_url": response_url,
         "actions": [action],
     }
@@ -195,6 +196,7 @@ def click(
     response_url: str,
     message: dict[str, Any] | None = None,
     thread_ts: str | None = None,
+    state: dict[str, Any] | None = None,
 ) -> str:
     """``block_action`` for one item of ``actions_from_blocks`` (keeps its action_id/value/block_id)."""
     return block_action(
@@ -208,6 +210,7 @@ def click(
         block_id=button.get("block_id"),
         message=message,
         text=button.get("label"),
+        state=state,
     )
 
 

@@ -1,0 +1,81 @@
+"""Build routebot: the Bolt app and everything its listeners use, each side effect injectable.
+
+Production passes nothing but settings; tests pass a WebClient pointed at a local fake Slack, fake-backed
+providers, a temp database and a fixed clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.context import Routebot
+from bot.listeners import route as route_listeners
+from bot.listeners import runs as run_listeners
+from bot.run_dispatch import RunDispatcher
+from bot.settings import Settings
+from commands.policy import Policy, load_policy
+from commands.providers import Provider
+from commands.runs import RunService
+from storage.db import Database
+from storage.runs import RunStore
+
+
+@dataclass
+class Built:
+    app: App
+    bot: Routebot
+    run_pool: ThreadPoolExecutor
+    listener_pool: ThreadPoolExecutor
+
+    def close(self) -> None:
+        self.run_pool.shutdown(wait=True, cancel_futures=False)
+        self.listener_pool.shutdown(wait=True)
+
+
+def slack_client(settings: Settings) -> WebClient:
+    kwargs = {"base_url": settings.slack_api_url} if settings.slack_api_url else {}
+    return WebClient(token=settings.slack_bot_token, **kwargs)
+
+
+def build_app(
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    database: Database | None = None,
+    providers: Mapping[str, Provider] | None = None,
+    policy: Policy | None = None,
+    clock: Callable[[], float] = time.time,
+    socket_mode: bool = False,
+) -> Built:
+    policy = policy or load_policy(settings.policy_path)
+    client = client or slack_client(settings)
+    database = database or Database(settings.db_path)
+    if providers is None:
+        from bot.providers import build_providers
+
+        providers = build_providers(settings)
+    store = RunStore(database)
+    run_pool = ThreadPoolExecutor(max_workers=settings.run_workers, thread_name_prefix="routebot-run")
+    # Bolt's default listener pool has 5 threads; acks must never queue behind slow Slack calls.
+    listener_pool = ThreadPoolExecutor(max_workers=settings.listener_workers, thread_name_prefix="routebot-listener")
+    runs = RunService(store, policy, providers, clock)
+    dispatcher = RunDispatcher(client, runs, policy, run_pool)
+    bot = Routebot(settings=settings, policy=policy, database=database, store=store, providers=providers,
+                   runs=runs, dispatcher=dispatcher, clock=clock)
+    app = App(
+        client=client,
+        signing_secret=None if socket_mode else settings.slack_signing_secret,
+        request_verification_enabled=not socket_mode,
+        listener_executor=listener_pool,
+        # Errors are answered by our listeners; Bolt's own message would leak internals.
+        raise_error_for_unhandled_request=False,
+    )
+    route_listeners.register(app, bot)
+    run_listeners.register(app, bot)
+    return Built(app=app, bot=bot, run_pool=run_pool, listener_pool=listener_pool)

@@ -1,0 +1,62 @@
+"""What `/route <text>` does, minus Slack: parse, validate, route, record the request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from commands.errors import UsageError
+from commands.policy import Policy
+from commands.route_args import RouteArgs, parse_route_args
+from commands.router import Decision, RouteOptions, route
+from storage.records import Request
+from storage.runs import RunStore
+
+
+@dataclass(frozen=True)
+class Routed:
+    args: RouteArgs
+    decision: Decision
+    request: Request
+    new: bool  # False when this was a redelivery of a request already recorded
+
+
+def parse_and_check(text: str, max_chars: int) -> RouteArgs:
+    args = parse_route_args(text)
+    if args.subcommand is None and not args.task.strip():
+        raise UsageError("Say what you want done after the options, e.g. `/route --lane cheap tag these tickets`.")
+    if len(args.task) > max_chars:
+        raise UsageError(
+            f"That task is {len(args.task):,} characters; routebot takes up to {max_chars:,}. "
+            "Trim it, or put the long material in a file or doc and describe the task."
+        )
+    return args
+
+
+def route_and_record(
+    args: RouteArgs,
+    *,
+    policy: Policy,
+    store: RunStore,
+    channel_id: str,
+    user_id: str,
+    team_id: str | None,
+    provider: str,
+    allowed_providers: tuple[str, ...],
+    dedupe_key: str | None,
+    clock: Callable[[], float],
+) -> Routed:
+    options = RouteOptions(lane=args.lane, provider=args.provider or provider, allowed_providers=allowed_providers)
+    decision = route(args.task, policy, options)
+    request, new = store.create_request(
+        channel_id=channel_id,
+        user_id=user_id,
+        team_id=team_id,
+        task=args.task,
+        lane=decision.lane.id,
+        provider=decision.provider,
+        confidence=decision.confidence,
+        now=clock(),
+        dedupe_key=dedupe_key,
+    )
+    return Routed(args, decision, request, new)
