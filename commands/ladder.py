@@ -47,6 +47,15 @@ def escalation_steps(
         if other == provider:
             continue
         choice = policy.lane(target_lane).models.get(other)
-        if choice is not None:
+        if choice is not None and _has_own_rung(policy, target_lane, other):
             steps.append(Step(other, target_lane, choice, target_lane == "max"))
     return steps
+
+
+def _has_own_rung(policy: Policy, lane_id: str, provider: str) -> bool:
+    """False where the lane only repeats the rung below for this provider (Anthropic's max is premium's Opus)."""
+    ladder = policy.ladder
+    if lane_id not in ladder or ladder.index(lane_id) == 0:
+        return True
+    below = policy.lane(ladder[ladder.index(lane_id) - 1]).models.get(provider)
+    return policy.lane(lane_id).models.get(provider) != below

@@ -1,0 +1,37 @@
+"""What routebot does once at startup, before it takes requests: recover and tidy up."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.app import Built
+
+log = logging.getLogger(__name__)
+DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class StartupReport:
+    interrupted: int
+    purged: int
+
+
+def on_startup(built: Built) -> StartupReport:
+    bot = built.bot
+    now = bot.clock()
+    interrupted = bot.dispatcher.recover_interrupted(now)
+    purged = purge_old_text(built)
+    if interrupted:
+        log.warning("%d run(s) were in progress when routebot stopped; their threads were told", len(interrupted))
+    return StartupReport(interrupted=len(interrupted), purged=purged)
+
+
+def purge_old_text(built: Built) -> int:
+    """ROUTEBOT_RETENTION_DAYS: drop task and answer text past the period; costs and metadata stay."""
+    bot = built.bot
+    now = bot.clock()
+    purged = bot.store.purge_text(before=now - bot.settings.retention_days * DAY, now=now)
+    if purged:
+        log.info("removed the text of %d request(s) older than %d days", purged, bot.settings.retention_days)
+    return purged
