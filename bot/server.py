@@ -1,0 +1,76 @@
+"""`routebot serve`: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on a production WSGI server.
+
+Bolt's app.start() is a development server (single-threaded http.server): at 25 concurrent requests it
+resets connections, so HTTP mode runs Bolt's WSGI adapter on waitress instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.app import Built, build_app
+from bot.settings import Settings, load_settings
+from bot.startup import on_startup
+
+log = logging.getLogger("routebot")
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def wsgi_app(built: Built, path: str = "/slack/events") -> WsgiApp:
+    """Bolt's WSGI handler at `path`, plus GET /healthz for load balancers."""
+    slack = SlackRequestHandler(built.app, path=path)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        return slack(environ, start_response)
+
+    return application
+
+
+def http_server(built: Built, host: str, port: int) -> Any:
+    """A waitress server, not yet running: call .run() (blocking) and .close()."""
+    from waitress.server import create_server
+
+    threads = max(8, built.bot.settings.listener_workers)
+    return create_server(wsgi_app(built), host=host, port=port, threads=threads, backlog=1024,
+                         connection_limit=max(200, threads * 4), ident="routebot", clear_untrusted_proxy_headers=True)
+
+
+def serve(*, port: int = 3000, host: str = "0.0.0.0", settings: Settings | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = settings or load_settings()
+    socket_mode = bool(settings.slack_app_token)
+    settings.require_slack(socket_mode=socket_mode)
+    built = build_app(settings, socket_mode=socket_mode)
+    report = on_startup(built)
+    log.info("routebot starting (%s mode); providers configured: %s; recovered %d interrupted run(s)",
+             "Socket" if socket_mode else "HTTP", ", ".join(built.bot.providers) or "none", report.interrupted)
+    stoppers: list[Callable[[], None]] = [built.close]
+    from bot.scheduler import start_scheduler
+
+    scheduler = start_scheduler(built)
+    if scheduler is not None:
+        stoppers.insert(0, lambda: scheduler.shutdown(wait=False))
+    try:
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            SocketModeHandler(built.app, settings.slack_app_token).start()
+        else:
+            server = http_server(built, host, port)
+            signal.signal(signal.SIGTERM, lambda *_: server.close())
+            log.info("listening on http://%s:%d/slack/events", host, port)
+            server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for stop in stoppers:
+            stop()
+    return 0

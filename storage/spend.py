@@ -1,0 +1,25 @@
+"""Spend queries shared by budgets and digests. Money stays in integer nano-dollars; unknown is counted apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Spend:
+    known_nanousd: int  # sum over succeeded runs with a known price
+    unknown_runs: int  # succeeded runs whose price is unknown: never added in as $0
+    runs: int  # succeeded runs
+
+
+def channel_spend(database: Database, channel_id: str, start: float, end: float) -> Spend:
+    """Spend of the runs that started (were created) in [start, end) in one channel."""
+    row = database.conn.execute(
+        "SELECT COALESCE(SUM(CASE WHEN price_known = 1 THEN cost_nanousd END), 0),"
+        " SUM(CASE WHEN price_known = 0 THEN 1 ELSE 0 END), COUNT(*)"
+        " FROM runs WHERE channel_id = ? AND status = 'succeeded' AND created_at >= ? AND created_at < ?",
+        (channel_id, start, end),
+    ).fetchone()
+    return Spend(known_nanousd=int(row[0] or 0), unknown_runs=int(row[1] or 0), runs=int(row[2] or 0))
