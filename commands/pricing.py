@@ -11,7 +11,7 @@ Amounts are integer nano-dollars (1e-9 USD), so sums are exact.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 from commands.policy import Policy, Price
 from storage.runs import TokenCounts
@@ -66,11 +66,10 @@ def usd(nanousd: int | None) -> str:
     if nanousd is None:
         return "unknown"
     dollars = Decimal(nanousd) / NANO_PER_USD
-    if dollars >= 1 or dollars == 0:
-        return f"${dollars:,.2f}"
-    if dollars >= Decimal("0.01"):
-        return f"${dollars:.4f}"
-    return f"${dollars:.6f}"
+    places = 2 if dollars >= 1 or dollars == 0 else 4 if dollars >= Decimal("0.01") else 6
+    # Display only: half-up, as people round money; stored amounts are never rounded.
+    shown = dollars.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"${shown:,.{places}f}"
 
 
 def rate_card(price: Price | None) -> str:

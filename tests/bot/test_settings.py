@@ -1,0 +1,54 @@
+"""Settings: read once, validated, secrets kept out of repr, startup refused with where-to-find-it messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import load_settings
+from commands.errors import ConfigError
+
+
+def test_defaults_need_nothing() -> None:
+    settings = load_settings({})
+    assert settings.provider == "anthropic" and settings.db_path == "routebot.db"
+    assert settings.retention_days == 30 and settings.tz == "UTC" and not settings.digest_show_users
+    assert settings.configured_providers == ()
+
+
+def test_secrets_are_not_in_repr() -> None:
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-secret", "ANTHROPIC_API_KEY": "sk-ant-secret",
+                              "OPENAI_API_KEY": "sk-secret", "SLACK_SIGNING_SECRET": "shh"})
+    text = repr(settings)
+    for secret in ("xoxb-secret", "sk-ant-secret", "sk-secret", "shh"):
+        assert secret not in text
+    assert settings.configured_providers == ("anthropic", "openai")
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"ROUTEBOT_PROVIDER": "mistral"}, "ROUTEBOT_PROVIDER"),
+        ({"ROUTEBOT_TZ": "Mars/Olympus"}, "IANA"),
+        ({"ROUTEBOT_RETENTION_DAYS": "soon"}, "ROUTEBOT_RETENTION_DAYS"),
+        ({"ROUTEBOT_RUN_WORKERS": "0"}, "at least 1"),
+        ({"ROUTEBOT_PROVIDER_TIMEOUT": "-1"}, "greater than 0"),
+        ({"ROUTEBOT_DIGEST_SHOW_USERS": "maybe"}, "on or off"),
+    ],
+)
+def test_bad_values_stop_startup_naming_the_variable(env: dict[str, str], words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        load_settings(env)
+
+
+def test_missing_slack_values_say_where_to_find_them() -> None:
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN.*OAuth & Permissions"):
+        load_settings({}).require_slack(socket_mode=False)
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET.*Signing Secret"):
+        load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}).require_slack(socket_mode=False)
+    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN.*App-Level Tokens"):
+        load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "nope"}).require_slack(socket_mode=True)
+    load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}).require_slack(socket_mode=True)
+
+
+def test_admins_are_parsed_from_commas_or_spaces() -> None:
+    assert load_settings({"ROUTEBOT_ADMINS": "U1, U2 U3"}).admins == frozenset({"U1", "U2", "U3"})

@@ -1,0 +1,74 @@
+"""The policy file: the defaults match the guide, and a broken file names file, key and problem."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from commands.errors import PolicyError
+from commands.policy import DEFAULT_POLICY_PATH, load_policy
+
+
+def test_default_lanes_models_and_ladder_follow_the_guide() -> None:
+    policy = load_policy()
+    table = {lane: {p: c.label for p, c in policy.lane(lane).models.items()} for lane in policy.lanes}
+    assert table == {
+        "cheap": {"anthropic": "claude-haiku-4-5", "openai": "gpt-5.4 (low)"},
+        "default": {"anthropic": "claude-sonnet-4-6", "openai": "gpt-5.4 (medium)"},
+        "premium": {"anthropic": "claude-opus-4-6", "openai": "gpt-5.4 (high)"},
+        "max": {"anthropic": "claude-opus-4-6", "openai": "gpt-5.4 (xhigh)"},
+        "code": {"anthropic": "claude-sonnet-4-6", "openai": "gpt-5.3-codex"},
+    }
+    assert policy.ladder == ("cheap", "default", "premium", "max")
+    assert policy.lane("code").rung == 1 and policy.lane("code").escalates_to == "premium"
+    assert policy.lane("max").escalates_to is None
+
+
+def test_default_prices_are_exact_with_date_and_source() -> None:
+    prices = load_policy().prices
+    haiku = prices["claude-haiku-4-5"]
+    assert (haiku.input, haiku.output, haiku.cache_read, haiku.cache_write) == (
+        Decimal("1.00"), Decimal("5.00"), Decimal("0.10"), Decimal("1.25"))
+    gpt = prices["gpt-5.4"]
+    assert gpt.cache_write is None and gpt.long_context is not None
+    assert gpt.long_context.above_input_tokens == 272_000 and gpt.long_context.output == Decimal("22.50")
+    codex = prices["gpt-5.3-codex"]
+    assert codex.cache_read == Decimal("0.175") and codex.secondary_source
+    assert all(p.as_of and p.source for p in prices.values())
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "problem"),
+    [
+        ('ladder = ["cheap", "default", "premium", "max"]', 'ladder = ["cheap", "default", "turbo", "max"]',
+         "escalation.ladder", "unknown lane 'turbo'"),
+        ('models.anthropic = { model = "claude-haiku-4-5" }\nmodels.openai = { model = "gpt-5.4", effort = "low" }',
+         "", "lanes.cheap.models", "lane has no model"),
+        ("input = 3.00", "input = -3.00", 'prices."claude-sonnet-4-6".input', "price must be zero or more"),
+        ('effort = "low"', 'effort = "ludicrous"', "lanes.cheap.models.openai.effort", "unknown effort"),
+        ("[lanes.code]", "[lanes.codez]", "lanes.codez", "unknown lane"),
+    ],
+)
+def test_broken_policy_names_file_key_and_problem(tmp_path: Path, old: str, new: str, key: str,
+                                                   problem: str) -> None:
+    text = DEFAULT_POLICY_PATH.read_text()
+    assert old in text
+    path = tmp_path / "broken.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert caught.value.path == str(path)
+    assert caught.value.key == key
+    assert problem in caught.value.problem
+    assert str(path) in str(caught.value)
+
+
+def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[lanes\n")
+    with pytest.raises(PolicyError, match="not valid TOML"):
+        load_policy(path)
+    with pytest.raises(PolicyError, match="file not found"):
+        load_policy(tmp_path / "missing.toml")
