@@ -77,4 +77,64 @@ def _001_requests_and_runs(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = ((1, "requests and runs", _001_requests_and_runs),)
+def _003_channel_settings(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        CREATE TABLE channel_settings (
+            channel_id TEXT PRIMARY KEY,
+            providers TEXT NOT NULL,        -- comma-separated, e.g. "anthropic,openai"
+            budget_nanousd INTEGER,         -- weekly budget; NULL: no budget
+            approval_lanes TEXT NOT NULL,   -- comma-separated lane ids needing approval; '' for none
+            updated_at REAL NOT NULL,
+            updated_by TEXT NOT NULL
+        );
+
+        CREATE TABLE settings_changes (     -- the audit trail: one row per changed field
+            id INTEGER PRIMARY KEY,
+            channel_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            at REAL NOT NULL,
+            field TEXT NOT NULL,
+            old_value TEXT,                 -- NULL: none (no budget)
+            new_value TEXT
+        );
+        CREATE INDEX settings_changes_channel ON settings_changes (channel_id, at);
+
+        CREATE TABLE approvals (            -- a run plan waiting for an admin
+            id INTEGER PRIMARY KEY,
+            request_id INTEGER NOT NULL REFERENCES requests (id),
+            channel_id TEXT NOT NULL,
+            requester_id TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            effort TEXT,
+            lane TEXT NOT NULL,
+            rung INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            escalated_from INTEGER REFERENCES runs (id),
+            escalation_reason TEXT,
+            status TEXT NOT NULL,           -- pending, approved, declined
+            created_at REAL NOT NULL,
+            decided_by TEXT,
+            decided_at REAL,
+            message_ts TEXT                 -- the Approve / Decline message in the request's thread
+        );
+        -- one open question per step: a double click asks once, and after a decline one may ask again
+        CREATE UNIQUE INDEX approvals_one_pending ON approvals (request_id, rung, provider)
+            WHERE status = 'pending';
+
+        CREATE TABLE budget_warnings (      -- "warned once that week"
+            channel_id TEXT NOT NULL,
+            week TEXT NOT NULL,             -- ISO week label, e.g. 2026-W48
+            warned_at REAL NOT NULL,
+            PRIMARY KEY (channel_id, week)
+        );
+        """
+    )
+
+
+MIGRATIONS = (
+    (1, "requests and runs", _001_requests_and_runs),
+    (3, "channel settings", _003_channel_settings),
+)

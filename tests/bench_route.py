@@ -1,0 +1,375 @@
+"""Benchmark: routing decisions, `routebot route` cold start, and /route over HTTP on waitress.
+
+Run from the repo root: `python tests/bench_route.py`. It measures and prints a table with each goal and
+PASS/MISS; it never fails (exit status 0), so it is not a test and pytest does not collect it.
+Everything runs on 127.0.0.1 (FakeSlack on an ephemeral port); every loop is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SEED = 20_251_125
+TASKS = 12_000
+HUGE_TASKS = 12  # 40,000-character pastes among them
+WARMUP_CALLS = 2_000
+CLI_RUNS = 15
+HTTP_REQUESTS = 500
+HTTP_CONCURRENCY = 25
+CLI_TASK = "Summarize this thread in 3 bullets for people who missed standup"
+SDK_MODULES = ("anthropic", "openai", "slack_bolt", "slack_sdk")
+
+
+# --- reporting ------------------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    figure: str
+    value: str
+    goal: str
+    ok: bool | None  # None: informational, no goal
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile (p50 of 1..100 is 50, p99 is 99)."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def print_table(title: str, rows: list[Row]) -> None:
+    widths = [max(len(r.figure) for r in rows), max(len(r.value) for r in rows), max(len(r.goal) for r in rows)]
+    widths = [max(w, len(h)) for w, h in zip(widths, ("figure", "measured", "goal"), strict=True)]
+    print(f"\n{title}")
+    header = f"  {'figure':<{widths[0]}}  {'measured':>{widths[1]}}  {'goal':<{widths[2]}}  result"
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    for r in rows:
+        verdict = "" if r.ok is None else ("PASS" if r.ok else "MISS")
+        print(f"  {r.figure:<{widths[0]}}  {r.value:>{widths[1]}}  {r.goal:<{widths[2]}}  {verdict}")
+
+
+def us(ns: float) -> str:
+    return f"{ns / 1000:,.1f} us"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms"
+
+
+# --- 1. one routing decision ----------------------------------------------------------------------------
+
+_DOMAINS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "support": (("Classify", "Tag each of", "Summarize", "Reply to", "Triage", "Translate", "Draft a reply to"),
+                ("these support tickets", "the customer emails from last week", "this angry review",
+                 "the refund requests", "incoming chat transcripts", "the NPS comments")),
+    "engineering": (("Refactor", "Write unit tests for", "Debug", "Implement", "Review", "Add type hints to",
+                     "Find the race condition in", "Design"),
+                    ("the payment retry module", "our Go rate limiter", "this flaky integration test",
+                     "the auth middleware in server.ts", "a CSV importer in Python", "the caching layer",
+                     "the Kafka consumer that drops messages under load", "UserSessionManager")),
+    "data": (("Extract", "Pull out", "Clean up", "Write a SQL query for", "Analyze", "Explain"),
+             ("the invoice numbers and totals from these PDFs", "monthly churn by cohort",
+              "the email addresses in this export", "why signups dipped in March", "the A/B test results")),
+    "legal": (("Review", "Summarize", "Compare", "Assess the risk in", "Redline"),
+              ("this vendor contract", "the indemnification clause", "our DPA against GDPR",
+               "the NDA from Acme", "the termination terms")),
+    "exec": (("Draft", "Write", "Prepare", "Outline", "Critique"),
+             ("the board memo on Q3", "an investor update", "the CEO's all-hands talking points",
+              "the pricing change announcement", "our 2026 strategy doc")),
+    "ops": (("Write a runbook for", "Plan", "Investigate", "Write the postmortem for", "Summarize"),
+            ("the database failover", "last night's outage", "the on-call handoff",
+             "the migration to Kubernetes", "the incident timeline")),
+    "marketing": (("Rewrite", "Shorten", "Make friendlier", "Proofread", "Brainstorm", "Write"),
+                  ("this landing page copy", "the product launch email", "five taglines for the app",
+                   "the release notes", "a LinkedIn post about the launch")),
+    "research": (("Synthesize", "Compare", "Evaluate the trade-offs between", "Summarize", "Critique"),
+                 ("these three papers on retrieval", "Postgres vs DynamoDB for our workload",
+                  "the user interview notes", "competing approaches to rate limiting", "the survey results")),
+}
+_MODIFIERS = (
+    "", "", "", " quickly", " in 3 bullets", " for the exec team", " for the board", " — it's urgent",
+    ", there are 5,000 of them", " before the legal review", ". Sonnet failed twice on this",
+    ". The cheap model keeps missing it", ". Money is no object, use maximum effort", " in under 100 words",
+    ", be thorough", ". It's ambiguous and the requirements conflict",
+)
+_FILLER = (
+    "Context is pasted below.", "Keep the tone consistent with our style guide.",
+    "The previous attempt was close but not quite right.", "Here is the data:",
+    "2025-11-24T10:15:02Z ERROR worker-7 timeout after 30s on job 88123",
+    "- item: renewal, owner: dana, due: Friday", "Customer says the export button does nothing on Safari.",
+    "Revenue was 4.2M, up 12% QoQ, with churn flat at 2.1%.", "Notes from the meeting follow.",
+    "We need this by end of day.", "Please keep the numbers exact.",
+    "| region | q1 | q2 |\n|---|---|---|\n| emea | 10 | 12 |",
+)
+_CODE = (
+    "\n```python\ndef retry(fn, attempts=3):\n    for i in range(attempts):\n        try:\n"
+    "            return fn()\n        except TimeoutError:\n            continue\n```\n",
+    "\n```ts\nexport async function handler(req: Request) {\n  const body = await req.json();\n"
+    "  return new Response(JSON.stringify(body), { status: 200 });\n}\n```\n",
+    "\n```sql\nSELECT cohort, count(*) FROM users WHERE created_at > now() - interval '90 days' GROUP BY 1;\n```\n",
+)
+_EMOJI = (" 🙏", " 🚀🚀", " 😅", " ✅", " 🔥 pls", " 👀")
+_FOREIGN = (
+    "Fasse diese Kundenbeschwerden in drei Stichpunkten zusammen.",
+    "Traduce este correo al inglés y hazlo más formal.",
+    "Résume ce contrat et signale les clauses risquées.",
+    "このバグの原因を調べて、修正案を提案してください。",
+    "请把这些工单按紧急程度分类。",
+    "Проанализируй эти логи и найди причину падения сервиса.",
+    "لخص هذا التقرير في ثلاث نقاط.",
+)
+
+
+def make_tasks(count: int, huge: int, rng: random.Random) -> list[str]:
+    tasks: list[str] = []
+    domains = list(_DOMAINS.values())
+    for i in range(count - huge):
+        verbs, objects = rng.choice(domains)
+        text = f"{rng.choice(verbs)} {rng.choice(objects)}{rng.choice(_MODIFIERS)}."
+        roll = rng.random()
+        if roll < 0.04:
+            text += rng.choice(_CODE)
+        elif roll < 0.08:
+            text += rng.choice(_EMOJI)
+        elif roll < 0.13:
+            text = rng.choice(_FOREIGN) + (" " + text if rng.random() < 0.5 else "")
+        # Log-uniform length between 20 and 2,000 characters: most chat tasks are short, some paste context.
+        target = int(math.exp(rng.uniform(math.log(20), math.log(2000))))
+        while len(text) < target:
+            text += " " + rng.choice(_FILLER)
+        tasks.append(text[: max(target, 20)] if i % 3 else text)  # some cut mid-sentence, like real pastes
+    for _ in range(huge):
+        verbs, objects = rng.choice(domains)
+        head = f"{rng.choice(verbs)} {rng.choice(objects)}{rng.choice(_MODIFIERS)}. Full log below:\n"
+        body = "\n".join(rng.choice(_FILLER) for _ in range(2000))
+        tasks.append((head + body)[:40_000].ljust(40_000, "."))
+    rng.shuffle(tasks)
+    return tasks
+
+
+def bench_route_decisions() -> list[Row]:
+    from commands.policy import load_policy
+    from commands.router import route
+
+    policy = load_policy(None)
+    rng = random.Random(SEED)
+    tasks = make_tasks(TASKS, HUGE_TASKS, rng)
+    lengths = [len(t) for t in tasks]
+    for i in range(WARMUP_CALLS):
+        route(tasks[i % len(tasks)], policy)
+
+    times: list[int] = []
+    huge_times: list[int] = []
+    lanes: Counter[str] = Counter()
+    clock = time.perf_counter_ns
+    deadline = time.monotonic() + 120
+    for task in tasks:
+        start = clock()
+        decision = route(task, policy)
+        elapsed = clock() - start
+        times.append(elapsed)
+        if len(task) >= 40_000:
+            huge_times.append(elapsed)
+        lanes[decision.lane.id] += 1
+        if time.monotonic() > deadline:
+            break
+
+    print(f"route(): {len(times):,} tasks, {min(lengths):,}-{max(lengths):,} chars "
+          f"(median {statistics.median(lengths):,.0f}), {HUGE_TASKS} of 40,000; warm-up {WARMUP_CALLS:,} calls")
+    print("  lanes chosen: " + ", ".join(f"{lane} {n:,}" for lane, n in sorted(lanes.items())))
+    median, p99 = statistics.median(times), percentile(times, 99)
+    return [
+        Row("route() median", us(median), "<= 100 us", median <= 100_000),
+        Row("route() p99", us(p99), "<= 1 ms", p99 <= 1_000_000),
+        Row("route() max", us(max(times)), "", None),
+        Row("route() 40,000-char tasks, worst", us(max(huge_times)) if huge_times else "n/a", "", None),
+    ]
+
+
+# --- 2. CLI cold start ----------------------------------------------------------------------------------
+
+def _time_command(argv: list[str], runs: int) -> tuple[list[float], str]:
+    walls: list[float] = []
+    error = ""
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=30, check=False)
+        walls.append(time.perf_counter() - start)
+        if done.returncode != 0 or not done.stdout.strip().startswith("{"):
+            error = f"exit {done.returncode}: {done.stderr.strip()[:200]}"
+    return walls, error
+
+
+_IMPORT_PROBE = """
+import io, json, sys
+from bot.cli import main
+out = io.StringIO()
+code = main(["route", "--json", {task!r}], stdout=out)
+json.loads(out.getvalue())
+print(json.dumps({{"exit": code, "loaded": [m for m in {mods!r} if m in sys.modules]}}))
+"""
+
+
+def bench_cli() -> list[Row]:
+    rows: list[Row] = []
+    script = shutil.which("routebot")
+    commands: list[tuple[str, list[str], bool]] = []
+    if script:
+        commands.append((f"`routebot route --json` ({script})", [script, "route", "--json", CLI_TASK], True))
+        direct = Path(sys.executable).parent / "routebot"
+        if direct.exists() and direct.resolve() != Path(script).resolve():
+            commands.append(("  same, console script without the PATH shim",
+                             [str(direct), "route", "--json", CLI_TASK], False))
+    commands.append(("`python -m bot.cli route --json`", [sys.executable, "-m", "bot.cli", "route", "--json",
+                                                          CLI_TASK], not script))
+    for label, argv, graded in commands:
+        _time_command(argv, 2)  # warm the OS page cache and .pyc files
+        walls, error = _time_command(argv, CLI_RUNS)
+        median = statistics.median(walls)
+        figure = f"{label}: median of {CLI_RUNS}"
+        if error:
+            rows.append(Row(figure, "FAILED", "<= 0.5 s", False))
+            print(f"  {label} failed: {error}")
+        else:
+            rows.append(Row(figure, f"{median:.3f} s", "<= 0.5 s" if graded else "",
+                            median <= 0.5 if graded else None))
+
+    probe = _IMPORT_PROBE.format(task=CLI_TASK, mods=SDK_MODULES)
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=30,
+                          check=False)
+    try:
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        loaded = result["loaded"]
+        value = "none" if not loaded else ", ".join(loaded)
+        rows.append(Row("SDKs imported by bot.cli route path", value, "none of " + "/".join(SDK_MODULES),
+                        not loaded and result["exit"] == 0))
+    except (IndexError, KeyError, ValueError):
+        rows.append(Row("SDKs imported by bot.cli route path", "probe failed", "none", False))
+        print(f"  import probe failed: {done.stderr.strip()[:300]}")
+    return rows
+
+
+# --- 3. /route over HTTP on waitress ----------------------------------------------------------------------
+
+def _post(port: int, body: str, headers: dict[str, str]) -> tuple[int, float, str]:
+    """One signed POST on a fresh connection; returns (status, seconds to the full response, error)."""
+    start = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/slack/events", body=body.encode(), headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status, time.perf_counter() - start, ""
+    except (OSError, http.client.HTTPException) as exc:
+        return 0, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
+    finally:
+        conn.close()
+
+
+def bench_http() -> list[Row]:
+    from bot.app import build_app, slack_client
+    from bot.server import http_server
+    from storage.db import Database
+    from tests.conftest import SECRET, make_settings
+    from tests.fakes.models import FakeAnthropic, FakeOpenAI
+    from tests.fakes.slack import FakeSlack
+    from tests.fakes.slack_requests import sign, slash_command
+
+    rng = random.Random(SEED + 1)
+    texts = make_tasks(HTTP_REQUESTS, 0, rng)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="routebot-bench-") as tmp, FakeSlack() as slack, \
+            FakeAnthropic() as anthropic, FakeOpenAI() as openai:
+        db = os.path.join(tmp, "routebot.db")
+        # Production pool sizes (empty means the default), not the small pools the test suite uses.
+        settings = make_settings(slack, anthropic, openai, db, ROUTEBOT_LISTENER_WORKERS="", ROUTEBOT_RUN_WORKERS="")
+        built = build_app(settings, client=slack_client(settings), database=Database(db))
+        server = http_server(built, "127.0.0.1", 0)
+        port = int(server.effective_port)
+        serving = threading.Thread(target=server.run, name="waitress", daemon=True)
+        serving.start()
+        try:
+            def send(i: int, text: str) -> tuple[int, float, str]:
+                body = slash_command("/route", text, user_id=f"U{i % 40}", channel_id=f"C{i % 7}",
+                                     response_url=slack.response_url(f"route-{i}"))
+                return _post(port, body, sign(body, SECRET))
+
+            for i in range(5):  # warm-up: `/route help` goes through Bolt and waitress but posts no card
+                send(-1 - i, "help")
+            with ThreadPoolExecutor(HTTP_CONCURRENCY) as pool:
+                started = time.perf_counter()
+                results = list(pool.map(send, range(HTTP_REQUESTS), texts))
+                elapsed = time.perf_counter() - started
+            latencies = [seconds for _, seconds, _ in results]
+            failures = [(status, error) for status, _, error in results if status != 200]
+            cards_deadline = time.monotonic() + 60
+            cards = len(slack.calls("chat.postMessage"))
+            while cards < HTTP_REQUESTS and time.monotonic() < cards_deadline:
+                time.sleep(0.02)
+                cards = len(slack.calls("chat.postMessage"))
+            cards_at = time.perf_counter() - started
+        finally:
+            server.close()
+            serving.join(timeout=10)
+            server.task_dispatcher.shutdown()
+            built.close()
+            built.bot.database.close()
+        print(f"HTTP: {HTTP_REQUESTS} signed /route POSTs, {HTTP_CONCURRENCY} at a time, waitress "
+              f"{max(8, settings.listener_workers)} threads, Bolt listener pool {settings.listener_workers}; "
+              f"{HTTP_REQUESTS / elapsed:,.0f} requests/s; all cards posted {cards_at:.2f} s after the first request")
+        for status, error in failures[:5]:
+            print(f"  failure: status {status} {error}")
+        p99 = percentile(latencies, 99)
+        rows += [
+            Row("HTTP /route p50", ms(percentile(latencies, 50)), "", None),
+            Row("HTTP /route p99", ms(p99), "<= 100 ms", p99 <= 0.1),
+            Row("HTTP /route max", ms(max(latencies)), "", None),
+            Row("HTTP /route failures", f"{len(failures)} of {HTTP_REQUESTS}", "0", not failures),
+            Row("cards received by FakeSlack (chat.postMessage)", f"{cards} of {HTTP_REQUESTS}",
+                f"{HTTP_REQUESTS}", cards == HTTP_REQUESTS),
+            Row("server shut down cleanly", "yes" if not serving.is_alive() else "no", "yes", not serving.is_alive()),
+        ]
+    return rows
+
+
+def main() -> int:
+    print(f"routebot bench_route — Python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    sections = [("1. one routing decision (commands.router.route)", bench_route_decisions),
+                ("2. CLI cold start", bench_cli),
+                ("3. /route over HTTP (bot.server.http_server on waitress, FakeSlack)", bench_http)]
+    results: list[tuple[str, list[Row]]] = []
+    for title, bench in sections:
+        try:
+            results.append((title, bench()))
+        except Exception as exc:  # a broken section is reported, never fatal: this script measures
+            results.append((title, [Row("section failed", type(exc).__name__, str(exc)[:60], False)]))
+    for title, rows in results:
+        print_table(title, rows)
+    graded = [r for _, rows in results for r in rows if r.ok is not None]
+    print(f"\n{sum(r.ok for r in graded)}/{len(graded)} goals met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
