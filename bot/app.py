@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from bot.context import Routebot
 from bot.listeners import route as route_listeners
 from bot.listeners import runs as run_listeners
+from bot.listeners import settings as settings_listeners
 from bot.run_dispatch import RunDispatcher
 from bot.settings import Settings
 from commands.policy import Policy, load_policy
@@ -78,4 +79,5 @@ def build_app(
     )
     route_listeners.register(app, bot)
     run_listeners.register(app, bot)
+    settings_listeners.register(app, bot)
     return Built(app=app, bot=bot, run_pool=run_pool, listener_pool=listener_pool)

@@ -7,6 +7,7 @@ is claimed in SQLite, and the call goes to a pool sized from ROUTEBOT_RUN_WORKER
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from slack_sdk import WebClient
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 class RunDispatcher:
     def __init__(self, client: WebClient, runs: RunService, policy: Policy, pool: ThreadPoolExecutor) -> None:
         self.client, self.runs, self.policy, self.pool = client, runs, policy, pool
+        self.finished_hooks: list[Callable[[Run], None]] = []  # called after a run's outcome is posted
 
     def start(self, run: Run) -> Future[Run | None]:
         """Post the progress message, then execute on the pool. Returns the future (tests wait on it)."""
@@ -40,6 +42,8 @@ class RunDispatcher:
         try:
             run = self.runs.execute(run_id)
             self.post_outcome(run)
+            for hook in self.finished_hooks:
+                hook(run)
             return run
         except Exception:
             log.exception("posting the outcome of run %s failed", run_id)

@@ -163,7 +163,7 @@ CUES: tuple[Cue, ...] = (
         r"security posture|"
         r"protocol review|invariants?)\b"),
     Cue("legal_work", "premium", 4, "legal or regulatory work",
-        r"\b(?:lawsuit|litigation|subpoena|demand letter|cease and desist|(?:outside |our )?counsel\b|testimony|"
+        r"\b(?:lawsuit|litigation|subpoena|demand letter|cease and desist|counsel\b|testimony|"
         r"(?:committee|congressional|parliamentary) hearing|regulator(?:y)? (?:inquiry|filing|response)|"
         r"complies with|compliant with|comply with|exposure under|term sheet|ip clauses?|s-1)\b"),
     # --- stakes: raise a task one rung above its kind, up to premium ---------------------------------
@@ -243,7 +243,7 @@ CUES: tuple[Cue, ...] = (
         r"in seconds|cheap(?:ly)?|cheapest|on a budget)\b"),
     Cue("max_demand", "max_demand", 5, "explicit demand for maximum effort",
         r"\b(?:max(?:imum)?[- ](?:reasoning|effort|thinking|depth|deliberation)|xhigh|x-high|extra[- ]high|all[- ]out|"
-        r"(?:absolute |very )?(?:strongest|best|highest|top) (?:setting|model|lane|tier|effort)|escalate to the top|"
+        r"(?:strongest|best|highest|top) (?:setting|model|lane|tier|effort)|escalate to the top|"
         r"most careful (?:analysis|review|reasoning|answer)?|as (?:carefully|deeply|thoroughly) as possible|"
         r"deepest|no stone unturned|exhaustive(?:ly)?|strongest (?:model|reasoning)|best (?:possible|model) "
         r"(?:answer|reasoning|analysis)?)\b"),

@@ -9,11 +9,17 @@
         ├── AtTopOfLadder        nothing left to escalate to
         ├── ProviderNotConfigured  no API key for that provider
         ├── BudgetExceeded       the channel's weekly budget is spent
+        ├── ApprovalRequired     the lane needs an approver in this channel; carries the run plan
         ├── PermissionDenied     the caller may not do this
         └── ProviderError        the model API failed; `retryable` says whether a Retry may help
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from commands.runs import RunPlan
 
 
 class RoutebotError(Exception):
@@ -55,7 +61,21 @@ class ProviderNotConfigured(UserError):
 
 
 class BudgetExceeded(UserError):
-    pass
+    """`spent_nanousd` counts priced runs only; `unknown_runs` ran at a price the policy does not know."""
+
+    def __init__(self, message: str, *, spent_nanousd: int = 0, budget_nanousd: int = 0,
+                 unknown_runs: int = 0) -> None:
+        self.spent_nanousd, self.budget_nanousd = spent_nanousd, budget_nanousd
+        self.unknown_runs = unknown_runs
+        super().__init__(message)
+
+
+class ApprovalRequired(UserError):
+    """Not a refusal for good: the listener asks the channel's approvers and runs `plan` if one approves."""
+
+    def __init__(self, plan: RunPlan, message: str) -> None:
+        self.plan = plan
+        super().__init__(message)
 
 
 class PermissionDenied(UserError):

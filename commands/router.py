@@ -17,12 +17,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from commands.cues import CUES, FAILED_MODELS, FAILURE_WORDS, GENERIC_FAILURE, Cue
+from commands.cue_index import CueIndex
+from commands.cues import CUES, FAILED_MODELS, FAILURE_WORDS, GENERIC_FAILURE
 from commands.policy import PROVIDERS, Lane, ModelChoice, Policy
 
-# Only the head of a long task is read for cues: requests state their kind up front, and this bounds
-# the cost of a decision on a 40,000-character paste.
-ANALYSED_CHARS = 4000
+# Only the start and the end of a long task are read for cues: requests state their kind up front and add
+# notes ("Sonnet failed twice", "cost is no concern") at the end, with pasted material in between. This
+# bounds the cost of a decision on a 40,000-character paste to that of a 1,300-character task.
+HEAD_CHARS = 1000
+TAIL_CHARS = 300
 _KIND_LANES = ("cheap", "default", "premium", "code")
 _FENCED_CODE = re.compile(r"```.*?(?:```|$)", re.S)
 _CLAUSES = re.compile(r"[.;!?]+(?:\s|$)|\n")
@@ -69,53 +72,49 @@ class Decision:
         return "medium" if self.confidence >= 0.5 else "low"
 
 
-_MODIFIERS = ("ambiguity", "volume", "latency", "max_demand", "no_limit", "last_try")
 _MECHANICAL = ("classify", "sentiment", "extract", "triage", "reformat", "lint")
 _PROCESS_DOC = re.compile(r"\b(?:template|matrix|checklist|runbook|playbook|training|process|guide)\b", re.IGNORECASE)
 _TEMPLATE = re.compile(r"\btemplates?\b", re.IGNORECASE)
-_GROUPS = ("cheap", "default", "premium", "code", "stakes", "modifiers")
 _STAKES = ("exec", "legal", "incident")
 # A stakes word that is only the topic of other items ("tickets that mention data loss") raises nothing.
 _TOPIC_BEFORE = re.compile(r"(?:mention(?:s|ing)?|about|regarding|tagged|labell?ed|related to|referenc\w+)\s+(?:\w+\s+)?$",
                            re.IGNORECASE)
 
 
-def _group_of(cue: Cue) -> str:
-    return "modifiers" if cue.target in _MODIFIERS else cue.target
-
-
-def _compile(cues: list[Cue], flags: int) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?P<{c.id}>{c.pattern})" for c in cues), flags)
-
-
-# One alternation per group: matches inside a group may not overlap, but "Draft the board memo" still
-# counts as both writing (default group) and an executive audience (stakes group).
-# Identifiers (CamelCase) need case; everything else is matched case-insensitively.
 _CASED = ("code_ref", "camel_case")
-_PATTERNS = tuple(
-    _compile([c for c in CUES if _group_of(c) == group and c.id not in _CASED], re.IGNORECASE) for group in _GROUPS
-) + (_compile([c for c in CUES if c.id in _CASED], 0),)
+# Identifiers (CamelCase, snake_case, file names) need case; everything else is matched case-insensitively.
+_INDEX = CueIndex([(c.id, c.pattern, 0 if c.id in _CASED else re.IGNORECASE) for c in CUES])
 _BY_ID = {c.id: c for c in CUES}
-_FAILURE_RE = re.compile(FAILURE_WORDS, re.IGNORECASE)
-_FAILED_MODEL_RES = tuple((rung, re.compile(p, re.IGNORECASE)) for rung, p in FAILED_MODELS)
-_GENERIC_FAILURE_RE = re.compile(GENERIC_FAILURE, re.IGNORECASE)
+# These run on lower-cased text, which is faster than IGNORECASE.
+_FAILURE_RE = re.compile(FAILURE_WORDS)
+_FAILED_MODEL_RES = tuple((rung, re.compile(p)) for rung, p in FAILED_MODELS)
+_GENERIC_FAILURE_RE = re.compile(GENERIC_FAILURE)
 
 
 def find_cues(text: str) -> dict[str, list[str]]:
-    """Cue id -> the phrases that matched, in order of appearance."""
+    """Cue id -> the phrases that matched, in order of appearance (overlapping matches of one cue count once)."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for cue_id, start, end in _INDEX.matches(text):
+        spans.setdefault(cue_id, []).append((start, end))
     found: dict[str, list[str]] = {}
-    for pattern in _PATTERNS:
-        for match in pattern.finditer(text):
-            cid = match.lastgroup or ""
-            if cid in _STAKES and _TOPIC_BEFORE.search(text, max(0, match.start() - 40), match.start()):
+    for cid, cue_spans in sorted(spans.items(), key=lambda item: min(item[1])):
+        last_end = -1
+        for start, end in sorted(cue_spans):
+            if start < last_end:
                 continue
-            found.setdefault(cid, []).append(match.group(0).strip())
+            last_end = end
+            if cid in _STAKES and _TOPIC_BEFORE.search(text, max(0, start - 40), start):
+                continue
+            found.setdefault(cid, []).append(text[start:end].strip())
     return found
 
 
 def failed_rung(text: str) -> tuple[int | None, str]:
     """The highest ladder rung the text says already failed, with the clause that says so."""
     best: tuple[int | None, str] = (None, "")
+    text = text.lower()
+    if not _FAILURE_RE.search(text):
+        return best
     for clause in _CLAUSES.split(text):
         if not _FAILURE_RE.search(clause):
             continue
@@ -129,7 +128,8 @@ def failed_rung(text: str) -> tuple[int | None, str]:
 
 def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Decision:
     options = options or RouteOptions()
-    head = _FENCED_CODE.sub(" ``` ", text[:ANALYSED_CHARS])
+    analysed = text if len(text) <= HEAD_CHARS + TAIL_CHARS else text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
+    head = _FENCED_CODE.sub(" ``` ", analysed)
     found = find_cues(head)
     evidence = tuple(
         Evidence(_BY_ID[cid].label, quotes[0][:60], _BY_ID[cid].target) for cid, quotes in found.items()
@@ -186,7 +186,7 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
         lane_id, confidence = raised, max(confidence, 0.6)
 
     failed, clause = failed_rung(head)
-    generic_failure = _GENERIC_FAILURE_RE.search(head)
+    generic_failure = _GENERIC_FAILURE_RE.search(head.lower())
     if failed is not None:
         target = _lane_at(policy, min(failed + 1, len(policy.ladder) - 1))
         if scores["code"] >= scores["default"] and scores["code"] > 0 and policy.lane("code").rung == failed + 1:

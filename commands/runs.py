@@ -9,7 +9,14 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from commands.errors import AtTopOfLadder, NotFound, ProviderError, ProviderNotConfigured, UsageError
+from commands.errors import (
+    AtTopOfLadder,
+    NotFound,
+    PermissionDenied,
+    ProviderError,
+    ProviderNotConfigured,
+    UsageError,
+)
 from commands.ladder import Step, escalation_steps, next_step
 from commands.policy import ModelChoice, Policy
 from commands.pricing import price_of_run
@@ -76,9 +83,11 @@ class RunService:
         providers: Mapping[str, Provider],
         clock: Callable[[], float],
         gates: Sequence[Gate] = (),
+        channel_providers: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
         self.store, self.policy, self.providers, self.clock = store, policy, providers, clock
         self.gates = list(gates)
+        self.channel_providers = channel_providers  # channel id -> providers its settings allow; None: all
 
     # --- planning -----------------------------------------------------------------------------------
     def plan_first_run(self, request_id: int, provider: str) -> RunPlan:
@@ -87,11 +96,13 @@ class RunService:
         choice = lane.models.get(provider)
         if choice is None:
             raise UsageError(f"The {lane.title} lane has no {self._label(provider)} model in the routing policy.")
+        self._require_allowed(request.channel_id, provider)
         self._require_configured(provider)
         return RunPlan(request, provider, lane.id, choice, lane.rung)
 
     def plan_escalation(self, from_run_id: int, provider: str, reason: str | None) -> RunPlan:
         source = self._run(from_run_id)
+        self._require_allowed(source.channel_id, provider)
         steps = {s.provider: s for s in self.steps_after(source)}
         step = steps.get(provider)
         if step is None:
@@ -107,6 +118,7 @@ class RunService:
         step = next_step(self.policy, source.lane, source.provider)
         if step is None:
             raise AtTopOfLadder(self._top_message(source))
+        self._require_allowed(channel_id, step.provider)
         self._require_configured(step.provider)
         return self._plan_step(source, step, reason)
 
@@ -117,6 +129,7 @@ class RunService:
             run = latest  # retry the newest attempt, so two Retry clicks on old messages make one run
         if run.status not in ("failed", "interrupted"):
             raise UsageError("That run is not in a failed state; nothing to retry.")
+        self._require_allowed(run.channel_id, run.provider)
         self._require_configured(run.provider)
         request = self._request(run.request_id)
         source = self.store.run(run.escalated_from) if run.escalated_from else None
@@ -124,8 +137,12 @@ class RunService:
                        attempt=run.attempt + 1, escalated_from=source, reason=run.escalation_reason)
 
     def steps_after(self, run: Run) -> list[Step]:
-        """The escalation buttons to show under this run's answer."""
-        return escalation_steps(self.policy, run.lane, run.provider, tuple(self.providers) or (run.provider,))
+        """The escalation buttons to show under this run's answer: only providers the channel allows."""
+        providers = tuple(self.providers) or (run.provider,)
+        if self.channel_providers is not None:
+            allowed = self.channel_providers(run.channel_id)
+            providers = tuple(p for p in providers if p in allowed)
+        return escalation_steps(self.policy, run.lane, run.provider, providers)
 
     # --- claiming and running -------------------------------------------------------------------------
     def claim(self, plan: RunPlan, user_id: str) -> Run | None:
@@ -186,6 +203,13 @@ class RunService:
         request = self._request(source.request_id)
         return RunPlan(request, step.provider, step.lane, step.choice, self.policy.lane(step.lane).rung,
                        escalated_from=source, reason=normalize_reason(reason))
+
+    def _require_allowed(self, channel_id: str, provider: str) -> None:
+        allowed = self.channel_providers(channel_id) if self.channel_providers is not None else None
+        if allowed is not None and provider not in allowed:
+            names = " and ".join(self._label(p) for p in allowed) or "no provider"
+            raise PermissionDenied(f"This channel's routebot settings allow {names}, not "
+                                   f"{self._label(provider)}. `/route settings` shows who can change that.")
 
     def _require_configured(self, provider: str) -> None:
         if provider not in self.providers:

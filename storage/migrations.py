@@ -77,6 +77,29 @@ def _001_requests_and_runs(conn: sqlite3.Connection) -> None:
     )
 
 
+def _002_digest_ledger(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        CREATE TABLE digest_ledger (        -- one weekly digest per (channel, week), whatever restarts
+            channel_id TEXT NOT NULL,
+            week TEXT NOT NULL,             -- ISO week label, e.g. 2026-W48
+            status TEXT NOT NULL,           -- posting, posted, failed
+            attempts INTEGER NOT NULL,
+            claimed_at REAL NOT NULL,       -- a 'posting' claim older than the lease was abandoned by a crash
+            message_ts TEXT,
+            error TEXT,                     -- the last Slack error, for failed
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (channel_id, week)
+        );
+        -- digests aggregate every channel's runs in one week's time range
+        CREATE INDEX runs_created ON runs (created_at);
+        -- escalation paths: only escalated runs, by time
+        CREATE INDEX runs_escalated ON runs (created_at) WHERE escalated_from IS NOT NULL;
+        """
+    )
+
+
 def _003_channel_settings(conn: sqlite3.Connection) -> None:
     run_script(
         conn,
@@ -136,5 +159,6 @@ def _003_channel_settings(conn: sqlite3.Connection) -> None:
 
 MIGRATIONS = (
     (1, "requests and runs", _001_requests_and_runs),
+    (2, "digest ledger", _002_digest_ledger),
     (3, "channel settings", _003_channel_settings),
 )

@@ -23,7 +23,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -36,11 +35,13 @@ WARMUP_CALLS = 2_000
 CLI_RUNS = 15
 HTTP_REQUESTS = 500
 HTTP_CONCURRENCY = 25
+HTTP_SEQUENTIAL = 50  # first, one at a time: the service time without queueing
 CLI_TASK = "Summarize this thread in 3 bullets for people who missed standup"
 SDK_MODULES = ("anthropic", "openai", "slack_bolt", "slack_sdk")
 
 
 # --- reporting ------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Row:
@@ -58,7 +59,11 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def print_table(title: str, rows: list[Row]) -> None:
-    widths = [max(len(r.figure) for r in rows), max(len(r.value) for r in rows), max(len(r.goal) for r in rows)]
+    widths = [
+        max(len(r.figure) for r in rows),
+        max(len(r.value) for r in rows),
+        max(len(r.goal) for r in rows),
+    ]
     widths = [max(w, len(h)) for w, h in zip(widths, ("figure", "measured", "goal"), strict=True)]
     print(f"\n{title}")
     header = f"  {'figure':<{widths[0]}}  {'measured':>{widths[1]}}  {'goal':<{widths[2]}}  result"
@@ -80,46 +85,130 @@ def ms(seconds: float) -> str:
 # --- 1. one routing decision ----------------------------------------------------------------------------
 
 _DOMAINS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "support": (("Classify", "Tag each of", "Summarize", "Reply to", "Triage", "Translate", "Draft a reply to"),
-                ("these support tickets", "the customer emails from last week", "this angry review",
-                 "the refund requests", "incoming chat transcripts", "the NPS comments")),
-    "engineering": (("Refactor", "Write unit tests for", "Debug", "Implement", "Review", "Add type hints to",
-                     "Find the race condition in", "Design"),
-                    ("the payment retry module", "our Go rate limiter", "this flaky integration test",
-                     "the auth middleware in server.ts", "a CSV importer in Python", "the caching layer",
-                     "the Kafka consumer that drops messages under load", "UserSessionManager")),
-    "data": (("Extract", "Pull out", "Clean up", "Write a SQL query for", "Analyze", "Explain"),
-             ("the invoice numbers and totals from these PDFs", "monthly churn by cohort",
-              "the email addresses in this export", "why signups dipped in March", "the A/B test results")),
-    "legal": (("Review", "Summarize", "Compare", "Assess the risk in", "Redline"),
-              ("this vendor contract", "the indemnification clause", "our DPA against GDPR",
-               "the NDA from Acme", "the termination terms")),
-    "exec": (("Draft", "Write", "Prepare", "Outline", "Critique"),
-             ("the board memo on Q3", "an investor update", "the CEO's all-hands talking points",
-              "the pricing change announcement", "our 2026 strategy doc")),
-    "ops": (("Write a runbook for", "Plan", "Investigate", "Write the postmortem for", "Summarize"),
-            ("the database failover", "last night's outage", "the on-call handoff",
-             "the migration to Kubernetes", "the incident timeline")),
-    "marketing": (("Rewrite", "Shorten", "Make friendlier", "Proofread", "Brainstorm", "Write"),
-                  ("this landing page copy", "the product launch email", "five taglines for the app",
-                   "the release notes", "a LinkedIn post about the launch")),
-    "research": (("Synthesize", "Compare", "Evaluate the trade-offs between", "Summarize", "Critique"),
-                 ("these three papers on retrieval", "Postgres vs DynamoDB for our workload",
-                  "the user interview notes", "competing approaches to rate limiting", "the survey results")),
+    "support": (
+        ("Classify", "Tag each of", "Summarize", "Reply to", "Triage", "Translate", "Draft a reply to"),
+        (
+            "these support tickets",
+            "the customer emails from last week",
+            "this angry review",
+            "the refund requests",
+            "incoming chat transcripts",
+            "the NPS comments",
+        ),
+    ),
+    "engineering": (
+        (
+            "Refactor",
+            "Write unit tests for",
+            "Debug",
+            "Implement",
+            "Review",
+            "Add type hints to",
+            "Find the race condition in",
+            "Design",
+        ),
+        (
+            "the payment retry module",
+            "our Go rate limiter",
+            "this flaky integration test",
+            "the auth middleware in server.ts",
+            "a CSV importer in Python",
+            "the caching layer",
+            "the Kafka consumer that drops messages under load",
+            "UserSessionManager",
+        ),
+    ),
+    "data": (
+        ("Extract", "Pull out", "Clean up", "Write a SQL query for", "Analyze", "Explain"),
+        (
+            "the invoice numbers and totals from these PDFs",
+            "monthly churn by cohort",
+            "the email addresses in this export",
+            "why signups dipped in March",
+            "the A/B test results",
+        ),
+    ),
+    "legal": (
+        ("Review", "Summarize", "Compare", "Assess the risk in", "Redline"),
+        (
+            "this vendor contract",
+            "the indemnification clause",
+            "our DPA against GDPR",
+            "the NDA from Acme",
+            "the termination terms",
+        ),
+    ),
+    "exec": (
+        ("Draft", "Write", "Prepare", "Outline", "Critique"),
+        (
+            "the board memo on Q3",
+            "an investor update",
+            "the CEO's all-hands talking points",
+            "the pricing change announcement",
+            "our 2026 strategy doc",
+        ),
+    ),
+    "ops": (
+        ("Write a runbook for", "Plan", "Investigate", "Write the postmortem for", "Summarize"),
+        (
+            "the database failover",
+            "last night's outage",
+            "the on-call handoff",
+            "the migration to Kubernetes",
+            "the incident timeline",
+        ),
+    ),
+    "marketing": (
+        ("Rewrite", "Shorten", "Make friendlier", "Proofread", "Brainstorm", "Write"),
+        (
+            "this landing page copy",
+            "the product launch email",
+            "five taglines for the app",
+            "the release notes",
+            "a LinkedIn post about the launch",
+        ),
+    ),
+    "research": (
+        ("Synthesize", "Compare", "Evaluate the trade-offs between", "Summarize", "Critique"),
+        (
+            "these three papers on retrieval",
+            "Postgres vs DynamoDB for our workload",
+            "the user interview notes",
+            "competing approaches to rate limiting",
+            "the survey results",
+        ),
+    ),
 }
 _MODIFIERS = (
-    "", "", "", " quickly", " in 3 bullets", " for the exec team", " for the board", " — it's urgent",
-    ", there are 5,000 of them", " before the legal review", ". Sonnet failed twice on this",
-    ". The cheap model keeps missing it", ". Money is no object, use maximum effort", " in under 100 words",
-    ", be thorough", ". It's ambiguous and the requirements conflict",
+    "",
+    "",
+    "",
+    " quickly",
+    " in 3 bullets",
+    " for the exec team",
+    " for the board",
+    " — it's urgent",
+    ", there are 5,000 of them",
+    " before the legal review",
+    ". Sonnet failed twice on this",
+    ". The cheap model keeps missing it",
+    ". Money is no object, use maximum effort",
+    " in under 100 words",
+    ", be thorough",
+    ". It's ambiguous and the requirements conflict",
 )
 _FILLER = (
-    "Context is pasted below.", "Keep the tone consistent with our style guide.",
-    "The previous attempt was close but not quite right.", "Here is the data:",
+    "Context is pasted below.",
+    "Keep the tone consistent with our style guide.",
+    "The previous attempt was close but not quite right.",
+    "Here is the data:",
     "2025-11-24T10:15:02Z ERROR worker-7 timeout after 30s on job 88123",
-    "- item: renewal, owner: dana, due: Friday", "Customer says the export button does nothing on Safari.",
-    "Revenue was 4.2M, up 12% QoQ, with churn flat at 2.1%.", "Notes from the meeting follow.",
-    "We need this by end of day.", "Please keep the numbers exact.",
+    "- item: renewal, owner: dana, due: Friday",
+    "Customer says the export button does nothing on Safari.",
+    "Revenue was 4.2M, up 12% QoQ, with churn flat at 2.1%.",
+    "Notes from the meeting follow.",
+    "We need this by end of day.",
+    "Please keep the numbers exact.",
     "| region | q1 | q2 |\n|---|---|---|\n| emea | 10 | 12 |",
 )
 _CODE = (
@@ -127,7 +216,8 @@ _CODE = (
     "            return fn()\n        except TimeoutError:\n            continue\n```\n",
     "\n```ts\nexport async function handler(req: Request) {\n  const body = await req.json();\n"
     "  return new Response(JSON.stringify(body), { status: 200 });\n}\n```\n",
-    "\n```sql\nSELECT cohort, count(*) FROM users WHERE created_at > now() - interval '90 days' GROUP BY 1;\n```\n",
+    "\n```sql\nSELECT cohort, count(*) FROM users\n"
+    "WHERE created_at > now() - interval '90 days' GROUP BY 1;\n```\n",
 )
 _EMOJI = (" 🙏", " 🚀🚀", " 😅", " ✅", " 🔥 pls", " 👀")
 _FOREIGN = (
@@ -195,8 +285,10 @@ def bench_route_decisions() -> list[Row]:
         if time.monotonic() > deadline:
             break
 
-    print(f"route(): {len(times):,} tasks, {min(lengths):,}-{max(lengths):,} chars "
-          f"(median {statistics.median(lengths):,.0f}), {HUGE_TASKS} of 40,000; warm-up {WARMUP_CALLS:,} calls")
+    print(
+        f"route(): {len(times):,} tasks, {min(lengths):,}-{max(lengths):,} chars "
+        f"(median {statistics.median(lengths):,.0f}), {HUGE_TASKS} of 40,000; warm-up {WARMUP_CALLS:,} calls"
+    )
     print("  lanes chosen: " + ", ".join(f"{lane} {n:,}" for lane, n in sorted(lanes.items())))
     median, p99 = statistics.median(times), percentile(times, 99)
     return [
@@ -208,6 +300,7 @@ def bench_route_decisions() -> list[Row]:
 
 
 # --- 2. CLI cold start ----------------------------------------------------------------------------------
+
 
 def _time_command(argv: list[str], runs: int) -> tuple[list[float], str]:
     walls: list[float] = []
@@ -236,13 +329,24 @@ def bench_cli() -> list[Row]:
     script = shutil.which("routebot")
     commands: list[tuple[str, list[str], bool]] = []
     if script:
-        commands.append((f"`routebot route --json` ({script})", [script, "route", "--json", CLI_TASK], True))
+        print(f"CLI: `routebot` is {script}")
+        commands.append(("`routebot route --json`", [script, "route", "--json", CLI_TASK], True))
         direct = Path(sys.executable).parent / "routebot"
         if direct.exists() and direct.resolve() != Path(script).resolve():
-            commands.append(("  same, console script without the PATH shim",
-                             [str(direct), "route", "--json", CLI_TASK], False))
-    commands.append(("`python -m bot.cli route --json`", [sys.executable, "-m", "bot.cli", "route", "--json",
-                                                          CLI_TASK], not script))
+            commands.append(
+                (
+                    "`routebot route --json`, script without the shim",
+                    [str(direct), "route", "--json", CLI_TASK],
+                    False,
+                )
+            )
+    commands.append(
+        (
+            "`python -m bot.cli route --json`",
+            [sys.executable, "-m", "bot.cli", "route", "--json", CLI_TASK],
+            not script,
+        )
+    )
     for label, argv, graded in commands:
         _time_command(argv, 2)  # warm the OS page cache and .pyc files
         walls, error = _time_command(argv, CLI_RUNS)
@@ -252,18 +356,28 @@ def bench_cli() -> list[Row]:
             rows.append(Row(figure, "FAILED", "<= 0.5 s", False))
             print(f"  {label} failed: {error}")
         else:
-            rows.append(Row(figure, f"{median:.3f} s", "<= 0.5 s" if graded else "",
-                            median <= 0.5 if graded else None))
+            rows.append(
+                Row(
+                    figure, f"{median:.3f} s", "<= 0.5 s" if graded else "", median <= 0.5 if graded else None
+                )
+            )
 
     probe = _IMPORT_PROBE.format(task=CLI_TASK, mods=SDK_MODULES)
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=30,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=30, check=False
+    )
     try:
         result = json.loads(done.stdout.strip().splitlines()[-1])
         loaded = result["loaded"]
         value = "none" if not loaded else ", ".join(loaded)
-        rows.append(Row("SDKs imported by bot.cli route path", value, "none of " + "/".join(SDK_MODULES),
-                        not loaded and result["exit"] == 0))
+        rows.append(
+            Row(
+                "SDKs imported by bot.cli route path",
+                value,
+                "none of " + "/".join(SDK_MODULES),
+                not loaded and result["exit"] == 0,
+            )
+        )
     except (IndexError, KeyError, ValueError):
         rows.append(Row("SDKs imported by bot.cli route path", "probe failed", "none", False))
         print(f"  import probe failed: {done.stderr.strip()[:300]}")
@@ -271,6 +385,7 @@ def bench_cli() -> list[Row]:
 
 
 # --- 3. /route over HTTP on waitress ----------------------------------------------------------------------
+
 
 def _post(port: int, body: str, headers: dict[str, str]) -> tuple[int, float, str]:
     """One signed POST on a fresh connection; returns (status, seconds to the full response, error)."""
@@ -297,37 +412,51 @@ def bench_http() -> list[Row]:
     from tests.fakes.slack_requests import sign, slash_command
 
     rng = random.Random(SEED + 1)
-    texts = make_tasks(HTTP_REQUESTS, 0, rng)
+    texts = make_tasks(HTTP_REQUESTS + HTTP_SEQUENTIAL, 0, rng)
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory(prefix="routebot-bench-") as tmp, FakeSlack() as slack, \
-            FakeAnthropic() as anthropic, FakeOpenAI() as openai:
+    with (
+        tempfile.TemporaryDirectory(prefix="routebot-bench-") as tmp,
+        FakeSlack() as slack,
+        FakeAnthropic() as anthropic,
+        FakeOpenAI() as openai,
+    ):
         db = os.path.join(tmp, "routebot.db")
         # Production pool sizes (empty means the default), not the small pools the test suite uses.
-        settings = make_settings(slack, anthropic, openai, db, ROUTEBOT_LISTENER_WORKERS="", ROUTEBOT_RUN_WORKERS="")
+        settings = make_settings(
+            slack, anthropic, openai, db, ROUTEBOT_LISTENER_WORKERS="", ROUTEBOT_RUN_WORKERS=""
+        )
         built = build_app(settings, client=slack_client(settings), database=Database(db))
         server = http_server(built, "127.0.0.1", 0)
         port = int(server.effective_port)
         serving = threading.Thread(target=server.run, name="waitress", daemon=True)
         serving.start()
         try:
+
             def send(i: int, text: str) -> tuple[int, float, str]:
-                body = slash_command("/route", text, user_id=f"U{i % 40}", channel_id=f"C{i % 7}",
-                                     response_url=slack.response_url(f"route-{i}"))
+                body = slash_command(
+                    "/route",
+                    text,
+                    user_id=f"U{i % 40}",
+                    channel_id=f"C{i % 7}",
+                    response_url=slack.response_url(f"route-{i}"),
+                )
                 return _post(port, body, sign(body, SECRET))
 
             for i in range(5):  # warm-up: `/route help` goes through Bolt and waitress but posts no card
                 send(-1 - i, "help")
+            alone = [send(HTTP_REQUESTS + i, texts[HTTP_REQUESTS + i]) for i in range(HTTP_SEQUENTIAL)]
+            slack.wait_for("chat.postMessage", count=HTTP_SEQUENTIAL, timeout=30)
             with ThreadPoolExecutor(HTTP_CONCURRENCY) as pool:
                 started = time.perf_counter()
-                results = list(pool.map(send, range(HTTP_REQUESTS), texts))
+                results = list(pool.map(send, range(HTTP_REQUESTS), texts[:HTTP_REQUESTS]))
                 elapsed = time.perf_counter() - started
             latencies = [seconds for _, seconds, _ in results]
-            failures = [(status, error) for status, _, error in results if status != 200]
+            failures = [(status, error) for status, _, error in results + alone if status != 200]
             cards_deadline = time.monotonic() + 60
-            cards = len(slack.calls("chat.postMessage"))
+            cards = len(slack.calls("chat.postMessage")) - HTTP_SEQUENTIAL
             while cards < HTTP_REQUESTS and time.monotonic() < cards_deadline:
                 time.sleep(0.02)
-                cards = len(slack.calls("chat.postMessage"))
+                cards = len(slack.calls("chat.postMessage")) - HTTP_SEQUENTIAL
             cards_at = time.perf_counter() - started
         finally:
             server.close()
@@ -335,29 +464,53 @@ def bench_http() -> list[Row]:
             server.task_dispatcher.shutdown()
             built.close()
             built.bot.database.close()
-        print(f"HTTP: {HTTP_REQUESTS} signed /route POSTs, {HTTP_CONCURRENCY} at a time, waitress "
-              f"{max(8, settings.listener_workers)} threads, Bolt listener pool {settings.listener_workers}; "
-              f"{HTTP_REQUESTS / elapsed:,.0f} requests/s; all cards posted {cards_at:.2f} s after the first request")
+        print(
+            f"HTTP: {HTTP_REQUESTS} signed /route POSTs, {HTTP_CONCURRENCY} at a time, waitress "
+            f"{max(8, settings.listener_workers)} threads, Bolt listener pool {settings.listener_workers}; "
+            f"{HTTP_REQUESTS / elapsed:,.0f} requests/s; all cards posted {cards_at:.2f} s after the first"
+        )
         for status, error in failures[:5]:
             print(f"  failure: status {status} {error}")
         p99 = percentile(latencies, 99)
         rows += [
-            Row("HTTP /route p50", ms(percentile(latencies, 50)), "", None),
-            Row("HTTP /route p99", ms(p99), "<= 100 ms", p99 <= 0.1),
-            Row("HTTP /route max", ms(max(latencies)), "", None),
-            Row("HTTP /route failures", f"{len(failures)} of {HTTP_REQUESTS}", "0", not failures),
-            Row("cards received by FakeSlack (chat.postMessage)", f"{cards} of {HTTP_REQUESTS}",
-                f"{HTTP_REQUESTS}", cards == HTTP_REQUESTS),
-            Row("server shut down cleanly", "yes" if not serving.is_alive() else "no", "yes", not serving.is_alive()),
+            Row(
+                f"HTTP /route one at a time, p50 of {HTTP_SEQUENTIAL}",
+                ms(percentile([a[1] for a in alone], 50)),
+                "",
+                None,
+            ),
+            Row(f"HTTP /route {HTTP_CONCURRENCY} at a time, p50", ms(percentile(latencies, 50)), "", None),
+            Row(f"HTTP /route {HTTP_CONCURRENCY} at a time, p99", ms(p99), "<= 100 ms", p99 <= 0.1),
+            Row(f"HTTP /route {HTTP_CONCURRENCY} at a time, max", ms(max(latencies)), "", None),
+            Row(
+                "HTTP /route failures",
+                f"{len(failures)} of {HTTP_REQUESTS + HTTP_SEQUENTIAL}",
+                "0",
+                not failures,
+            ),
+            Row(
+                "cards received by FakeSlack (chat.postMessage)",
+                f"{cards} of {HTTP_REQUESTS}",
+                f"{HTTP_REQUESTS}",
+                cards == HTTP_REQUESTS,
+            ),
+            Row(
+                "server shut down cleanly",
+                "yes" if not serving.is_alive() else "no",
+                "yes",
+                not serving.is_alive(),
+            ),
         ]
     return rows
 
 
 def main() -> int:
     print(f"routebot bench_route — Python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    sections = [("1. one routing decision (commands.router.route)", bench_route_decisions),
-                ("2. CLI cold start", bench_cli),
-                ("3. /route over HTTP (bot.server.http_server on waitress, FakeSlack)", bench_http)]
+    sections = [
+        ("1. one routing decision (commands.router.route)", bench_route_decisions),
+        ("2. CLI cold start", bench_cli),
+        ("3. /route over HTTP (bot.server.http_server on waitress, FakeSlack)", bench_http),
+    ]
     results: list[tuple[str, list[Row]]] = []
     for title, bench in sections:
         try:

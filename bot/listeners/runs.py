@@ -10,7 +10,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.context import Routebot
-from commands.errors import UserError
+from bot.listeners.approvals import ask_for_approval
+from commands.errors import ApprovalRequired, UserError
 from commands.runs import RunPlan
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,9 @@ def _start(bot: Routebot, respond: Respond, user_id: str, plan: Any, *, announce
                     response_type="ephemeral", replace_original=False)
             return
         run = bot.runs.claim(planned, user_id)
+    except ApprovalRequired as exc:
+        ask_for_approval(bot, respond, user_id, exc.plan)
+        return
     except UserError as exc:
         respond(text=exc.message, response_type="ephemeral", replace_original=False)
         return

@@ -1,0 +1,127 @@
+"""A channel's routebot settings: the defaults, what the settings form may contain, and who may change them.
+
+Pure functions: the listener reads the form out of Slack's payload and hands the raw values in here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from commands.errors import UsageError
+from commands.policy import LANE_IDS, PROVIDERS
+from commands.pricing import NANO_PER_USD
+from storage.channel_settings import ChannelSettings
+
+DEFAULT_APPROVAL_LANES = ("max",)
+MAX_BUDGET_USD = Decimal(1_000_000_000)  # far beyond any real budget, and inside SQLite's 64-bit integers
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{1,30}$")
+_MONEY = re.compile(r"^\$?\s*([0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)$")
+
+# The settings form's fields, by the block ids the modal uses (bot/blocks/settings.py).
+PROVIDERS_FIELD, BUDGET_FIELD, APPROVAL_FIELD = "providers", "budget", "approval_lanes"
+
+
+def default_settings(channel_id: str) -> ChannelSettings:
+    """What a channel nobody has configured gets: both providers, no budget, approval for `max`."""
+    return ChannelSettings(channel_id, PROVIDERS, None, DEFAULT_APPROVAL_LANES)
+
+
+def effective_settings(stored: ChannelSettings | None, channel_id: str) -> ChannelSettings:
+    return stored if stored is not None else default_settings(channel_id)
+
+
+def is_channel_id(text: str) -> bool:
+    return bool(_CHANNEL_ID.match(text))
+
+
+def parse_budget(text: str | None) -> int | None:
+    """A weekly budget typed by a person ("50", "$1,200.50"), in nano-dollars; empty means no budget."""
+    cleaned = (text or "").strip()
+    if not cleaned:
+        return None
+    if cleaned.startswith("-"):
+        raise UsageError("The budget can't be negative. Leave it empty for no budget.")
+    match = _MONEY.match(cleaned)
+    if not match:
+        raise UsageError("Type the budget as a number of US dollars, like 50 or 1200.50, or leave it empty.")
+    try:
+        dollars = Decimal(match.group(1).replace(",", ""))
+    except InvalidOperation:
+        raise UsageError("Type the budget as a number of US dollars, like 50 or 1200.50.") from None
+    if dollars > MAX_BUDGET_USD:
+        raise UsageError(f"That budget is larger than routebot accepts (${MAX_BUDGET_USD:,}).")
+    return int((dollars * NANO_PER_USD).to_integral_value())
+
+
+def budget_input(budget_nanousd: int | None) -> str:
+    """The budget as the form shows it for editing ("50.00"); parse_budget reads it back unchanged."""
+    if budget_nanousd is None:
+        return ""
+    dollars = Decimal(budget_nanousd) / NANO_PER_USD
+    cents = dollars.quantize(Decimal("0.01"))
+    return f"{cents}" if cents == dollars else f"{dollars.normalize():f}"
+
+
+@dataclass(frozen=True)
+class FormResult:
+    settings: ChannelSettings | None  # None when there are errors
+    errors: dict[str, str]  # field (block id) -> message for the modal
+
+
+def validate_form(
+    current: ChannelSettings, raw: Mapping[str, Any], lane_ids: Sequence[str] = LANE_IDS
+) -> FormResult:
+    """Check a submitted settings form. A field missing from `raw` keeps its current value.
+
+    `raw` holds what the person chose: providers and approval lanes as lists of option values, the budget as
+    the text typed (None when empty).
+    """
+    errors: dict[str, str] = {}
+    providers, lanes, budget = current.providers, current.approval_lanes, current.budget_nanousd
+    if PROVIDERS_FIELD in raw:
+        chosen = _choices(raw[PROVIDERS_FIELD])
+        unknown = [p for p in chosen if p not in PROVIDERS]
+        if unknown:
+            errors[PROVIDERS_FIELD] = f"Unknown provider {unknown[0]!r}; choose from {', '.join(PROVIDERS)}."
+        elif not chosen:
+            errors[PROVIDERS_FIELD] = "Choose at least one provider."
+        providers = tuple(p for p in PROVIDERS if p in chosen)  # canonical order
+    if BUDGET_FIELD in raw:
+        try:
+            budget = parse_budget(raw[BUDGET_FIELD])
+        except UsageError as exc:
+            errors[BUDGET_FIELD] = exc.message
+    if APPROVAL_FIELD in raw:
+        chosen = _choices(raw[APPROVAL_FIELD])
+        unknown = [lane for lane in chosen if lane not in lane_ids]
+        if unknown:
+            errors[APPROVAL_FIELD] = f"Unknown lane {unknown[0]!r}; lanes are {', '.join(lane_ids)}."
+        lanes = tuple(lane for lane in lane_ids if lane in chosen)
+    if errors:
+        return FormResult(None, errors)
+    return FormResult(replace(current, providers=providers, budget_nanousd=budget, approval_lanes=lanes), {})
+
+
+def who_can_change(admins: Iterable[str]) -> str:
+    """Who may change settings and approve, for messages: Slack admins and owners, plus ROUTEBOT_ADMINS."""
+    named = sorted(admins)
+    if not named:
+        return "workspace admins and owners"
+    return "workspace admins, owners and " + ", ".join(f"<@{u}>" for u in named) + " from ROUTEBOT_ADMINS"
+
+
+def sentence_case(text: str) -> str:
+    """Upper-case the first letter only: str.capitalize() would lower-case the user ids in `<@U123>`."""
+    return text[:1].upper() + text[1:]
+
+
+def _choices(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
