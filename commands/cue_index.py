@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from re import _constants as sre_constants  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 
-HEAD = 3  # letters of a word's start used as the index key
+HEAD = 4  # letters of a word's start used as the index key
 DIGIT = "#"  # index key for alternatives that start with any digit
 _WORD = re.compile(r"[a-z0-9]+")
 _MAX_PREFIXES = 256
+_TOKEN_CACHE = 100_000
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,13 @@ def split_alternatives(pattern: str) -> list[str]:
     return [f"{lead}(?:{body[start + 1:end]}){tail}" for start, end in zip(cuts, cuts[1:], strict=False)]
 
 
+def _key(prefix: str) -> str:
+    """Index key: the prefix's first word (tokens are runs of [a-z0-9]), cut to HEAD letters."""
+    if prefix == DIGIT:
+        return DIGIT
+    return _WORD.match(prefix).group()[:HEAD]  # type: ignore[union-attr]
+
+
 def literal_prefixes(pattern: str, flags: int) -> set[str] | None:
     """Every literal string a match must start with (lower-cased; `#` stands for any digit), or None when a
     match can start anyhow."""
@@ -83,7 +91,7 @@ def required_literal(pattern: str, flags: int) -> str | None:
             best = max(best, run, key=len)
         elif op is not sre_constants.AT:
             run = ""
-    if len(best) < 2:
+    if not best or (len(best) == 1 and best.isalnum()):
         return None
     return best.lower() if flags & re.IGNORECASE else best
 
@@ -136,19 +144,25 @@ def _sequence(items: list[tuple[object, object]]) -> tuple[set[str], bool]:
 class CueIndex:
     """Finds every cue match in a text, trying each indexed alternative only where it could begin."""
 
-    def __init__(self, cues: list[tuple[str, str, int]]) -> None:
-        """cues: (id, pattern, flags)."""
+    def __init__(self, cues: list[tuple[str, str, int, str | None]]) -> None:
+        """cues: (id, pattern, flags, gate). A gated cue is tried only where its gate regex matches."""
         self.by_head: dict[str, list[Alternative]] = {}
         unindexed: list[tuple[str, str, int]] = []
-        for cue_id, pattern, flags in cues:
+        self.gates: list[tuple[re.Pattern[str], Alternative]] = []
+        for cue_id, pattern, flags, gate in cues:
+            if gate is not None:
+                self.gates.append((re.compile(gate), Alternative(cue_id, re.compile(pattern, flags))))
+                continue
             for part in split_alternatives(pattern):
                 prefixes = literal_prefixes(part, flags)
                 if prefixes is None:
                     unindexed.append((cue_id, part, flags))
                     continue
                 alternative = Alternative(cue_id, re.compile(part, flags))
-                for head in {p[:HEAD] for p in prefixes}:
+                for head in {_key(p) for p in prefixes}:
                     self.by_head.setdefault(head, []).append(alternative)
+        self.short_heads = frozenset(h for h in self.by_head if len(h) < HEAD)
+        self._by_token: dict[str, tuple[Alternative, ...]] = {}
         # The few alternatives with no literal start (`\w+_test\.py`) are scanned whole, each only when the
         # longest literal it must contain ("_test.") is in the text.
         self.unindexed = [
@@ -156,21 +170,36 @@ class CueIndex:
             for cue_id, part, flags in unindexed
         ]
 
+    def _for_token(self, token: str) -> tuple[Alternative, ...]:
+        """Every alternative that may start at a word: keyed by HEAD letters, or by a shorter whole prefix."""
+        keys = [token[:HEAD], *(token[:size] for size in range(1, min(len(token), HEAD)) if token[:size] in
+                                 self.short_heads)]
+        if token[0].isdigit():
+            keys.append(DIGIT)
+        found = tuple(a for key in keys for a in self.by_head.get(key, ()))
+        if len(self._by_token) < _TOKEN_CACHE:  # words repeat across tasks; the cache stays bounded
+            self._by_token[token] = found
+        return found
+
     def matches(self, text: str) -> Iterator[tuple[str, int, int]]:
         """(cue id, start, end) for every match; the same span may come more than once."""
         lowered = text.lower()
         if len(lowered) != len(text):  # a few characters lower-case to two; keep positions aligned
             lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        cached = self._by_token.get
         for word in _WORD.finditer(lowered):
             token, start = word.group(), word.start()
-            heads = {token[:HEAD], token[:2], token[:1]}
-            if token[0].isdigit():
-                heads.add(DIGIT)
-            for head in heads:
-                for alternative in self.by_head.get(head, ()):
-                    match = alternative.regex.match(text, start)
-                    if match is not None and match.end() > start:
-                        yield alternative.cue_id, start, match.end()
+            alternatives = cached(token)
+            if alternatives is None:
+                alternatives = self._for_token(token)
+            for alternative in alternatives:
+                match = alternative.regex.match(text, start)
+                if match is not None and match.end() > start:
+                    yield alternative.cue_id, start, match.end()
+        for gate, alternative in self.gates:
+            if gate.search(text):
+                for match in alternative.regex.finditer(text):
+                    yield alternative.cue_id, match.start(), match.end()
         for alternative, required, folded in self.unindexed:
             if required and required not in (lowered if folded else text):
                 continue

@@ -17,6 +17,7 @@ class Cue:
     weight: float
     label: str
     pattern: str
+    gate: str | None = None  # a cheap regex that must match somewhere before the pattern is tried
 
 
 _LANGS = (
@@ -223,11 +224,13 @@ CUES: tuple[Cue, ...] = (
         r"getters?|setters?|lombok|null checks?|logging calls|compiler (?:is )?warn\w*|mapper functions?|"
         r"serializ\w+|deserializ\w+|enums?|decorators?|generics|under [\w-]+/|view ?models?|networking client|"
         r"api client|sdk client|notebook)"),
+    Cue("code_file", "code", 2, "source files", r"\b[\w/.-]+\.(?:" + _CODE_EXT + r")\b",
+        gate=r"\.(?:" + _CODE_EXT + r")\b"),
     Cue("code_ref", "code", 2, "source files or identifiers",
-        r"(?:\b[\w/.-]+\.(?:" + _CODE_EXT + r")\b|\b[a-z][a-z0-9]*_[a-z0-9_]+\b|"
+        r"(?:\b[a-z][a-z0-9]*_[a-z0-9_]+\b|"
         r"\b\w+\(\)|```|\bcodebase\b|\bthe (?:\w+ )?module\b|\brepo\b|(?<!\w)--[a-z][\w-]+|\bddl\b|\borm\b|\bterraform\b|"
         r"\bhelm chart\b|\bkubernetes manifests?\b)"),
-    Cue("camel_case", "code", 1, "identifiers", r"\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b"),
+    Cue("camel_case", "code", 1, "identifiers", r"\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b", gate="[a-z][A-Z]"),
     Cue("code_words", "code", 1, "code vocabulary",
         r"\b(?:function|method|class|variable|script|regex|bash|shell|cli|api client|library|package|import|"
         r"compile|lint|endpoint|bug|code)\b"),

@@ -81,9 +81,9 @@ _TOPIC_BEFORE = re.compile(r"(?:mention(?:s|ing)?|about|regarding|tagged|labell?
                            re.IGNORECASE)
 
 
-_CASED = ("code_ref", "camel_case")
+_CASED = ("code_ref", "code_file", "camel_case")
 # Identifiers (CamelCase, snake_case, file names) need case; everything else is matched case-insensitively.
-_INDEX = CueIndex([(c.id, c.pattern, 0 if c.id in _CASED else re.IGNORECASE) for c in CUES])
+_INDEX = CueIndex([(c.id, c.pattern, 0 if c.id in _CASED else re.IGNORECASE, c.gate) for c in CUES])
 _BY_ID = {c.id: c for c in CUES}
 # These run on lower-cased text, which is faster than IGNORECASE.
 _FAILURE_RE = re.compile(FAILURE_WORDS)

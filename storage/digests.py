@@ -1,57 +1,80 @@
 """Digest storage: one week's runs aggregated in SQL, per channel, and the ledger that posts each digest once.
 
-A week's runs never come into Python one by one: each query is a GROUP BY over the week's time range and
-returns a few rows per channel, so a million runs cost a few passes inside SQLite (see tests/bench_digest.py).
+A week's runs never come into Python one by one. Each channel's figures are a handful of aggregate queries
+over its slice of the covering index runs_digest (channel_id, created_at, ...): an index range per channel,
+no table lookups, and sorts of one channel's rows rather than of the whole week, which is what keeps a
+million runs in about a second (tests/bench_digest.py). Channels are spread over a few threads, each with its
+own connection (SQLite releases the GIL while it steps).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from storage.db import Database
 
 
 @dataclass(frozen=True)
-class RunGroup:
-    """Runs alike in everything a digest sorts by; the token sums let them be re-priced in bulk."""
+class TokenRates:
+    """Nano-dollars per token, multiplied by the rule's scale so every rate is a whole number; None: no rate."""
 
-    channel_id: str
-    lane: str
-    provider: str
-    model: str
-    effort: str | None
-    status: str
-    price_known: int | None
-    long_context: bool  # input above the long-context threshold passed in for this provider
-    has_cache_read: bool
-    has_cache_write: bool
-    input_below_reads: bool  # input_tokens < cache_read_tokens: OpenAI counts that contradict each other
-    input_below_reads_and_writes: bool
-    runs: int
-    cost_nanousd: int  # known cost only: succeeded runs with a price
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int
-    cache_write_tokens: int
+    input: int
+    output: int
+    cache_read: int | None
+    cache_write: int | None
 
 
 @dataclass(frozen=True)
-class RequestGroup:
-    """Requests with a run this week, by the lane they were routed to."""
+class RepriceRule:
+    """How to price one provider's runs on another model, in SQL, exactly as commands.pricing would."""
 
-    channel_id: str
+    provider: str
+    scale: int  # the rates are multiplied by this; the sum is divided back and rounded half to even
+    rates: TokenRates
+    input_includes_cache: bool  # OpenAI: input_tokens counts cache reads (and writes without their own rate)
+    long_context_above: int | None = None
+    long_context: TokenRates | None = None
+
+
+@dataclass(frozen=True)
+class SpendGroup:
+    """Succeeded runs of one channel alike in day, lane, model and whether their prices are known."""
+
+    day: int  # 0 = the week's Monday
+    lane: str
+    model: str
+    effort: str | None
+    price_known: bool
+    repriced: bool  # the premium re-price is known for these runs
+    runs: int
+    cost_nanousd: int  # 0 when the price is unknown
+    premium_nanousd: int  # 0 unless repriced
+
+
+@dataclass(frozen=True)
+class RequestCounts:
+    runs: int  # every run, whatever its status
+    succeeded: int
+    requests: int  # requests with a run in the period
+    escalated: int  # of those, requests with an escalated run in the period
+    with_unknown_price: int  # requests with a succeeded run whose price is unknown
+    with_unknown_cost_nanousd: int  # known cost of those requests' other runs
+
+
+@dataclass(frozen=True)
+class LaneStarts:
+    """Requests whose first run (on the lane they were routed to) is in the period."""
+
     lane: str
     requests: int
-    escalated: int  # escalated at least once
-    with_unknown_price: int  # had a succeeded run whose price is unknown
-    priced_cost_nanousd: int  # known cost of the requests without an unknown price
+    escalated: int  # of those, escalated in the period
 
 
 @dataclass(frozen=True)
 class EscalationGroup:
-    channel_id: str
     from_model: str
     from_effort: str | None
     to_model: str
@@ -61,17 +84,7 @@ class EscalationGroup:
 
 
 @dataclass(frozen=True)
-class DayLaneSpend:
-    channel_id: str
-    day: int  # 0 = the week's Monday
-    lane: str
-    cost_nanousd: int
-    unknown_runs: int
-
-
-@dataclass(frozen=True)
 class UserSpend:
-    channel_id: str
     user_id: str
     runs: int  # succeeded
     cost_nanousd: int
@@ -79,26 +92,197 @@ class UserSpend:
 
 
 @dataclass(frozen=True)
-class WeekTotals:
-    channel_id: str
-    runs: int
-    succeeded: int
-    cost_nanousd: int
-    unknown_runs: int
-    requests: int
-    escalated_requests: int
-
-
-@dataclass
 class ChannelWeek:
     """Everything one channel's digest is computed from."""
 
     channel_id: str
-    groups: list[RunGroup] = field(default_factory=list)
-    requests: list[RequestGroup] = field(default_factory=list)
-    escalations: list[EscalationGroup] = field(default_factory=list)
-    days: list[DayLaneSpend] = field(default_factory=list)
-    users: list[UserSpend] = field(default_factory=list)
+    counts: RequestCounts
+    spend: tuple[SpendGroup, ...]
+    starts: tuple[LaneStarts, ...]
+    escalations: tuple[EscalationGroup, ...]
+    users: tuple[UserSpend, ...]
+
+
+@dataclass(frozen=True)
+class Totals:
+    runs: int
+    cost_nanousd: int
+    unknown_runs: int
+    requests: int
+    escalated: int
+
+
+@dataclass(frozen=True)
+class Period:
+    start: float
+    end: float
+    day_starts: tuple[float, ...] = ()  # local midnights after the first day, for the per-day figures
+
+
+_RANGE = "channel_id = ? AND created_at >= ? AND created_at < ?"
+_KNOWN = "CASE WHEN status = 'succeeded' AND price_known = 1 THEN cost_nanousd ELSE 0 END"
+_UNKNOWN = "(status = 'succeeded' AND COALESCE(price_known, 0) = 0)"
+_PARALLEL_FROM = 64  # channels; fewer are done on the caller's thread
+
+
+def active_channels(database: Database, start: float, end: float) -> list[str]:
+    """Channels with a run created in [start, end): a skip-scan over the index, one probe per channel."""
+    rows = database.conn.execute(
+        "WITH RECURSIVE ch(id) AS (SELECT MIN(channel_id) FROM runs"
+        " UNION ALL SELECT (SELECT MIN(channel_id) FROM runs WHERE channel_id > ch.id) FROM ch WHERE ch.id IS NOT NULL)"
+        " SELECT id FROM ch WHERE id IS NOT NULL AND EXISTS"
+        " (SELECT 1 FROM runs WHERE channel_id = ch.id AND created_at >= ? AND created_at < ?)",
+        (start, end),
+    )
+    return [r[0] for r in rows]
+
+
+def week_activity(
+    database: Database,
+    channels: Sequence[str],
+    period: Period,
+    rules: Sequence[RepriceRule],
+    *,
+    users: bool = False,
+    workers: int = 2,
+) -> list[ChannelWeek]:
+    """The aggregates of each channel's runs created in the period, in the order of `channels`."""
+    premium_sql, premium_params = premium_expression(rules)
+
+    def one(channel: str) -> ChannelWeek:
+        return _channel_week(database.conn, channel, period, premium_sql, premium_params, users)
+
+    if workers <= 1 or len(channels) < _PARALLEL_FROM:
+        return [one(c) for c in channels]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="routebot-digest") as pool:
+        return list(pool.map(one, channels, chunksize=max(1, len(channels) // (workers * 8))))
+
+
+def period_totals(database: Database, channels: Sequence[str], start: float, end: float) -> dict[str, Totals]:
+    """Headline figures of [start, end) for each of `channels` that had a run then."""
+    conn = database.conn
+    out = {}
+    for channel in channels:
+        row = conn.execute(
+            f"SELECT COUNT(*), COALESCE(SUM({_KNOWN}), 0), COALESCE(SUM({_UNKNOWN}), 0),"
+            " COUNT(DISTINCT request_id), COUNT(DISTINCT CASE WHEN escalated_from IS NOT NULL THEN request_id END)"
+            f" FROM runs WHERE {_RANGE}",
+            (channel, start, end),
+        ).fetchone()
+        if row[0]:
+            out[channel] = Totals(*row)
+    return out
+
+
+def _channel_week(
+    conn: Any, channel: str, period: Period, premium_sql: str, premium_params: list[Any], users: bool
+) -> ChannelWeek:
+    span = (channel, period.start, period.end)
+    day_sql = " + ".join(["0", *("(created_at >= ?)" for _ in period.day_starts)])
+    premium = f"CASE WHEN price_known = 1 THEN {premium_sql} END"
+    spend = tuple(
+        SpendGroup(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5]), r[6], r[7] or 0, r[8] or 0)
+        for r in conn.execute(
+            f"SELECT {day_sql}, lane, model, effort, price_known = 1, {premium} IS NOT NULL,"
+            f" COUNT(*), SUM(cost_nanousd), SUM({premium})"
+            f" FROM runs WHERE {_RANGE} AND status = 'succeeded' GROUP BY 1, 2, 3, 4, 5, 6",
+            [*period.day_starts, *premium_params, *premium_params, *span],
+        )
+    )
+    starts = tuple(
+        LaneStarts(*r)
+        for r in conn.execute(
+            "SELECT lane, COUNT(DISTINCT request_id), COUNT(DISTINCT CASE WHEN request_id IN"
+            f" (SELECT request_id FROM runs WHERE {_RANGE} AND escalated_from IS NOT NULL) THEN request_id END)"
+            f" FROM runs WHERE {_RANGE} AND escalated_from IS NULL GROUP BY lane",
+            (*span, *span),
+        )
+    )
+    # Attempt 1 only: a retry of an escalated run carries the same escalated_from and is no new escalation.
+    escalations = tuple(
+        EscalationGroup(*r)
+        for r in conn.execute(
+            "SELECT p.model, p.effort, e.model, e.effort, e.escalation_reason, COUNT(*)"
+            " FROM runs AS e JOIN runs AS p ON p.id = e.escalated_from"
+            " WHERE e.channel_id = ? AND e.created_at >= ? AND e.created_at < ? AND e.escalated_from IS NOT NULL"
+            " AND e.attempt = 1 GROUP BY 1, 2, 3, 4, 5",
+            span,
+        )
+    )
+    spenders: tuple[UserSpend, ...] = ()
+    if users:
+        spenders = tuple(
+            UserSpend(r[0], r[1], r[2] or 0, r[3] or 0)
+            for r in conn.execute(
+                f"SELECT user_id, COUNT(*), SUM({_KNOWN}), SUM({_UNKNOWN})"
+                f" FROM runs WHERE {_RANGE} AND status = 'succeeded' GROUP BY 1",
+                span,
+            )
+        )
+    counts = _counts(conn, *span)
+    return ChannelWeek(channel, counts, spend, starts, escalations, spenders)
+
+
+def _counts(conn: Any, channel: str, start: float, end: float) -> RequestCounts:
+    span = (channel, start, end)
+    row = conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(status = 'succeeded'), 0), COUNT(DISTINCT request_id),"
+        " COUNT(DISTINCT CASE WHEN escalated_from IS NOT NULL THEN request_id END),"
+        f" COUNT(DISTINCT CASE WHEN {_UNKNOWN} THEN request_id END) FROM runs WHERE {_RANGE}",
+        span,
+    ).fetchone()
+    unknown_cost = 0
+    if row[4]:  # rare: most weeks have no run of unknown price
+        unknown_cost = conn.execute(
+            f"SELECT COALESCE(SUM({_KNOWN}), 0) FROM runs WHERE {_RANGE} AND request_id IN"
+            f" (SELECT request_id FROM runs WHERE {_RANGE} AND {_UNKNOWN})",
+            (*span, *span),
+        ).fetchone()[0]
+    return RequestCounts(row[0], row[1], row[2], row[3], row[4], unknown_cost)
+
+
+def premium_expression(rules: Sequence[RepriceRule]) -> tuple[str, list[Any]]:
+    """A SQL expression giving each run's re-price in nano-dollars, NULL where it is unknown."""
+    if not rules:
+        return "NULL", []
+    whens = []
+    params: list[Any] = []
+    for rule in rules:
+        expr = _priced(rule, rule.rates)
+        if rule.long_context_above is not None and rule.long_context is not None:
+            expr = (f"CASE WHEN COALESCE(input_tokens, 0) > {int(rule.long_context_above)}"
+                    f" THEN {_priced(rule, rule.long_context)} ELSE {expr} END")
+        whens.append(f"WHEN ? THEN {expr}")
+        params.append(rule.provider)
+    return f"(CASE provider {' '.join(whens)} ELSE NULL END)", params
+
+
+def _priced(rule: RepriceRule, rates: TokenRates) -> str:
+    i, o = "COALESCE(input_tokens, 0)", "COALESCE(output_tokens, 0)"
+    r, w = "COALESCE(cache_read_tokens, 0)", "COALESCE(cache_write_tokens, 0)"
+    missing = []
+    if rates.cache_read is None:
+        missing.append(f"{r} > 0")
+    apart = not rule.input_includes_cache or rates.cache_write is not None
+    if apart and rates.cache_write is None:
+        missing.append(f"{w} > 0")
+    uncached = i
+    if rule.input_includes_cache:
+        uncached = f"({i} - {r}" + (f" - {w})" if apart else ")")
+        missing.append(f"{uncached} < 0")  # counts that contradict each other: refuse to guess
+    terms = [f"{uncached} * {int(rates.input)}", f"{o} * {int(rates.output)}"]
+    if rates.cache_read is not None:
+        terms.append(f"{r} * {int(rates.cache_read)}")
+    if apart and rates.cache_write is not None:
+        terms.append(f"{w} * {int(rates.cache_write)}")
+    total = " + ".join(terms)
+    if rule.scale != 1:  # divide back, rounding half to even as Decimal does in commands.pricing
+        s = int(rule.scale)
+        total = (f"(({total}) / {s} + CASE WHEN (({total}) % {s}) * 2 > {s} OR ((({total}) % {s}) * 2 = {s}"
+                 f" AND (({total}) / {s}) % 2 = 1) THEN 1 ELSE 0 END)")
+    if not missing:
+        return f"({total})"
+    return f"(CASE WHEN {' OR '.join(missing)} THEN NULL ELSE {total} END)"
 
 
 @dataclass(frozen=True)
@@ -111,138 +295,6 @@ class LedgerEntry:
     message_ts: str | None
     error: str | None
     updated_at: float
-
-
-_KNOWN = "CASE WHEN status = 'succeeded' AND price_known = 1 THEN cost_nanousd ELSE 0 END"
-_UNKNOWN = "(status = 'succeeded' AND COALESCE(price_known, 0) = 0)"
-
-
-def _where(start: float, end: float, channel: str | None, prefix: str = "") -> tuple[str, list[Any]]:
-    sql = f"{prefix}created_at >= ? AND {prefix}created_at < ?"
-    params: list[Any] = [start, end]
-    if channel is not None:
-        sql += f" AND {prefix}channel_id = ?"
-        params.append(channel)
-    return sql, params
-
-
-def active_channels(database: Database, start: float, end: float) -> list[str]:
-    """Channels with at least one run created in [start, end)."""
-    rows = database.conn.execute(
-        "SELECT DISTINCT channel_id FROM runs WHERE created_at >= ? AND created_at < ? ORDER BY channel_id",
-        (start, end),
-    )
-    return [r[0] for r in rows]
-
-
-def week_activity(
-    database: Database,
-    start: float,
-    end: float,
-    *,
-    day_starts: Sequence[float],
-    long_context_above: Mapping[str, int],
-    channel: str | None = None,
-    users: bool = False,
-) -> dict[str, ChannelWeek]:
-    """Aggregates of the runs created in [start, end), per channel (only `channel` when given).
-
-    `day_starts` are the local midnights after the first day, so DST weeks still have seven days;
-    `long_context_above` maps a provider to the input size above which its long-context rates apply.
-    """
-    conn = database.conn
-    where, params = _where(start, end, channel)
-    out: dict[str, ChannelWeek] = {}
-
-    def bucket(channel_id: str) -> ChannelWeek:
-        week = out.get(channel_id)
-        if week is None:
-            week = out[channel_id] = ChannelWeek(channel_id)
-        return week
-
-    long_sql, long_params = _long_context_case(long_context_above)
-    rows = conn.execute(
-        f"SELECT channel_id, lane, provider, model, effort, status, price_known, {long_sql},"
-        " COALESCE(cache_read_tokens, 0) > 0, COALESCE(cache_write_tokens, 0) > 0,"
-        " COALESCE(input_tokens, 0) < COALESCE(cache_read_tokens, 0),"
-        " COALESCE(input_tokens, 0) < COALESCE(cache_read_tokens, 0) + COALESCE(cache_write_tokens, 0),"
-        f" COUNT(*), SUM({_KNOWN}), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),"
-        " COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(cache_write_tokens), 0)"
-        f" FROM runs WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12",
-        [*long_params, *params],
-    )
-    for r in rows:
-        bucket(r[0]).groups.append(RunGroup(
-            r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), bool(r[8]), bool(r[9]), bool(r[10]),
-            bool(r[11]), r[12], r[13] or 0, r[14], r[15], r[16], r[17]))
-
-    rows = conn.execute(
-        "SELECT q.channel_id, req.lane, COUNT(*), SUM(q.escalated), SUM(q.unknown),"
-        " SUM(CASE WHEN q.unknown THEN 0 ELSE q.cost END)"
-        f" FROM (SELECT channel_id, request_id, MAX(escalated_from IS NOT NULL) AS escalated,"
-        f"   MAX({_UNKNOWN}) AS unknown, SUM({_KNOWN}) AS cost"
-        f"   FROM runs WHERE {where} GROUP BY channel_id, request_id) AS q"
-        " JOIN requests AS req ON req.id = q.request_id GROUP BY q.channel_id, req.lane",
-        params,
-    )
-    for r in rows:
-        bucket(r[0]).requests.append(RequestGroup(r[0], r[1], r[2], r[3], r[4], r[5] or 0))
-
-    # Attempt 1 only: a retry of an escalated run carries the same escalated_from and is no new escalation.
-    e_where, e_params = _where(start, end, channel, prefix="e.")
-    rows = conn.execute(
-        "SELECT e.channel_id, p.model, p.effort, e.model, e.effort, e.escalation_reason, COUNT(*)"
-        " FROM runs AS e JOIN runs AS p ON p.id = e.escalated_from"
-        f" WHERE e.escalated_from IS NOT NULL AND e.attempt = 1 AND {e_where}"
-        " GROUP BY 1, 2, 3, 4, 5, 6",
-        e_params,
-    )
-    for r in rows:
-        bucket(r[0]).escalations.append(EscalationGroup(*r))
-
-    day_sql = " + ".join(["0", *("(created_at >= ?)" for _ in day_starts)])
-    rows = conn.execute(
-        f"SELECT channel_id, {day_sql} AS day, lane, SUM({_KNOWN}), SUM({_UNKNOWN})"
-        f" FROM runs WHERE status = 'succeeded' AND {where} GROUP BY 1, 2, 3",
-        [*day_starts, *params],
-    )
-    for r in rows:
-        bucket(r[0]).days.append(DayLaneSpend(r[0], r[1], r[2], r[3] or 0, r[4] or 0))
-
-    if users:
-        rows = conn.execute(
-            f"SELECT channel_id, user_id, COUNT(*), SUM({_KNOWN}), SUM({_UNKNOWN})"
-            f" FROM runs WHERE status = 'succeeded' AND {where} GROUP BY 1, 2",
-            params,
-        )
-        for r in rows:
-            bucket(r[0]).users.append(UserSpend(r[0], r[1], r[2], r[3] or 0, r[4] or 0))
-    return out
-
-
-def week_totals(
-    database: Database, start: float, end: float, channel: str | None = None
-) -> dict[str, WeekTotals]:
-    """Headline figures per channel for [start, end): what this week is compared against."""
-    where, params = _where(start, end, channel)
-    rows = database.conn.execute(
-        f"SELECT channel_id, COUNT(*), SUM(status = 'succeeded'), SUM({_KNOWN}), SUM({_UNKNOWN}),"
-        " COUNT(DISTINCT request_id),"
-        " COUNT(DISTINCT CASE WHEN escalated_from IS NOT NULL THEN request_id END)"
-        f" FROM runs WHERE {where} GROUP BY channel_id",
-        params,
-    )
-    return {r[0]: WeekTotals(r[0], r[1], r[2] or 0, r[3] or 0, r[4] or 0, r[5], r[6]) for r in rows}
-
-
-def _long_context_case(thresholds: Mapping[str, int]) -> tuple[str, list[Any]]:
-    if not thresholds:
-        return "0", []
-    whens = " ".join("WHEN ? THEN COALESCE(input_tokens, 0) > ?" for _ in thresholds)
-    params: list[Any] = []
-    for provider, above in sorted(thresholds.items()):
-        params += [provider, above]
-    return f"CASE provider {whens} ELSE 0 END", params
 
 
 class DigestLedger:
