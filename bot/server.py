@@ -43,6 +43,14 @@ def http_server(built: Built, host: str, port: int) -> Any:
                          connection_limit=max(200, threads * 4), ident="routebot", clear_untrusted_proxy_headers=True)
 
 
+class _Stop(Exception):
+    """SIGTERM: unwind out of the server loop, then close everything in order."""
+
+
+def _raise_stop(*_: object) -> None:
+    raise _Stop
+
+
 def serve(*, port: int = 3000, host: str = "0.0.0.0", settings: Settings | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings or load_settings()
@@ -65,11 +73,12 @@ def serve(*, port: int = 3000, host: str = "0.0.0.0", settings: Settings | None 
             SocketModeHandler(built.app, settings.slack_app_token).start()
         else:
             server = http_server(built, host, port)
-            signal.signal(signal.SIGTERM, lambda *_: server.close())
+            stoppers.insert(0, server.close)
+            signal.signal(signal.SIGTERM, _raise_stop)  # closing from the handler would break waitress's select
             log.info("listening on http://%s:%d/slack/events", host, port)
             server.run()
-    except KeyboardInterrupt:
-        pass
+    except (KeyboardInterrupt, _Stop):
+        log.info("routebot stopping")
     finally:
         for stop in stoppers:
             stop()

@@ -1,7 +1,7 @@
 """The router: a pure function from task text (and the caller's options) to a routing decision.
 
 No Slack, SDK, environment or clock in here; everything it needs arrives as arguments, so it is cheap to
-call (tens of microseconds) and trivial to test. The guide's logic, in order:
+call (under 100 microseconds for a typical task) and trivial to test. The guide's logic, in order:
 
 1. Read the kind of task from cue phrases (classification -> cheap, implementation -> default, architecture
    review -> premium, refactor -> code, ...) and pick the lane with the most evidence.
