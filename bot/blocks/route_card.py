@@ -31,13 +31,15 @@ def route_card(
     request_id: int | None,
     runnable: tuple[str, ...],
     unconfigured: tuple[str, ...],
+    allowed: tuple[str, ...] | None = None,
     note: str | None = None,
 ) -> list[Block]:
     """The card. Run buttons appear for `runnable` providers when the card lives in the channel (request_id)."""
     lane = decision.lane
     labels = policy.provider_labels
     model = decision.model
-    other = [(p, c) for p, c in decision.models.items() if p != decision.provider]
+    other = [(p, c) for p, c in decision.models.items()
+             if p != decision.provider and (allowed is None or p in allowed)]
     blocks: list[Block] = [
         section(f"*Task* from <@{user_id}>\n{quote(task)}"),
         fields(

@@ -58,7 +58,8 @@ def _post_card(bot: Routebot, args: Any, command: dict[str, Any], client: WebCli
     runnable = tuple(p for p in allowed if p in bot.providers)
     unconfigured = tuple(p for p in allowed if p not in bot.providers)
     blocks = route_card(task=args.task, user_id=user, decision=routed.decision, policy=bot.policy,
-                        request_id=routed.request.id, runnable=runnable, unconfigured=unconfigured)
+                        request_id=routed.request.id, runnable=runnable, unconfigured=unconfigured,
+                        allowed=allowed)
     try:
         reply = client.chat_postMessage(channel=channel, blocks=blocks, text=card_fallback_text(routed.decision))
         bot.store.set_card(routed.request.id, reply["channel"], reply["ts"])
@@ -72,5 +73,5 @@ def _post_card(bot: Routebot, args: Any, command: dict[str, Any], client: WebCli
             else f"Slack refused the card ({error}); this copy is only visible to you. Try again in a moment."
         )
         blocks = route_card(task=args.task, user_id=user, decision=routed.decision, policy=bot.policy,
-                            request_id=None, runnable=(), unconfigured=unconfigured, note=hint)
+                            request_id=None, runnable=(), unconfigured=unconfigured, allowed=allowed, note=hint)
         respond(blocks=blocks, text=hint, response_type="ephemeral")

@@ -220,6 +220,7 @@ def test_an_openai_only_channel_recommends_and_runs_only_openai(harness: Harness
     card = harness.route(CHEAP_TASK)
     assert [b["label"] for b in harness.buttons(card)] == ["Run on gpt-5.4 (low)"]
     assert '"*Model*\\n`gpt-5.4 (low)` · OpenAI"' in _text(card)
+    assert "Other provider" not in _text(card) and "claude" not in _text(card)
     harness.press(harness.buttons(card)[0], message_ts=card["ts"])
     answer = _answer_with_buttons(harness, card)
     assert [b["action_id"] for b in harness.buttons(answer)] == ["escalate_openai"]
