@@ -20,17 +20,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from tests.bench_common import Row, ms, percentile, print_table, us  # noqa: E402
 
 SEED = 20_251_125
 TASKS = 12_000
@@ -42,48 +42,6 @@ HTTP_CONCURRENCY = 25
 HTTP_SEQUENTIAL = 50  # first, one at a time: the service time without queueing
 CLI_TASK = "Summarize this thread in 3 bullets for people who missed standup"
 SDK_MODULES = ("anthropic", "openai", "slack_bolt", "slack_sdk")
-
-
-# --- reporting ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Row:
-    figure: str
-    value: str
-    goal: str
-    ok: bool | None  # None: informational, no goal
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile (p50 of 1..100 is 50, p99 is 99)."""
-    ordered = sorted(values)
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-def print_table(title: str, rows: list[Row]) -> None:
-    widths = [
-        max(len(r.figure) for r in rows),
-        max(len(r.value) for r in rows),
-        max(len(r.goal) for r in rows),
-    ]
-    widths = [max(w, len(h)) for w, h in zip(widths, ("figure", "measured", "goal"), strict=True)]
-    print(f"\n{title}")
-    header = f"  {'figure':<{widths[0]}}  {'measured':>{widths[1]}}  {'goal':<{widths[2]}}  result"
-    print(header)
-    print("  " + "-" * (len(header) - 2))
-    for r in rows:
-        verdict = "" if r.ok is None else ("PASS" if r.ok else "MISS")
-        print(f"  {r.figure:<{widths[0]}}  {r.value:>{widths[1]}}  {r.goal:<{widths[2]}}  {verdict}")
-
-
-def us(ns: float) -> str:
-    return f"{ns / 1000:,.1f} us"
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.1f} ms"
 
 
 # --- 1. one routing decision ----------------------------------------------------------------------------
@@ -446,23 +404,43 @@ def bench_http() -> list[Row]:
     rows: list[Row] = []
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with tempfile.TemporaryDirectory(prefix="routebot-bench-") as tmp:
-        fake = subprocess.Popen([sys.executable, "-c", _FAKE_SLACK], cwd=root, stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True)
+        fake = subprocess.Popen(
+            [sys.executable, "-c", _FAKE_SLACK],
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         api_url = fake.stdout.readline().strip() if fake.stdout else ""
         db = os.path.join(tmp, "routebot.db")
         port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROUTEBOT_", "ANTHROPIC_", "OPENAI_"))}
-        env.update(SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url,
-                   ROUTEBOT_DB=db)
-        server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port",
-                                   str(port)], cwd=root, env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, text=True)
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "ROUTEBOT_", "ANTHROPIC_", "OPENAI_"))
+        }
+        env.update(
+            SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url, ROUTEBOT_DB=db
+        )
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             _wait_healthy(port, time.monotonic() + 30)
 
             def send(i: int, text: str) -> tuple[int, float, str]:
-                body = slash_command("/route", text, user_id=f"U{i % 40}", channel_id=f"C{i % 7}",
-                                     response_url=api_url.replace("/api/", f"/response/route-{i}"))
+                body = slash_command(
+                    "/route",
+                    text,
+                    user_id=f"U{i % 40}",
+                    channel_id=f"C{i % 7}",
+                    response_url=api_url.replace("/api/", f"/response/route-{i}"),
+                )
                 return _post(port, body, sign(body, SECRET))
 
             for i in range(5):  # warm-up: `/route help` goes through Bolt and waitress but posts no card
@@ -479,7 +457,9 @@ def bench_http() -> list[Row]:
             cards = 0
             while time.monotonic() < deadline:
                 with sqlite3.connect(db) as conn:
-                    cards = conn.execute("SELECT COUNT(*) FROM requests WHERE card_ts IS NOT NULL").fetchone()[0]
+                    cards = conn.execute(
+                        "SELECT COUNT(*) FROM requests WHERE card_ts IS NOT NULL"
+                    ).fetchone()[0]
                 if cards >= expected:
                     break
                 time.sleep(0.05)
@@ -496,22 +476,35 @@ def bench_http() -> list[Row]:
         print(
             f"HTTP: `routebot serve` in its own process (waitress, default pools), fake Slack in another; "
             f"{HTTP_REQUESTS} signed /route POSTs, {HTTP_CONCURRENCY} at a time; "
-            f"{HTTP_REQUESTS / elapsed:,.0f} requests/s; every card posted {cards_at:.2f} s after the first request"
+            f"{HTTP_REQUESTS / elapsed:,.0f} requests/s; "
+            f"every card posted {cards_at:.2f} s after the first request"
         )
         for status, error in failures[:5]:
             print(f"  failure: status {status} {error}")
         p99 = percentile(latencies, 99)
         rows += [
-            Row(f"HTTP /route one at a time, p50 of {HTTP_SEQUENTIAL}", ms(percentile([a[1] for a in alone], 50)),
-                "", None),
+            Row(
+                f"HTTP /route one at a time, p50 of {HTTP_SEQUENTIAL}",
+                ms(percentile([a[1] for a in alone], 50)),
+                "",
+                None,
+            ),
             Row(f"HTTP /route {HTTP_CONCURRENCY} at a time, p50", ms(percentile(latencies, 50)), "", None),
             Row(f"HTTP /route {HTTP_CONCURRENCY} at a time, p99", ms(p99), "<= 100 ms", p99 <= 0.1),
             Row(f"HTTP /route {HTTP_CONCURRENCY} at a time, max", ms(max(latencies)), "", None),
             Row("HTTP /route failures", f"{len(failures)} of {expected}", "0", not failures),
-            Row("cards posted to Slack (recorded in the database)", f"{cards} of {expected}", f"{expected}",
-                cards == expected),
-            Row("server stopped cleanly on SIGTERM", "yes" if server.returncode == 0 else f"exit {server.returncode}",
-                "yes", server.returncode == 0),
+            Row(
+                "cards posted to Slack (recorded in the database)",
+                f"{cards} of {expected}",
+                f"{expected}",
+                cards == expected,
+            ),
+            Row(
+                "server stopped cleanly on SIGTERM",
+                "yes" if server.returncode == 0 else f"exit {server.returncode}",
+                "yes",
+                server.returncode == 0,
+            ),
         ]
     return rows
 

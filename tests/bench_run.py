@@ -9,7 +9,6 @@ count and time.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sqlite3
 import sys
@@ -17,13 +16,14 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from tests.bench_common import Row, ms, percentile, print_table  # noqa: E402
 
 OVERHEAD_RUNS = 300
 OVERHEAD_WARMUP = 20
@@ -33,44 +33,6 @@ WRITE_THREADS = 16
 WRITES_PER_THREAD = 1_000
 WRITE_TIME_CAP = 60.0  # seconds; the section stops early rather than run away
 ANSWER = "Billing: 120, bug: 150, other: 30. " * 8
-
-
-# --- reporting ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Row:
-    figure: str
-    value: str
-    goal: str
-    ok: bool | None  # None: informational, no goal
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile (p50 of 1..100 is 50, p99 is 99)."""
-    ordered = sorted(values)
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-def print_table(title: str, rows: list[Row]) -> None:
-    widths = [
-        max(len(r.figure) for r in rows),
-        max(len(r.value) for r in rows),
-        max(len(r.goal) for r in rows),
-    ]
-    widths = [max(w, len(h)) for w, h in zip(widths, ("figure", "measured", "goal"), strict=True)]
-    print(f"\n{title}")
-    header = f"  {'figure':<{widths[0]}}  {'measured':>{widths[1]}}  {'goal':<{widths[2]}}  result"
-    print(header)
-    print("  " + "-" * (len(header) - 2))
-    for r in rows:
-        verdict = "" if r.ok is None else ("PASS" if r.ok else "MISS")
-        print(f"  {r.figure:<{widths[0]}}  {r.value:>{widths[1]}}  {r.goal:<{widths[2]}}  {verdict}")
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.1f} ms"
 
 
 class InstantProvider:
