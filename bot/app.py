@@ -15,6 +15,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.context import Routebot
+from bot.listeners import digest as digest_listeners
 from bot.listeners import route as route_listeners
 from bot.listeners import runs as run_listeners
 from bot.listeners import settings as settings_listeners
@@ -78,6 +79,7 @@ def build_app(
         raise_error_for_unhandled_request=False,
     )
     route_listeners.register(app, bot)
+    digest_listeners.register(app, bot)
     run_listeners.register(app, bot)
     settings_listeners.register(app, bot)
     return Built(app=app, bot=bot, run_pool=run_pool, listener_pool=listener_pool)

@@ -10,6 +10,7 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.digest_schedule import crontab_trigger
 from commands.errors import ConfigError
 from commands.policy import PROVIDERS
 
@@ -122,6 +123,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"ROUTEBOT_TZ must be an IANA time zone name such as Europe/Berlin, got {tz!r}") from None
+    digest_cron = env.get("ROUTEBOT_DIGEST_CRON", "").strip() or "0 9 * * mon"
+    try:
+        crontab_trigger(digest_cron, tz)
+    except ValueError as exc:
+        raise ConfigError(f"ROUTEBOT_DIGEST_CRON must be a crontab line (minute hour day month weekday)"
+                          f" such as '0 9 * * mon', got {digest_cron!r}: {exc}") from None
     admins = frozenset(a.strip() for a in env.get("ROUTEBOT_ADMINS", "").replace(" ", ",").split(",") if a.strip())
     return Settings(
         slack_bot_token=_optional(env, "SLACK_BOT_TOKEN"),
@@ -143,7 +150,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         provider_max_retry_wait=_float(env, "ROUTEBOT_PROVIDER_MAX_RETRY_WAIT", 20.0),
         max_output_tokens=_int(env, "ROUTEBOT_MAX_OUTPUT_TOKENS", 8192, minimum=1),
         max_task_chars=_int(env, "ROUTEBOT_MAX_TASK_CHARS", 12000, minimum=100),
-        digest_cron=env.get("ROUTEBOT_DIGEST_CRON", "").strip() or "0 9 * * mon",
+        digest_cron=digest_cron,
         tz=tz,
         digest_show_users=_bool(env, "ROUTEBOT_DIGEST_SHOW_USERS"),
         admins=admins,

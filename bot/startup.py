@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.app import Built
+from bot.digest_post import PostReport, post_missed_digests
 
 log = logging.getLogger(__name__)
 DAY = 86_400.0
@@ -15,6 +16,7 @@ DAY = 86_400.0
 class StartupReport:
     interrupted: int
     purged: int
+    digests: PostReport | None = None  # the catch-up of a missed weekly digest
 
 
 def on_startup(built: Built) -> StartupReport:
@@ -22,9 +24,10 @@ def on_startup(built: Built) -> StartupReport:
     now = bot.clock()
     interrupted = bot.dispatcher.recover_interrupted(now)
     purged = purge_old_text(built)
+    digests = post_missed_digests(built, now)
     if interrupted:
         log.warning("%d run(s) were in progress when routebot stopped; their threads were told", len(interrupted))
-    return StartupReport(interrupted=len(interrupted), purged=purged)
+    return StartupReport(interrupted=len(interrupted), purged=purged, digests=digests)
 
 
 def purge_old_text(built: Built) -> int:

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from commands.policy import PROVIDERS, Policy, Price
 from commands.pricing import NANO_PER_USD
-from storage.digests import RepriceRule, TokenRates
+from storage.repricing import RepriceRule, TokenRates
 
 _NANO_PER_TOKEN = Decimal(NANO_PER_USD) / Decimal(1_000_000)  # $/M tokens -> nano-dollars per token
 

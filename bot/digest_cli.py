@@ -1,0 +1,75 @@
+"""`routebot digest [--week YYYY-Www] [--channel C] [--post]`: a digest as text, or posted, for operators.
+
+A complete week posted with --post goes through the ledger like the weekly job, so neither posts it twice;
+the current week so far is posted as such and not recorded, so next Monday's digest still goes out.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from slack_sdk import WebClient
+
+from bot.digest_post import DigestPoster
+from bot.settings import Settings, load_settings
+from commands.digest import DigestOptions, compute_digests
+from commands.digest_text import render_text
+from commands.errors import ConfigError, UsageError
+from commands.policy import load_policy
+from commands.weeks import parse_week, week_containing
+from storage.db import Database
+
+
+def run_digest_command(
+    *,
+    week: str | None,
+    channel: str | None,
+    post: bool,
+    out: TextIO,
+    settings: Settings | None = None,
+    clock: Callable[[], float] = time.time,
+    client: WebClient | None = None,
+) -> int:
+    settings = settings or load_settings()
+    now = clock()
+    target = parse_week(week, settings.tz) if week else week_containing(now, settings.tz)
+    if target.start > now:
+        raise UsageError(f"{target.label} has not started yet.")
+    if not os.path.exists(settings.db_path):
+        raise ConfigError(f"no database at {settings.db_path} (ROUTEBOT_DB)")
+    database = Database(settings.db_path)
+    policy = load_policy(settings.policy_path)
+    channels = [channel] if channel else None
+    where = f" in {channel}" if channel else ""
+    if not post:
+        options = DigestOptions(tz=settings.tz, show_users=settings.digest_show_users)
+        digests = compute_digests(database, policy, target, options, now=now, channels=channels)
+        if not digests:
+            out.write(f"No runs{where} in {target.label}.\n")
+            return 0
+        out.write("\n\n".join(render_text(d) for d in digests) + "\n")
+        return 0
+    if client is None:
+        if not settings.slack_bot_token:
+            raise ConfigError("SLACK_BOT_TOKEN is not set; --post needs the bot token (xoxb-...)")
+        from bot.app import slack_client
+
+        client = slack_client(settings)
+    poster = DigestPoster(client, database, policy, settings)
+    if now >= target.end:
+        report = poster.post_week(target, now, channels=channels)
+        failed = report.failed
+        lines = [f"posted in {c}" for c in report.posted]
+        lines += [f"not posted in {c}: {e}" for c, e in failed.items()]
+        lines += [f"skipped {c}: posted before (or given up after repeated failures)" for c in report.skipped]
+    else:
+        digests = compute_digests(database, policy, target, poster.options(), now=now, channels=channels)
+        failed = {d.channel_id: e for d in digests if (e := poster.post(d, now, record=False))}
+        lines = [f"posted {target.label} so far in {d.channel_id}" for d in digests
+                 if d.channel_id not in failed]
+        lines += [f"not posted in {c}: {e}" for c, e in failed.items()]
+    out.write("\n".join(lines or [f"No runs{where} in {target.label}."]) + "\n")
+    return 1 if failed else 0
