@@ -65,11 +65,21 @@ def build_app(
     store = RunStore(database)
     run_pool = ThreadPoolExecutor(max_workers=settings.run_workers, thread_name_prefix="routebot-run")
     # Bolt's default listener pool has 5 threads; acks must never queue behind slow Slack calls.
-    listener_pool = ThreadPoolExecutor(max_workers=settings.listener_workers, thread_name_prefix="routebot-listener")
+    listener_pool = ThreadPoolExecutor(
+        max_workers=settings.listener_workers, thread_name_prefix="routebot-listener"
+    )
     runs = RunService(store, policy, providers, clock)
     dispatcher = RunDispatcher(client, runs, policy, run_pool)
-    bot = Routebot(settings=settings, policy=policy, database=database, store=store, providers=providers,
-                   runs=runs, dispatcher=dispatcher, clock=clock)
+    bot = Routebot(
+        settings=settings,
+        policy=policy,
+        database=database,
+        store=store,
+        providers=providers,
+        runs=runs,
+        dispatcher=dispatcher,
+        clock=clock,
+    )
     app = App(
         client=client,
         signing_secret=None if socket_mode else settings.slack_signing_secret,

@@ -22,9 +22,16 @@ log = logging.getLogger(__name__)
 
 
 class BudgetWatch:
-    def __init__(self, client: WebClient, database: Database, store: ChannelSettingsStore,
-                 settings_of: Callable[[str], ChannelSettings], clock: Callable[[], float], tz: str,
-                 who: str) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        database: Database,
+        store: ChannelSettingsStore,
+        settings_of: Callable[[str], ChannelSettings],
+        clock: Callable[[], float],
+        tz: str,
+        who: str,
+    ) -> None:
         self.client, self.database, self.store, self.settings_of = client, database, store, settings_of
         self.clock, self.tz, self.who = clock, tz, who
 
@@ -44,6 +51,7 @@ class BudgetWatch:
         try:
             self.client.chat_postMessage(channel=run.channel_id, text=text, blocks=[section(text)])
         except SlackApiError as exc:
-            log.warning("could not post the budget warning in %s: %s", run.channel_id,
-                        exc.response.get("error"))
+            log.warning(
+                "could not post the budget warning in %s: %s", run.channel_id, exc.response.get("error")
+            )
             self.store.unmark_budget_warned(run.channel_id, week.label)

@@ -17,17 +17,23 @@ from commands.policy import LANE_IDS, PROVIDERS
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="routebot", description="Route AI tasks to the cheapest reliable model.")
+    parser = argparse.ArgumentParser(
+        prog="routebot", description="Route AI tasks to the cheapest reliable model."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     route = sub.add_parser("route", help="recommend a lane and model for a task")
     route.add_argument("text", nargs="+", help="the task; '-' reads it from standard input")
     route.add_argument("--json", action="store_true", help="print one JSON object")
     route.add_argument("--lane", choices=LANE_IDS, help="force a lane")
-    route.add_argument("--provider", choices=PROVIDERS, help="preferred provider (default: ROUTEBOT_PROVIDER)")
+    route.add_argument(
+        "--provider", choices=PROVIDERS, help="preferred provider (default: ROUTEBOT_PROVIDER)"
+    )
 
     ev = sub.add_parser("eval", help="score the router on a labelled JSONL file")
-    ev.add_argument("file", help="JSONL file in the format of shared/eval/routing-cases.jsonl ('-' for stdin)")
+    ev.add_argument(
+        "file", help="JSONL file in the format of shared/eval/routing-cases.jsonl ('-' for stdin)"
+    )
     ev.add_argument("--json", action="store_true", help="print one JSON object per case")
 
     serve = sub.add_parser("serve", help="run the Slack bot (Socket Mode when SLACK_APP_TOKEN is set)")
@@ -120,8 +126,12 @@ def _eval(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
         for outcome in report.outcomes:
             row = {"id": outcome.case.id, **decision_as_dict(outcome.decision)}
             if outcome.exact is not None:
-                row.update(label=outcome.case.lane, acceptable=outcome.acceptable, under=outcome.under_rungs > 0,
-                           over=outcome.over)
+                row.update(
+                    label=outcome.case.lane,
+                    acceptable=outcome.acceptable,
+                    under=outcome.under_rungs > 0,
+                    over=outcome.over,
+                )
             stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         return 0
     stdout.write(format_report(report) + "\n")

@@ -68,8 +68,9 @@ def run_digest_command(
     else:
         digests = compute_digests(database, policy, target, poster.options(), now=now, channels=channels)
         failed = {d.channel_id: e for d in digests if (e := poster.post(d, now, record=False))}
-        lines = [f"posted {target.label} so far in {d.channel_id}" for d in digests
-                 if d.channel_id not in failed]
+        lines = [
+            f"posted {target.label} so far in {d.channel_id}" for d in digests if d.channel_id not in failed
+        ]
         lines += [f"not posted in {c}: {e}" for c, e in failed.items()]
     out.write("\n".join(lines or [f"No runs{where} in {target.label}."]) + "\n")
     return 1 if failed else 0

@@ -74,8 +74,11 @@ class DigestPoster:
     def post_week(self, week: Week, now: float, channels: Iterable[str] | None = None) -> PostReport:
         """Post `week`'s digest in every channel with runs that week (or in `channels`) not yet posted."""
         report = PostReport(week.label)
-        done = {e.channel_id for e in self.ledger.entries(week.label)
-                if e.status == "posted" or e.attempts >= MAX_ATTEMPTS}
+        done = {
+            e.channel_id
+            for e in self.ledger.entries(week.label)
+            if e.status == "posted" or e.attempts >= MAX_ATTEMPTS
+        }
         if channels is None:
             channels = active_channels(self.database, week.start, week.end)
         names = list(channels)
@@ -85,8 +88,9 @@ class DigestPoster:
         if todo:
             digests = compute_digests(self.database, self.policy, week, self.options(), channels=todo)
         for digest in digests:
-            if not self.ledger.claim(digest.channel_id, week.label, now=now, lease=LEASE,
-                                     max_attempts=MAX_ATTEMPTS):
+            if not self.ledger.claim(
+                digest.channel_id, week.label, now=now, lease=LEASE, max_attempts=MAX_ATTEMPTS
+            ):
                 report.skipped.append(digest.channel_id)
                 continue
             error = self.post(digest, now)
@@ -96,9 +100,14 @@ class DigestPoster:
                 self.ledger.failed(digest.channel_id, week.label, error=error, now=now)
                 report.failed[digest.channel_id] = error
         if report.posted or report.failed:
-            log.info("digests for %s: %d posted, %d failed (%s), %d skipped", week.label, len(report.posted),
-                     len(report.failed), ", ".join(f"{c}: {e}" for c, e in report.failed.items()) or "none",
-                     len(report.skipped))
+            log.info(
+                "digests for %s: %d posted, %d failed (%s), %d skipped",
+                week.label,
+                len(report.posted),
+                len(report.failed),
+                ", ".join(f"{c}: {e}" for c, e in report.failed.items()) or "none",
+                len(report.skipped),
+            )
         return report
 
     def post(self, digest: Digest, now: float, *, record: bool = True) -> str | None:
@@ -109,9 +118,15 @@ class DigestPoster:
         channel = digest.channel_id
         try:
             blocks = digest_blocks(digest, display_names(self.client, [u.key for u in digest.users]))
-            reply = self._with_rate_limit(lambda: self.client.chat_postMessage(
-                channel=channel, text=digest_fallback(digest), blocks=blocks, unfurl_links=False,
-                unfurl_media=False))
+            reply = self._with_rate_limit(
+                lambda: self.client.chat_postMessage(
+                    channel=channel,
+                    text=digest_fallback(digest),
+                    blocks=blocks,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+            )
         except SlackApiError as exc:
             error = str(exc.response.get("error") or f"http_{exc.response.status_code}")
             level = logging.INFO if error in _CANNOT_POST else logging.WARNING
@@ -131,9 +146,12 @@ class DigestPoster:
             return False
         try:
             self.client.files_upload_v2(
-                channel=digest.channel_id, thread_ts=thread_ts, content=spend_chart_png(digest.days),
+                channel=digest.channel_id,
+                thread_ts=thread_ts,
+                content=spend_chart_png(digest.days),
                 filename=f"routebot-spend-{digest.week.label}.png",
-                title=f"Spend per day by lane, {digest.week.label}")
+                title=f"Spend per day by lane, {digest.week.label}",
+            )
             return True
         except SlackApiError as exc:  # missing_scope, not_allowed_token_type, file uploads turned off...
             log.info("digest chart not attached in %s: %s", digest.channel_id, exc.response.get("error"))

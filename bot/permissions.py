@@ -20,8 +20,13 @@ CACHE_SECONDS = 60.0
 
 
 class Permissions:
-    def __init__(self, client: WebClient, admins: frozenset[str], clock: Callable[[], float],
-                 ttl: float = CACHE_SECONDS) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        admins: frozenset[str],
+        clock: Callable[[], float],
+        ttl: float = CACHE_SECONDS,
+    ) -> None:
         self.client, self.admins, self.clock, self.ttl = client, admins, clock, ttl
         self._cache: dict[str, tuple[bool, float]] = {}
         self._lock = threading.Lock()

@@ -31,8 +31,11 @@ class RunDispatcher:
         request = self.runs.store.request(run.request_id)
         if request is not None and request.card_ts:
             try:
-                reply = self.client.chat_postMessage(channel=request.card_channel, thread_ts=request.card_ts,
-                                                     **run_messages.progress(run, self.policy))
+                reply = self.client.chat_postMessage(
+                    channel=request.card_channel,
+                    thread_ts=request.card_ts,
+                    **run_messages.progress(run, self.policy),
+                )
                 self.runs.store.set_progress_ts(run.id, reply["ts"])
             except SlackApiError as exc:
                 log.warning("could not post progress for run %s: %s", run.id, exc.response.get("error"))
@@ -55,7 +58,9 @@ class RunDispatcher:
             return
         channel, thread = request.card_channel, request.card_ts
         if run.progress_ts:
-            self._safe(self.client.chat_update, channel=channel, ts=run.progress_ts, **run_messages.finished(run))
+            self._safe(
+                self.client.chat_update, channel=channel, ts=run.progress_ts, **run_messages.finished(run)
+            )
         if run.status == "succeeded":
             ladder = self.runs.ladder_so_far(run.request_id)
             messages = run_messages.answer_messages(run, ladder, self.runs.steps_after(run), self.policy)

@@ -21,10 +21,24 @@ DIGEST_GRACE = 12 * 3600
 def start_scheduler(built: Built) -> BackgroundScheduler | None:
     settings = built.bot.settings
     scheduler = BackgroundScheduler(timezone=settings.tz)
-    scheduler.add_job(purge_old_text, CronTrigger(hour=3, minute=17, timezone=settings.tz), args=[built],
-                      id="retention", coalesce=True, misfire_grace_time=6 * 3600, replace_existing=True)
-    scheduler.add_job(scheduled_digest_job, crontab_trigger(settings.digest_cron, settings.tz), args=[built],
-                      id="digest", coalesce=True, max_instances=1, misfire_grace_time=DIGEST_GRACE,
-                      replace_existing=True)
+    scheduler.add_job(
+        purge_old_text,
+        CronTrigger(hour=3, minute=17, timezone=settings.tz),
+        args=[built],
+        id="retention",
+        coalesce=True,
+        misfire_grace_time=6 * 3600,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        scheduled_digest_job,
+        crontab_trigger(settings.digest_cron, settings.tz),
+        args=[built],
+        id="digest",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=DIGEST_GRACE,
+        replace_existing=True,
+    )
     scheduler.start()
     return scheduler

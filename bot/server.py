@@ -39,8 +39,16 @@ def http_server(built: Built, host: str, port: int) -> Any:
     from waitress.server import create_server
 
     threads = max(8, built.bot.settings.listener_workers)
-    return create_server(wsgi_app(built), host=host, port=port, threads=threads, backlog=1024,
-                         connection_limit=max(200, threads * 4), ident="routebot", clear_untrusted_proxy_headers=True)
+    return create_server(
+        wsgi_app(built),
+        host=host,
+        port=port,
+        threads=threads,
+        backlog=1024,
+        connection_limit=max(200, threads * 4),
+        ident="routebot",
+        clear_untrusted_proxy_headers=True,
+    )
 
 
 class _Stop(Exception):
@@ -58,8 +66,12 @@ def serve(*, port: int = 3000, host: str = "0.0.0.0", settings: Settings | None 
     settings.require_slack(socket_mode=socket_mode)
     built = build_app(settings, socket_mode=socket_mode)
     report = on_startup(built)
-    log.info("routebot starting (%s mode); providers configured: %s; recovered %d interrupted run(s)",
-             "Socket" if socket_mode else "HTTP", ", ".join(built.bot.providers) or "none", report.interrupted)
+    log.info(
+        "routebot starting (%s mode); providers configured: %s; recovered %d interrupted run(s)",
+        "Socket" if socket_mode else "HTTP",
+        ", ".join(built.bot.providers) or "none",
+        report.interrupted,
+    )
     stoppers: list[Callable[[], None]] = [built.close]
     from bot.scheduler import start_scheduler
 
@@ -74,7 +86,9 @@ def serve(*, port: int = 3000, host: str = "0.0.0.0", settings: Settings | None 
         else:
             server = http_server(built, host, port)
             stoppers.insert(0, server.close)
-            signal.signal(signal.SIGTERM, _raise_stop)  # closing from the handler would break waitress's select
+            signal.signal(
+                signal.SIGTERM, _raise_stop
+            )  # closing from the handler would break waitress's select
             log.info("listening on http://%s:%d/slack/events", host, port)
             server.run()
     except (KeyboardInterrupt, _Stop):

@@ -122,14 +122,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     try:
         zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"ROUTEBOT_TZ must be an IANA time zone name such as Europe/Berlin, got {tz!r}") from None
+        raise ConfigError(
+            f"ROUTEBOT_TZ must be an IANA time zone name such as Europe/Berlin, got {tz!r}"
+        ) from None
     digest_cron = env.get("ROUTEBOT_DIGEST_CRON", "").strip() or "0 9 * * mon"
     try:
         crontab_trigger(digest_cron, tz)
     except ValueError as exc:
-        raise ConfigError(f"ROUTEBOT_DIGEST_CRON must be a crontab line (minute hour day month weekday)"
-                          f" such as '0 9 * * mon', got {digest_cron!r}: {exc}") from None
-    admins = frozenset(a.strip() for a in env.get("ROUTEBOT_ADMINS", "").replace(" ", ",").split(",") if a.strip())
+        raise ConfigError(
+            f"ROUTEBOT_DIGEST_CRON must be a crontab line (minute hour day month weekday)"
+            f" such as '0 9 * * mon', got {digest_cron!r}: {exc}"
+        ) from None
+    admins = frozenset(
+        a.strip() for a in env.get("ROUTEBOT_ADMINS", "").replace(" ", ",").split(",") if a.strip()
+    )
     return Settings(
         slack_bot_token=_optional(env, "SLACK_BOT_TOKEN"),
         slack_signing_secret=_optional(env, "SLACK_SIGNING_SECRET"),

@@ -26,7 +26,9 @@ def on_startup(built: Built) -> StartupReport:
     purged = purge_old_text(built)
     digests = post_missed_digests(built, now)
     if interrupted:
-        log.warning("%d run(s) were in progress when routebot stopped; their threads were told", len(interrupted))
+        log.warning(
+            "%d run(s) were in progress when routebot stopped; their threads were told", len(interrupted)
+        )
     return StartupReport(interrupted=len(interrupted), purged=purged, digests=digests)
 
 

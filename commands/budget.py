@@ -40,7 +40,7 @@ def warning_due(spend: Spend, budget_nanousd: int | None) -> bool:
 
 
 def unknown_note(spend: Spend) -> str:
-    """" plus N runs at an unknown price (not counted)", or nothing when every run had a price."""
+    """ " plus N runs at an unknown price (not counted)", or nothing when every run had a price."""
     if not spend.unknown_runs:
         return ""
     runs = "run" if spend.unknown_runs == 1 else "runs"
@@ -48,7 +48,7 @@ def unknown_note(spend: Spend) -> str:
 
 
 def spend_line(spend: Spend, budget_nanousd: int | None) -> str:
-    """"$12.00 of $50.00 (24%)", naming unknown-price runs; never "$0" when every run's price is unknown."""
+    """ "$12.00 of $50.00 (24%)", naming unknown-price runs; never "$0" when every run's price is unknown."""
     of_budget = "no budget" if budget_nanousd is None else f"budget {usd(budget_nanousd)}"
     if spend.unknown_runs and spend.unknown_runs == spend.runs:
         runs = "run" if spend.unknown_runs == 1 else "runs"
@@ -96,7 +96,11 @@ def budget_gate(
         week, spend = week_spend(database, channel, clock(), tz)
         if budget_reached(spend, budget):
             message = exceeded_message(spend, budget, week, who)
-            raise BudgetExceeded(message, spent_nanousd=spend.known_nanousd, budget_nanousd=budget,
-                                 unknown_runs=spend.unknown_runs)
+            raise BudgetExceeded(
+                message,
+                spent_nanousd=spend.known_nanousd,
+                budget_nanousd=budget,
+                unknown_runs=spend.unknown_runs,
+            )
 
     return gate

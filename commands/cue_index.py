@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from re import _constants as sre_constants  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 
@@ -31,7 +32,7 @@ class Alternative:
 def split_alternatives(pattern: str) -> list[str]:
     """`\\b(?:a|b|c)\\b` -> [`\\b(?:a)\\b`, ...]; any other shape comes back whole."""
     lead = "\\b" if pattern.startswith("\\b(?:") else ""
-    body = pattern[len(lead):]
+    body = pattern[len(lead) :]
     if not body.startswith("(?:"):
         return [pattern]
     depth, in_class, escaped, close = 0, False, False, -1
@@ -56,11 +57,11 @@ def split_alternatives(pattern: str) -> list[str]:
             bars.append(i)
     if close < 0:
         return [pattern]
-    tail = body[close + 1:]
+    tail = body[close + 1 :]
     if tail not in ("", "\\b"):
         return [pattern]
     cuts = [2, *bars, close]
-    return [f"{lead}(?:{body[start + 1:end]}){tail}" for start, end in zip(cuts, cuts[1:], strict=False)]
+    return [f"{lead}(?:{body[start + 1 : end]}){tail}" for start, end in pairwise(cuts)]
 
 
 def _key(prefix: str) -> str:
@@ -82,7 +83,10 @@ def literal_prefixes(pattern: str, flags: int) -> set[str] | None:
 def required_literal(pattern: str, flags: int) -> str | None:
     """The longest run of literal characters every match must contain (lower-cased when case-folded)."""
     items = list(sre_parse.parse(pattern, flags))
-    while len([i for i in items if i[0] is not sre_constants.AT]) == 1 and items[-1][0] is sre_constants.SUBPATTERN:
+    while (
+        len([i for i in items if i[0] is not sre_constants.AT]) == 1
+        and items[-1][0] is sre_constants.SUBPATTERN
+    ):
         items = list(items[-1][1][-1])  # descend into a lone group: \b(?:...)\b
     best, run = "", ""
     for op, arg in items:
@@ -166,14 +170,20 @@ class CueIndex:
         # The few alternatives with no literal start (`\w+_test\.py`) are scanned whole, each only when the
         # longest literal it must contain ("_test.") is in the text.
         self.unindexed = [
-            (Alternative(cue_id, re.compile(part, flags)), required_literal(part, flags), bool(flags & re.IGNORECASE))
+            (
+                Alternative(cue_id, re.compile(part, flags)),
+                required_literal(part, flags),
+                bool(flags & re.IGNORECASE),
+            )
             for cue_id, part, flags in unindexed
         ]
 
     def _for_token(self, token: str) -> tuple[Alternative, ...]:
         """Every alternative that may start at a word: keyed by HEAD letters, or by a shorter whole prefix."""
-        keys = [token[:HEAD], *(token[:size] for size in range(1, min(len(token), HEAD)) if token[:size] in
-                                 self.short_heads)]
+        keys = [
+            token[:HEAD],
+            *(token[:size] for size in range(1, min(len(token), HEAD)) if token[:size] in self.short_heads),
+        ]
         if token[0].isdigit():
             keys.append(DIGIT)
         found = tuple(a for key in keys for a in self.by_head.get(key, ()))

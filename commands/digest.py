@@ -147,8 +147,15 @@ def compute_digests(
     before = week.previous(options.tz)
     before_until = before.end if until >= week.end else before.start + (until - week.start)
     period = Period(week.start, until, day_starts(week, options.tz)[1:])
-    weeks = week_activity(database, names, period, premium_rules(policy), before=(before.start, before_until),
-                          users=TOP_SPENDERS if options.show_users else 0, workers=options.workers)
+    weeks = week_activity(
+        database,
+        names,
+        period,
+        premium_rules(policy),
+        before=(before.start, before_until),
+        users=TOP_SPENDERS if options.show_users else 0,
+        workers=options.workers,
+    )
     return [build_digest(w, week, policy, options, until=until) for w in weeks if w.counts.runs]
 
 
@@ -163,25 +170,51 @@ def build_digest(
         requests=counts.requests,
         escalated_requests=counts.escalated,
     )
-    lanes = _ranked(Share(x.lane, _lane_title(policy, x.lane), x.runs, x.cost_nanousd, x.unknown_runs)
-                    for x in data.lanes)
-    models = _merged(Share(_model_label(x.model, x.effort), _model_label(x.model, x.effort), x.runs,
-                           x.cost_nanousd, x.unknown_runs) for x in data.models)
+    lanes = _ranked(
+        Share(x.lane, _lane_title(policy, x.lane), x.runs, x.cost_nanousd, x.unknown_runs) for x in data.lanes
+    )
+    models = _merged(
+        Share(
+            _model_label(x.model, x.effort),
+            _model_label(x.model, x.effort),
+            x.runs,
+            x.cost_nanousd,
+            x.unknown_runs,
+        )
+        for x in data.models
+    )
     succeeded = sum(x.runs for x in data.lanes)
-    premium = PremiumComparison(counts.premium_nanousd, counts.repriced_cost_nanousd, counts.repriced_runs,
-                                succeeded - counts.repriced_runs)
+    premium = PremiumComparison(
+        counts.premium_nanousd,
+        counts.repriced_cost_nanousd,
+        counts.repriced_runs,
+        succeeded - counts.repriced_runs,
+    )
     prior, previous = None, data.before
     if previous is not None:
-        prior = Summary(previous.cost_nanousd, previous.unknown_runs, previous.runs, previous.requests,
-                        previous.escalated)
+        prior = Summary(
+            previous.cost_nanousd, previous.unknown_runs, previous.runs, previous.requests, previous.escalated
+        )
     users = _ranked(Share(u.user_id, u.user_id, u.runs, u.cost_nanousd, u.unknown_runs) for u in data.users)
     return Digest(
-        channel_id=data.channel_id, week=week, tz=options.tz, until=until, summary=summary, lanes=lanes,
-        models=models, paths=_paths(data), reasons=_reasons(data),
-        average=Average(_divide(summary.spend_nanousd, counts.requests) if counts.requests else 0,
-                        at_least=summary.unknown_runs > 0),
-        premium=premium, previous=prior, days=_days(data, week, policy, options.tz),
-        users=users if options.show_users else (), suggestion=suggest(summary, lanes, data, policy),
+        channel_id=data.channel_id,
+        week=week,
+        tz=options.tz,
+        until=until,
+        summary=summary,
+        lanes=lanes,
+        models=models,
+        paths=_paths(data),
+        reasons=_reasons(data),
+        average=Average(
+            _divide(summary.spend_nanousd, counts.requests) if counts.requests else 0,
+            at_least=summary.unknown_runs > 0,
+        ),
+        premium=premium,
+        previous=prior,
+        days=_days(data, week, policy, options.tz),
+        users=users if options.show_users else (),
+        suggestion=suggest(summary, lanes, data, policy),
     )
 
 
@@ -195,9 +228,17 @@ def _merged(shares: Iterable[Share]) -> tuple[Share, ...]:
     by_key: dict[str, Share] = {}
     for s in shares:
         had = by_key.get(s.key)
-        by_key[s.key] = s if had is None else Share(s.key, s.label, had.runs + s.runs,
-                                                    had.spend_nanousd + s.spend_nanousd,
-                                                    had.unknown_runs + s.unknown_runs)
+        by_key[s.key] = (
+            s
+            if had is None
+            else Share(
+                s.key,
+                s.label,
+                had.runs + s.runs,
+                had.spend_nanousd + s.spend_nanousd,
+                had.unknown_runs + s.unknown_runs,
+            )
+        )
     return _ranked(by_key.values())
 
 
@@ -210,8 +251,10 @@ def _paths(data: ChannelWeek) -> tuple[PathCount, ...]:
 
 def _reasons(data: ChannelWeek) -> tuple[ReasonCount, ...]:
     ordered = sorted(data.reasons, key=lambda r: (-r.count, r.reason or "~"))
-    return tuple(ReasonCount(r.reason, REASONS.get(r.reason, r.reason) if r.reason else "No reason given",
-                             r.count) for r in ordered)
+    return tuple(
+        ReasonCount(r.reason, REASONS.get(r.reason, r.reason) if r.reason else "No reason given", r.count)
+        for r in ordered
+    )
 
 
 def _days(data: ChannelWeek, week: Week, policy: Policy, tz: str) -> tuple[DayBar, ...]:
@@ -219,8 +262,10 @@ def _days(data: ChannelWeek, week: Week, policy: Policy, tz: str) -> tuple[DayBa
     spend = {(d.day, d.lane): d.cost_nanousd for d in data.days}
     zone = ZoneInfo(tz)
     return tuple(
-        DayBar(f"{DAY_NAMES[day]} {datetime.fromtimestamp(start, zone).day}",
-               tuple((lane, spend.get((day, lane), 0)) for lane in order))
+        DayBar(
+            f"{DAY_NAMES[day]} {datetime.fromtimestamp(start, zone).day}",
+            tuple((lane, spend.get((day, lane), 0)) for lane in order),
+        )
         for day, start in enumerate(day_starts(week, tz))
     )
 
@@ -264,16 +309,22 @@ def suggest(summary: Summary, lanes: tuple[Share, ...], data: ChannelWeek, polic
             candidates.append((escalated / x.first_runs, x.first_runs, escalated, x.lane, lane.escalates_to))
     if candidates:
         rate, total, count, lane_id, target = max(candidates)
-        return (f"Tasks routed to {lane_id} were escalated {rate:.0%} of the time in this channel "
-                f"({count} of {total}): consider starting them at {target}.")
+        return (
+            f"Tasks routed to {lane_id} were escalated {rate:.0%} of the time in this channel "
+            f"({count} of {total}): consider starting them at {target}."
+        )
     top = next((s for s in lanes if s.key == "max"), None)
     spend = summary.spend_nanousd
     if top and spend and top.runs >= 3 and top.spend_nanousd / spend >= SUGGEST_MAX_SHARE:
         share = top.spend_nanousd / spend
-        return (f"The max lane took {share:.0%} of this channel's spend ({top.runs} runs). "
-                "It is a last resort: try premium first and step up only when premium fails.")
+        return (
+            f"The max lane took {share:.0%} of this channel's spend ({top.runs} runs). "
+            "It is a last resort: try premium first and step up only when premium fails."
+        )
     if summary.unknown_runs:
         unpriced = sorted({m.model for m in data.models if m.unknown_runs})
-        return (f"{summary.unknown_runs} runs used models with no price in the routing policy "
-                f"({', '.join(unpriced[:3])}), so the spend leaves them out: add their prices to the policy.")
+        return (
+            f"{summary.unknown_runs} runs used models with no price in the routing policy "
+            f"({', '.join(unpriced[:3])}), so the spend leaves them out: add their prices to the policy."
+        )
     return None

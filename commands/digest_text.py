@@ -66,8 +66,11 @@ def change_lines(digest: Digest) -> list[str]:
         spend = f"spend {usd(before.spend_nanousd)} → {usd(now.spend_nanousd)} ({change:+.0%})"
     else:
         spend = f"spend {usd(before.spend_nanousd)} → {usd(now.spend_nanousd)}"
-    return [spend, f"requests {before.requests} → {now.requests}",
-            f"escalation rate {percent(before.escalation_rate)} → {percent(now.escalation_rate)}"]
+    return [
+        spend,
+        f"requests {before.requests} → {now.requests}",
+        f"escalation rate {percent(before.escalation_rate)} → {percent(now.escalation_rate)}",
+    ]
 
 
 def share_line(share: Share) -> str:

@@ -1,17 +1,17 @@
 """routebot's exceptions: one small tree, so callers catch what they can handle.
 
-    RoutebotError
-    ├── ConfigError              settings or environment unusable: stops startup
-    │   └── PolicyError          the policy file is broken (names file, key and problem)
-    └── UserError                a request we refuse; `message` is fit to show in Slack
-        ├── UsageError           bad command text or options
-        ├── NotFound             the request or run named does not exist
-        ├── AtTopOfLadder        nothing left to escalate to
-        ├── ProviderNotConfigured  no API key for that provider
-        ├── BudgetExceeded       the channel's weekly budget is spent
-        ├── ApprovalRequired     the lane needs an approver in this channel; carries the run plan
-        ├── PermissionDenied     the caller may not do this
-        └── ProviderError        the model API failed; `retryable` says whether a Retry may help
+RoutebotError
+├── ConfigError              settings or environment unusable: stops startup
+│   └── PolicyError          the policy file is broken (names file, key and problem)
+└── UserError                a request we refuse; `message` is fit to show in Slack
+    ├── UsageError           bad command text or options
+    ├── NotFound             the request or run named does not exist
+    ├── AtTopOfLadder        nothing left to escalate to
+    ├── ProviderNotConfigured  no API key for that provider
+    ├── BudgetExceeded       the channel's weekly budget is spent
+    ├── ApprovalRequired     the lane needs an approver in this channel; carries the run plan
+    ├── PermissionDenied     the caller may not do this
+    └── ProviderError        the model API failed; `retryable` says whether a Retry may help
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ class ProviderNotConfigured(UserError):
 class BudgetExceeded(UserError):
     """`spent_nanousd` counts priced runs only; `unknown_runs` ran at a price the policy does not know."""
 
-    def __init__(self, message: str, *, spent_nanousd: int = 0, budget_nanousd: int = 0,
-                 unknown_runs: int = 0) -> None:
+    def __init__(
+        self, message: str, *, spent_nanousd: int = 0, budget_nanousd: int = 0, unknown_runs: int = 0
+    ) -> None:
         self.spent_nanousd, self.budget_nanousd = spent_nanousd, budget_nanousd
         self.unknown_runs = unknown_runs
         super().__init__(message)
@@ -83,7 +84,10 @@ class PermissionDenied(UserError):
 
 
 class ProviderError(UserError):
-    """A model API call failed. `kind` is one of auth, rate_limit, unavailable, timeout, connection, bad_request."""
+    """A model API call failed.
+
+    `kind` is one of auth, permission, not_found, rate_limit, unavailable, timeout, connection, bad_request.
+    """
 
     def __init__(self, provider: str, kind: str, message: str, *, retryable: bool) -> None:
         self.provider, self.kind, self.retryable = provider, kind, retryable

@@ -31,9 +31,7 @@ def next_step(policy: Policy, lane_id: str, provider: str) -> Step | None:
     return None
 
 
-def escalation_steps(
-    policy: Policy, lane_id: str, provider: str, providers: tuple[str, ...]
-) -> list[Step]:
+def escalation_steps(policy: Policy, lane_id: str, provider: str, providers: tuple[str, ...]) -> list[Step]:
     """The buttons under an answer: the same provider's next rung, then the other providers on that rung.
 
     When the same provider is already at its top, the other providers are offered the next rung up.
@@ -53,7 +51,7 @@ def escalation_steps(
 
 
 def _has_own_rung(policy: Policy, lane_id: str, provider: str) -> bool:
-    """False where the lane only repeats the rung below for this provider (Anthropic's max is premium's Opus)."""
+    """False where the lane repeats the rung below for this provider (Anthropic's max is premium's Opus)."""
     ladder = policy.ladder
     if lane_id not in ladder or ladder.index(lane_id) == 0:
         return True

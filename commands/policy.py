@@ -150,7 +150,9 @@ def _provider_labels(raw: dict[str, Any], where: str) -> dict[str, str]:
     table = _table(raw, "providers", where, "providers")
     for name in table:
         if name not in PROVIDERS:
-            raise PolicyError(where, f"providers.{name}", f"unknown provider; known are {', '.join(PROVIDERS)}")
+            raise PolicyError(
+                where, f"providers.{name}", f"unknown provider; known are {', '.join(PROVIDERS)}"
+            )
     return {name: str(table.get(name, {}).get("label", name)) for name in PROVIDERS}
 
 
@@ -173,9 +175,7 @@ def _text(spec: dict[str, Any], field: str, where: str, key: str) -> str:
     return value
 
 
-def _lane(
-    lane_id: str, spec: Any, rung: int, climbs: str | None, labels: dict[str, str], where: str
-) -> Lane:
+def _lane(lane_id: str, spec: Any, rung: int, climbs: str | None, labels: dict[str, str], where: str) -> Lane:
     key = f"lanes.{lane_id}"
     if not isinstance(spec, dict):
         raise PolicyError(where, key, "must be a table")
@@ -191,7 +191,9 @@ def _lane(
             raise PolicyError(where, f"{mkey}.model", "lane has no model for this provider")
         effort = choice.get("effort")
         if effort is not None and effort not in EFFORTS:
-            raise PolicyError(where, f"{mkey}.effort", f"unknown effort {effort!r}; known are {', '.join(EFFORTS)}")
+            raise PolicyError(
+                where, f"{mkey}.effort", f"unknown effort {effort!r}; known are {', '.join(EFFORTS)}"
+            )
         models[provider] = ModelChoice(provider, choice["model"], effort)
     best_for = spec.get("best_for", [])
     if not isinstance(best_for, list) or not all(isinstance(b, str) for b in best_for):

@@ -30,8 +30,12 @@ def price_of_run(policy: Policy, provider: str, model: str, tokens: TokenCounts)
 
 
 def _anthropic_cost(price: Price, t: TokenCounts) -> int | None:
-    parts = [(t.input_tokens, price.input), (t.output_tokens, price.output),
-             (t.cache_read_tokens, price.cache_read), (t.cache_write_tokens, price.cache_write)]
+    parts = [
+        (t.input_tokens, price.input),
+        (t.output_tokens, price.output),
+        (t.cache_read_tokens, price.cache_read),
+        (t.cache_write_tokens, price.cache_write),
+    ]
     return _total(parts)
 
 
@@ -45,8 +49,12 @@ def _openai_cost(price: Price, t: TokenCounts) -> int | None:
     uncached = t.input_tokens - t.cache_read_tokens - write_apart
     if uncached < 0:
         return None  # the counts contradict each other: refuse to guess
-    parts = [(uncached, rates_in), (t.output_tokens, rates_out), (t.cache_read_tokens, rates_read),
-             (write_apart, cache_write_rate)]
+    parts = [
+        (uncached, rates_in),
+        (t.output_tokens, rates_out),
+        (t.cache_read_tokens, rates_read),
+        (write_apart, cache_write_rate),
+    ]
     return _total(parts)
 
 

@@ -43,7 +43,9 @@ def parse_route_args(text: str) -> RouteArgs:
             lane = value
         elif name == "--provider":
             if value not in PROVIDERS:
-                raise UsageError(f"Unknown provider `{value or '(none)'}`. Providers: {', '.join(PROVIDERS)}.")
+                raise UsageError(
+                    f"Unknown provider `{value or '(none)'}`. Providers: {', '.join(PROVIDERS)}."
+                )
             provider = value
         else:
             raise UsageError(f"Unknown option `{name[:40]}`. Options: {OPTIONS_HELP}.")

@@ -24,7 +24,9 @@ class Routed:
 def parse_and_check(text: str, max_chars: int) -> RouteArgs:
     args = parse_route_args(text)
     if args.subcommand is None and not args.task.strip():
-        raise UsageError("Say what you want done after the options, e.g. `/route --lane cheap tag these tickets`.")
+        raise UsageError(
+            "Say what you want done after the options, e.g. `/route --lane cheap tag these tickets`."
+        )
     if len(args.task) > max_chars:
         raise UsageError(
             f"That task is {len(args.task):,} characters; routebot takes up to {max_chars:,}. "
@@ -46,7 +48,9 @@ def route_and_record(
     dedupe_key: str | None,
     clock: Callable[[], float],
 ) -> Routed:
-    options = RouteOptions(lane=args.lane, provider=args.provider or provider, allowed_providers=allowed_providers)
+    options = RouteOptions(
+        lane=args.lane, provider=args.provider or provider, allowed_providers=allowed_providers
+    )
     decision = route(args.task, policy, options)
     request, new = store.create_request(
         channel_id=channel_id,

@@ -73,12 +73,16 @@ class Decision:
 
 
 _MECHANICAL = ("classify", "sentiment", "extract", "triage", "reformat", "lint")
-_PROCESS_DOC = re.compile(r"\b(?:template|matrix|checklist|runbook|playbook|training|process|guide)\b", re.IGNORECASE)
+_PROCESS_DOC = re.compile(
+    r"\b(?:template|matrix|checklist|runbook|playbook|training|process|guide)\b", re.IGNORECASE
+)
 _TEMPLATE = re.compile(r"\btemplates?\b", re.IGNORECASE)
 _STAKES = ("exec", "legal", "incident")
 # A stakes word that is only the topic of other items ("tickets that mention data loss") raises nothing.
-_TOPIC_BEFORE = re.compile(r"(?:mention(?:s|ing)?|about|regarding|tagged|labell?ed|related to|referenc\w+)\s+(?:\w+\s+)?$",
-                           re.IGNORECASE)
+_TOPIC_BEFORE = re.compile(
+    r"(?:mention(?:s|ing)?|about|regarding|tagged|labell?ed|related to|referenc\w+)\s+(?:\w+\s+)?$",
+    re.IGNORECASE,
+)
 
 
 _CASED = ("code_ref", "code_file", "camel_case")
@@ -92,7 +96,7 @@ _GENERIC_FAILURE_RE = re.compile(GENERIC_FAILURE)
 
 
 def find_cues(text: str) -> dict[str, list[str]]:
-    """Cue id -> the phrases that matched, in order of appearance (overlapping matches of one cue count once)."""
+    """Cue id -> the phrases that matched, in order (overlapping matches of one cue count once)."""
     spans: dict[str, list[tuple[int, int]]] = {}
     for cue_id, start, end in _INDEX.matches(text):
         spans.setdefault(cue_id, []).append((start, end))
@@ -178,7 +182,7 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
     if lane_id == "cheap":
         mechanical = any(has(c) for c in _MECHANICAL) or has("volume")
         raising = [] if mechanical else [c for c in raising if c != "incident"]
-    elif _PROCESS_DOC.search(head) and raising == ["incident"] or _TEMPLATE.search(head):
+    elif (_PROCESS_DOC.search(head) and raising == ["incident"]) or _TEMPLATE.search(head):
         raising = []  # a template or guide *about* incidents or reviews is ordinary writing
     if raising and lane_id not in ("premium", "code"):
         raised = _lane_at(policy, min(rung + 1, policy.lane("premium").rung))
@@ -189,15 +193,23 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
     generic_failure = _GENERIC_FAILURE_RE.search(head.lower())
     if failed is not None:
         target = _lane_at(policy, min(failed + 1, len(policy.ladder) - 1))
-        if scores["code"] >= scores["default"] and scores["code"] > 0 and policy.lane("code").rung == failed + 1:
-            target = "code"  # a failed cheap attempt at code work climbs to the code lane, same rung as default
+        if (
+            scores["code"] >= scores["default"]
+            and scores["code"] > 0
+            and policy.lane("code").rung == failed + 1
+        ):
+            target = (
+                "code"  # a failed cheap attempt at code work climbs to the code lane, same rung as default
+            )
         if policy.lane(target).rung > policy.lane(lane_id).rung:
             reasons.append(f'earlier failure ("{_clip(clause)}"): one rung above what failed, {target}')
             lane_id = target
         confidence = max(confidence, 0.85)
     elif generic_failure and lane_id != "premium" and policy.lane(lane_id).rung < policy.lane("premium").rung:
         raised = _lane_at(policy, policy.lane(lane_id).rung + 1)
-        reasons.append(f'earlier attempts failed ("{_clip(generic_failure.group(0))}"): {lane_id} -> {raised}')
+        reasons.append(
+            f'earlier attempts failed ("{_clip(generic_failure.group(0))}"): {lane_id} -> {raised}'
+        )
         lane_id, confidence = raised, max(confidence, 0.7)
 
     if lane_id != "max" and has("max_demand"):
@@ -270,5 +282,7 @@ def _alternatives(
         out.append(Alternative(target.id, "if this lane's answer falls short", target.models))
     if lane.id == "code" and all(a.lane != "default" for a in out):
         general = policy.lane("default")
-        out.append(Alternative("default", "general lane, when the task is broader than code edits", general.models))
+        out.append(
+            Alternative("default", "general lane, when the task is broader than code edits", general.models)
+        )
     return tuple(out)

@@ -95,7 +95,9 @@ class RunService:
         lane = self.policy.lane(request.lane)
         choice = lane.models.get(provider)
         if choice is None:
-            raise UsageError(f"The {lane.title} lane has no {self._label(provider)} model in the routing policy.")
+            raise UsageError(
+                f"The {lane.title} lane has no {self._label(provider)} model in the routing policy."
+            )
         self._require_allowed(request.channel_id, provider)
         self._require_configured(provider)
         return RunPlan(request, provider, lane.id, choice, lane.rung)
@@ -113,7 +115,9 @@ class RunService:
     def plan_escalation_for_latest(self, channel_id: str, user_id: str, reason: str | None) -> RunPlan:
         request = self.store.latest_run_request(channel_id, user_id)
         if request is None:
-            raise NotFound("You have no run in this channel to escalate yet. Use `/route <task>` and press Run.")
+            raise NotFound(
+                "You have no run in this channel to escalate yet. Use `/route <task>` and press Run."
+            )
         source = self.store.runs_for_request(request.id)[-1]
         step = next_step(self.policy, source.lane, source.provider)
         if step is None:
@@ -133,8 +137,16 @@ class RunService:
         self._require_configured(run.provider)
         request = self._request(run.request_id)
         source = self.store.run(run.escalated_from) if run.escalated_from else None
-        return RunPlan(request, run.provider, run.lane, ModelChoice(run.provider, run.model, run.effort), run.rung,
-                       attempt=run.attempt + 1, escalated_from=source, reason=run.escalation_reason)
+        return RunPlan(
+            request,
+            run.provider,
+            run.lane,
+            ModelChoice(run.provider, run.model, run.effort),
+            run.rung,
+            attempt=run.attempt + 1,
+            escalated_from=source,
+            reason=run.escalation_reason,
+        )
 
     def steps_after(self, run: Run) -> list[Step]:
         """The escalation buttons to show under this run's answer: only providers the channel allows."""
@@ -176,24 +188,36 @@ class RunService:
             return self._run(run_id)
         request = self._request(run.request_id)
         if request.task is None:
-            return self.store.fail_run(run_id, now=self.clock(), kind="purged",
-                                       message="The task text was removed after the retention period; "
-                                               "send it again with /route.")
+            return self.store.fail_run(
+                run_id,
+                now=self.clock(),
+                kind="purged",
+                message="The task text was removed after the retention period; send it again with /route.",
+            )
         provider = self.providers.get(run.provider)
         if provider is None:
-            return self.store.fail_run(run_id, now=self.clock(), kind="not_configured",
-                                       message=f"{self._label(run.provider)} is not configured.")
+            return self.store.fail_run(
+                run_id,
+                now=self.clock(),
+                kind="not_configured",
+                message=f"{self._label(run.provider)} is not configured.",
+            )
         try:
             completion = provider.complete(model=run.model, effort=run.effort, task=request.task)
         except ProviderError as exc:
             return self.store.fail_run(run_id, now=self.clock(), kind=exc.kind, message=exc.message)
         except Exception:
             log.exception("run %s failed unexpectedly", run_id)
-            return self.store.fail_run(run_id, now=self.clock(), kind="internal",
-                                       message="routebot hit an internal error; the log has details.")
+            return self.store.fail_run(
+                run_id,
+                now=self.clock(),
+                kind="internal",
+                message="routebot hit an internal error; the log has details.",
+            )
         cost = price_of_run(self.policy, run.provider, run.model, completion.tokens)
-        return self.store.finish_run(run_id, now=self.clock(), answer=completion.text, tokens=completion.tokens,
-                                     cost_nanousd=cost)
+        return self.store.finish_run(
+            run_id, now=self.clock(), answer=completion.text, tokens=completion.tokens, cost_nanousd=cost
+        )
 
     def ladder_so_far(self, request_id: int) -> list[Run]:
         return self.store.runs_for_request(request_id)
@@ -201,26 +225,38 @@ class RunService:
     # --- helpers --------------------------------------------------------------------------------------
     def _plan_step(self, source: Run, step: Step, reason: str | None) -> RunPlan:
         request = self._request(source.request_id)
-        return RunPlan(request, step.provider, step.lane, step.choice, self.policy.lane(step.lane).rung,
-                       escalated_from=source, reason=normalize_reason(reason))
+        return RunPlan(
+            request,
+            step.provider,
+            step.lane,
+            step.choice,
+            self.policy.lane(step.lane).rung,
+            escalated_from=source,
+            reason=normalize_reason(reason),
+        )
 
     def _require_allowed(self, channel_id: str, provider: str) -> None:
         allowed = self.channel_providers(channel_id) if self.channel_providers is not None else None
         if allowed is not None and provider not in allowed:
             names = " and ".join(self._label(p) for p in allowed) or "no provider"
-            raise PermissionDenied(f"This channel's routebot settings allow {names}, not "
-                                   f"{self._label(provider)}. `/route settings` shows who can change that.")
+            raise PermissionDenied(
+                f"This channel's routebot settings allow {names}, not "
+                f"{self._label(provider)}. `/route settings` shows who can change that."
+            )
 
     def _require_configured(self, provider: str) -> None:
         if provider not in self.providers:
             raise ProviderNotConfigured(
-                f"{self._label(provider)} is not configured: set {provider.upper()}_API_KEY and restart routebot."
+                f"{self._label(provider)} is not configured: "
+                f"set {provider.upper()}_API_KEY and restart routebot."
             )
 
     def _top_message(self, run: Run) -> str:
         model = ModelChoice(run.provider, run.model, run.effort).label
-        return (f"This request is already at the top of the {self._label(run.provider)} ladder ({model}). "
-                "Rephrase or split the task, or bring in a person.")
+        return (
+            f"This request is already at the top of the {self._label(run.provider)} ladder ({model}). "
+            "Rephrase or split the task, or bring in a person."
+        )
 
     def _label(self, provider: str) -> str:
         return self.policy.provider_labels.get(provider, provider)

@@ -62,8 +62,20 @@ class ApprovalStore:
                     "INSERT INTO approvals (request_id, channel_id, requester_id, provider, model, effort,"
                     " lane, rung, attempt, escalated_from, escalation_reason, status, created_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-                    (new.request_id, new.channel_id, new.requester_id, new.provider, new.model, new.effort,
-                     new.lane, new.rung, new.attempt, new.escalated_from, new.escalation_reason, now),
+                    (
+                        new.request_id,
+                        new.channel_id,
+                        new.requester_id,
+                        new.provider,
+                        new.model,
+                        new.effort,
+                        new.lane,
+                        new.rung,
+                        new.attempt,
+                        new.escalated_from,
+                        new.escalation_reason,
+                        now,
+                    ),
                 )
             except sqlite3.IntegrityError as exc:
                 if "UNIQUE" not in str(exc):

@@ -70,8 +70,11 @@ class ChannelSettingsStore:
             ).fetchone()
             old = _settings(row) if row else default
             pairs = [(field, stored_value(old, field), stored_value(new, field)) for field in FIELDS]
-            changes = [SettingChange(new.channel_id, user_id, now, f, before, after)
-                       for f, before, after in pairs if before != after]
+            changes = [
+                SettingChange(new.channel_id, user_id, now, f, before, after)
+                for f, before, after in pairs
+                if before != after
+            ]
             if not changes:
                 return []
             saved = replace(new, updated_at=now, updated_by=user_id)
@@ -81,8 +84,14 @@ class ChannelSettingsStore:
                 " providers = excluded.providers, budget_nanousd = excluded.budget_nanousd,"
                 " approval_lanes = excluded.approval_lanes, updated_at = excluded.updated_at,"
                 " updated_by = excluded.updated_by",
-                (saved.channel_id, ",".join(saved.providers), saved.budget_nanousd,
-                 ",".join(saved.approval_lanes), now, user_id),
+                (
+                    saved.channel_id,
+                    ",".join(saved.providers),
+                    saved.budget_nanousd,
+                    ",".join(saved.approval_lanes),
+                    now,
+                    user_id,
+                ),
             )
             conn.executemany(
                 "INSERT INTO settings_changes (channel_id, user_id, at, field, old_value, new_value)"

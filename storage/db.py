@@ -32,7 +32,7 @@ class Database:
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode = WAL")
-        # NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
+        # NORMAL survives application crashes in WAL mode; only an OS crash can lose the last commits.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         return sqlite_utils.Database(conn)
@@ -64,12 +64,16 @@ class Database:
     def migrate(self) -> int:
         """Apply every migration not yet applied; returns the schema version reached."""
         with self.transaction() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT)")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT)"
+            )
             done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
             for version, name, apply in MIGRATIONS:
                 if version not in done:
                     apply(conn)
-                    conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (version, name))
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (version, name)
+                    )
         return max((v for v, _, _ in MIGRATIONS), default=0)
 
     def close(self) -> None:

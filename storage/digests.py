@@ -187,7 +187,8 @@ def _channel_week(
     spenders: tuple[UserSpend, ...] = ()
     if users:
         spenders = tuple(
-            UserSpend(*r) for r in conn.execute(
+            UserSpend(*r)
+            for r in conn.execute(
                 f"SELECT user_id, COUNT(*), SUM({_KNOWN}) AS spend, SUM({_UNKNOWN}) FROM runs"
                 f" WHERE {_RANGE} AND status = 'succeeded' GROUP BY 1 ORDER BY spend DESC, 2 DESC, 1 LIMIT ?",
                 (*span, users),
@@ -207,8 +208,9 @@ def _channel_week(
     )
 
 
-def _spend(conn: Any, span: tuple[str, float, float], period: Period) -> tuple[
-        dict[str, list[int]], dict[tuple[str, str | None], list[int]], dict[tuple[int, str], int]]:
+def _spend(
+    conn: Any, span: tuple[str, float, float], period: Period
+) -> tuple[dict[str, list[int]], dict[tuple[str, str | None], list[int]], dict[tuple[int, str], int]]:
     """Succeeded runs by lane [runs, cost, unknown, first runs], by model [runs, cost, unknown], by day."""
     day, day_params = _day_expression(period)
     lanes: dict[str, list[int]] = {}
@@ -233,8 +235,9 @@ def _spend(conn: Any, span: tuple[str, float, float], period: Period) -> tuple[
     return lanes, models, days
 
 
-def _escalations(conn: Any, span: tuple[str, float, float]) -> tuple[
-        tuple[EscalationPath, ...], tuple[EscalationReason, ...], dict[str, int]]:
+def _escalations(
+    conn: Any, span: tuple[str, float, float]
+) -> tuple[tuple[EscalationPath, ...], tuple[EscalationReason, ...], dict[str, int]]:
     paths: dict[tuple[str, str | None, str, str | None], int] = {}
     reasons: dict[str | None, int] = {}
     from_first: dict[str, int] = {}
@@ -253,8 +256,11 @@ def _escalations(conn: Any, span: tuple[str, float, float]) -> tuple[
         reasons[reason] = reasons.get(reason, 0) + count
         if first:
             from_first[from_lane] = from_first.get(from_lane, 0) + count
-    return (tuple(EscalationPath(*key, count) for key, count in paths.items()),
-            tuple(EscalationReason(reason, count) for reason, count in reasons.items()), from_first)
+    return (
+        tuple(EscalationPath(*key, count) for key, count in paths.items()),
+        tuple(EscalationReason(reason, count) for reason, count in reasons.items()),
+        from_first,
+    )
 
 
 def _totals(conn: Any, channel: str, start: float, end: float) -> Totals | None:

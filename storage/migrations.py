@@ -73,7 +73,7 @@ def _001_requests_and_runs(conn: sqlite3.Connection) -> None:
         );
         CREATE INDEX runs_channel_time ON runs (channel_id, created_at);
         CREATE INDEX runs_status ON runs (status);
-        """
+        """,
     )
 
 
@@ -97,7 +97,7 @@ def _002_digest_ledger(conn: sqlite3.Connection) -> None:
         CREATE INDEX runs_digest ON runs (channel_id, created_at, status, price_known, lane, model, effort,
             provider, cost_nanousd, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
             request_id, escalated_from, attempt, escalation_reason, user_id);
-        """
+        """,
     )
 
 
@@ -154,7 +154,7 @@ def _003_channel_settings(conn: sqlite3.Connection) -> None:
             warned_at REAL NOT NULL,
             PRIMARY KEY (channel_id, week)
         );
-        """
+        """,
     )
 
 

@@ -42,8 +42,10 @@ def premium_expression(rules: Sequence[RepriceRule]) -> tuple[str, list[Any]]:
     for rule in rules:
         expr = _priced(rule, rule.rates)
         if rule.long_context_above is not None and rule.long_context is not None:
-            expr = (f"CASE WHEN input_tokens > {int(rule.long_context_above)}"
-                    f" THEN {_priced(rule, rule.long_context)} ELSE {expr} END")
+            expr = (
+                f"CASE WHEN input_tokens > {int(rule.long_context_above)}"
+                f" THEN {_priced(rule, rule.long_context)} ELSE {expr} END"
+            )
         whens.append(f"WHEN ? THEN {expr}")
         params.append(rule.provider)
     return f"(CASE provider {' '.join(whens)} ELSE NULL END)", params
@@ -70,8 +72,10 @@ def _priced(rule: RepriceRule, rates: TokenRates) -> str:
     total = " + ".join(terms)
     if rule.scale != 1:  # divide back, rounding half to even as Decimal does in commands.pricing
         s = int(rule.scale)
-        total = (f"(({total}) / {s} + CASE WHEN (({total}) % {s}) * 2 > {s} OR ((({total}) % {s}) * 2 = {s}"
-                 f" AND (({total}) / {s}) % 2 = 1) THEN 1 ELSE 0 END)")
+        total = (
+            f"(({total}) / {s} + CASE WHEN (({total}) % {s}) * 2 > {s} OR ((({total}) % {s}) * 2 = {s}"
+            f" AND (({total}) / {s}) % 2 = 1) THEN 1 ELSE 0 END)"
+        )
     if not missing:
         return f"({total})"
     return f"(CASE WHEN {' OR '.join(missing)} THEN NULL ELSE {total} END)"

@@ -64,7 +64,8 @@ class RunStore:
                 if row is not None:
                     return self._request(conn, row), False
             cursor = conn.execute(
-                "INSERT INTO requests (team_id, channel_id, user_id, task, task_chars, lane, provider, confidence,"
+                "INSERT INTO requests (team_id, channel_id, user_id, task, task_chars, lane, provider,"
+                " confidence,"
                 " dedupe_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (team_id, channel_id, user_id, task, len(task), lane, provider, confidence, dedupe_key, now),
             )
@@ -98,11 +99,24 @@ class RunStore:
         conn = self.database.conn
         try:
             cursor = conn.execute(
-                "INSERT INTO runs (request_id, channel_id, user_id, provider, model, effort, lane, rung, attempt,"
+                "INSERT INTO runs (request_id, channel_id, user_id, provider, model, effort, lane, rung,"
+                " attempt,"
                 " status, escalated_from, escalation_reason, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
-                (new.request_id, new.channel_id, new.user_id, new.provider, new.model, new.effort, new.lane,
-                 new.rung, new.attempt, new.escalated_from, new.escalation_reason, now),
+                (
+                    new.request_id,
+                    new.channel_id,
+                    new.user_id,
+                    new.provider,
+                    new.model,
+                    new.effort,
+                    new.lane,
+                    new.rung,
+                    new.attempt,
+                    new.escalated_from,
+                    new.escalation_reason,
+                    now,
+                ),
             )
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" in str(exc):
@@ -113,7 +127,8 @@ class RunStore:
     def existing_run(self, request_id: int, rung: int, provider: str) -> Run | None:
         """The latest attempt at this (request, rung, provider), if any."""
         rows = self._runs(
-            "SELECT * FROM runs WHERE request_id = ? AND rung = ? AND provider = ? ORDER BY attempt DESC LIMIT 1",
+            "SELECT * FROM runs WHERE request_id = ? AND rung = ? AND provider = ?"
+            " ORDER BY attempt DESC LIMIT 1",
             (request_id, rung, provider),
         )
         return rows[0] if rows else None
@@ -121,7 +136,8 @@ class RunStore:
     def start_run(self, run_id: int, now: float) -> bool:
         """queued -> running; False if something else got there first."""
         cursor = self.database.conn.execute(
-            "UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'", (now, run_id)
+            "UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'",
+            (now, run_id),
         )
         return cursor.rowcount == 1
 
@@ -132,12 +148,22 @@ class RunStore:
         self, run_id: int, *, now: float, answer: str, tokens: TokenCounts, cost_nanousd: int | None
     ) -> Run:
         self.database.conn.execute(
-            "UPDATE runs SET status = 'succeeded', ended_at = ?, answer = ?, input_tokens = ?, output_tokens = ?,"
-            " cache_read_tokens = ?, cache_write_tokens = ?, reasoning_tokens = ?, cost_nanousd = ?, price_known = ?"
+            "UPDATE runs SET status = 'succeeded', ended_at = ?, answer = ?, input_tokens = ?,"
+            " output_tokens = ?, cache_read_tokens = ?, cache_write_tokens = ?, reasoning_tokens = ?,"
+            " cost_nanousd = ?, price_known = ?"
             " WHERE id = ?",
-            (now, answer, tokens.input_tokens, tokens.output_tokens, tokens.cache_read_tokens,
-             tokens.cache_write_tokens, tokens.reasoning_tokens, cost_nanousd, int(cost_nanousd is not None),
-             run_id),
+            (
+                now,
+                answer,
+                tokens.input_tokens,
+                tokens.output_tokens,
+                tokens.cache_read_tokens,
+                tokens.cache_write_tokens,
+                tokens.reasoning_tokens,
+                cost_nanousd,
+                int(cost_nanousd is not None),
+                run_id,
+            ),
         )
         return self._must(run_id)
 
@@ -152,8 +178,12 @@ class RunStore:
     def interrupt_active(self, now: float) -> list[Run]:
         """At startup: runs left queued or running by a dead process become `interrupted`."""
         with self.database.transaction() as conn:
-            ids = [r[0] for r in conn.execute(
-                f"SELECT id FROM runs WHERE status IN ({','.join('?' * len(ACTIVE))})", ACTIVE)]
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    f"SELECT id FROM runs WHERE status IN ({','.join('?' * len(ACTIVE))})", ACTIVE
+                )
+            ]
             conn.executemany(
                 "UPDATE runs SET status = 'interrupted', ended_at = ?, error_kind = 'interrupted',"
                 " error_message = 'routebot restarted while this run was in progress' WHERE id = ?",
@@ -171,13 +201,19 @@ class RunStore:
     def purge_text(self, before: float, now: float) -> int:
         """Remove task and answer text older than the retention cutoff; metadata and costs stay."""
         with self.database.transaction() as conn:
-            ids = [r[0] for r in conn.execute(
-                "SELECT id FROM requests WHERE created_at < ? AND text_purged_at IS NULL", (before,))]
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT id FROM requests WHERE created_at < ? AND text_purged_at IS NULL", (before,)
+                )
+            ]
             for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
+                chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                conn.execute(f"UPDATE requests SET task = NULL, text_purged_at = ? WHERE id IN ({marks})",
-                             (now, *chunk))
+                conn.execute(
+                    f"UPDATE requests SET task = NULL, text_purged_at = ? WHERE id IN ({marks})",
+                    (now, *chunk),
+                )
                 conn.execute(f"UPDATE runs SET answer = NULL WHERE request_id IN ({marks})", chunk)
         return len(ids)
 

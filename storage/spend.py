@@ -1,4 +1,7 @@
-"""Spend queries shared by budgets and digests. Money stays in integer nano-dollars; unknown is counted apart."""
+"""Spend queries shared by budgets and digests.
+
+Money stays in integer nano-dollars; runs with an unknown price are counted apart.
+"""
 
 from __future__ import annotations
 

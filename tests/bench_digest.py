@@ -177,8 +177,13 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         if not os.path.exists(path):
             # In a child process, so the rows built in Python don't count towards the digests' peak memory.
-            child = multiprocessing.get_context("fork").Process(target=build, args=(path,), kwargs=dict(
-                runs=args.runs, channels=args.channels, week=week, previous_runs=args.previous_runs))
+            child = multiprocessing.get_context("fork").Process(
+                target=build,
+                args=(path,),
+                kwargs=dict(
+                    runs=args.runs, channels=args.channels, week=week, previous_runs=args.previous_runs
+                ),
+            )
             child.start()
             child.join()
             if child.exitcode:
@@ -205,12 +210,24 @@ def main(argv: list[str] | None = None) -> int:
         f"Weekly digests: {total:,} runs in the week ({args.previous_runs:,} more the week before) in"
         f" {len(digests):,} channels; built in {built:.1f} s, database {size / 1e6:.0f} MB",
         [
-            Row(f"every channel's digest, median of {args.repeat} ({', '.join(f'{t:.2f}' for t in times)})",
-                f"{took:.2f} s", "<= 2 s", took <= 2),
-            Row("peak Python memory while computing (tracemalloc)", f"{peak / 1e6:.1f} MB", "<= 300 MB",
-                peak <= 300e6),
-            Row("peak resident set of the process (ru_maxrss, SQLite included)", f"{rss_kib / 1024:.0f} MB",
-                "<= 300 MB", rss_kib <= 300 * 1024),
+            Row(
+                f"every channel's digest, median of {args.repeat} ({', '.join(f'{t:.2f}' for t in times)})",
+                f"{took:.2f} s",
+                "<= 2 s",
+                took <= 2,
+            ),
+            Row(
+                "peak Python memory while computing (tracemalloc)",
+                f"{peak / 1e6:.1f} MB",
+                "<= 300 MB",
+                peak <= 300e6,
+            ),
+            Row(
+                "peak resident set of the process (ru_maxrss, SQLite included)",
+                f"{rss_kib / 1024:.0f} MB",
+                "<= 300 MB",
+                rss_kib <= 300 * 1024,
+            ),
         ],
     )
     return 0  # it measures; it is not a test

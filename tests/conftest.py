@@ -59,10 +59,24 @@ class Harness:
     def bot(self):  # type: ignore[no-untyped-def]
         return self.built.bot
 
-    def command(self, command: str, text: str, *, user: str = "U1", channel: str = "C1",
-                trigger_id: str | None = None, headers: dict[str, str] | None = None) -> BoltResponse:
-        body = slash_command(command, text, user_id=user, channel_id=channel,
-                             response_url=self.slack.response_url(f"{command[1:]}-{user}"), trigger_id=trigger_id)
+    def command(
+        self,
+        command: str,
+        text: str,
+        *,
+        user: str = "U1",
+        channel: str = "C1",
+        trigger_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> BoltResponse:
+        body = slash_command(
+            command,
+            text,
+            user_id=user,
+            channel_id=channel,
+            response_url=self.slack.response_url(f"{command[1:]}-{user}"),
+            trigger_id=trigger_id,
+        )
         response = self.app.dispatch(bolt_request(body, SECRET, headers))
         self.responses.append(response)
         return response
@@ -80,7 +94,8 @@ class Harness:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             row = self.bot.store.database.conn.execute(
-                "SELECT card_ts FROM requests ORDER BY id DESC LIMIT 1").fetchone()
+                "SELECT card_ts FROM requests ORDER BY id DESC LIMIT 1"
+            ).fetchone()
             if row and row[0]:
                 return str(row[0])
             time.sleep(0.005)
@@ -89,10 +104,24 @@ class Harness:
     def buttons(self, message_args: dict[str, Any]) -> list[dict[str, Any]]:
         return actions_from_blocks(message_args["blocks"])
 
-    def press(self, button: dict[str, Any], *, user: str = "U1", channel: str = "C1", message_ts: str = "1.0",
-              state: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> BoltResponse:
-        body = click(button, user_id=user, channel_id=channel, message_ts=message_ts,
-                     response_url=self.slack.response_url(f"click-{user}"), state=state)
+    def press(
+        self,
+        button: dict[str, Any],
+        *,
+        user: str = "U1",
+        channel: str = "C1",
+        message_ts: str = "1.0",
+        state: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> BoltResponse:
+        body = click(
+            button,
+            user_id=user,
+            channel_id=channel,
+            message_ts=message_ts,
+            response_url=self.slack.response_url(f"click-{user}"),
+            state=state,
+        )
         response = self.app.dispatch(bolt_request(body, SECRET, headers))
         self.responses.append(response)
         return response
@@ -101,7 +130,7 @@ class Harness:
         return [c.args for c in self.slack.calls("chat.postMessage") if c.args.get("thread_ts") == thread_ts]
 
     def wait_answers(self, thread_ts: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
-        """Wait until `count` answer-or-failure messages are in the thread, and return every thread message."""
+        """Wait for `count` answer-or-failure messages in the thread; return every thread message."""
 
         def done(call: Any) -> bool:
             return call.args.get("thread_ts") == thread_ts and _is_outcome(call.args)
@@ -115,8 +144,9 @@ def _is_outcome(args: dict[str, Any]) -> bool:
     return "Answer from" in text or "could not answer" in text or "was interrupted" in text
 
 
-def make_settings(slack: FakeSlack, anthropic: FakeAnthropic | None, openai: FakeOpenAI | None, db: str,
-                  **env: str) -> Settings:
+def make_settings(
+    slack: FakeSlack, anthropic: FakeAnthropic | None, openai: FakeOpenAI | None, db: str, **env: str
+) -> Settings:
     values = {
         "SLACK_BOT_TOKEN": "xoxb-test-token",
         "SLACK_SIGNING_SECRET": SECRET,
@@ -151,11 +181,17 @@ def make_harness(fakes: tuple[FakeSlack, FakeAnthropic, FakeOpenAI], tmp_path: P
     slack, anthropic, openai = fakes
     made: list[Harness] = []
 
-    def make(*, providers: tuple[str, ...] = ("anthropic", "openai"), db_name: str = "routebot.db",
-             **env: str) -> Harness:
+    def make(
+        *, providers: tuple[str, ...] = ("anthropic", "openai"), db_name: str = "routebot.db", **env: str
+    ) -> Harness:
         db = str(tmp_path / db_name)
-        settings = make_settings(slack, anthropic if "anthropic" in providers else None,
-                                 openai if "openai" in providers else None, db, **env)
+        settings = make_settings(
+            slack,
+            anthropic if "anthropic" in providers else None,
+            openai if "openai" in providers else None,
+            db,
+            **env,
+        )
         built = build_app(settings, client=slack_client(settings), database=Database(db), clock=clock)
         harness = Harness(slack, anthropic, openai, settings, built, clock, db)
         made.append(harness)

@@ -15,37 +15,89 @@ class Seeder:
     def __init__(self, store: RunStore, policy: Policy) -> None:
         self.store, self.policy = store, policy
 
-    def task(self, channel: str, at: float, *, lane: str = "cheap", provider: str = "anthropic",
-             user: str = "U1", model: str | None = None, status: str = "succeeded",
-             tokens: TokenCounts = DEFAULT_TOKENS) -> Run:
+    def task(
+        self,
+        channel: str,
+        at: float,
+        *,
+        lane: str = "cheap",
+        provider: str = "anthropic",
+        user: str = "U1",
+        model: str | None = None,
+        status: str = "succeeded",
+        tokens: TokenCounts = DEFAULT_TOKENS,
+    ) -> Run:
         """A /route request and its first run on the routed lane."""
-        request, _ = self.store.create_request(channel_id=channel, user_id=user, task="a task", lane=lane,
-                                               provider=provider, confidence=0.8, now=at)
+        request, _ = self.store.create_request(
+            channel_id=channel,
+            user_id=user,
+            task="a task",
+            lane=lane,
+            provider=provider,
+            confidence=0.8,
+            now=at,
+        )
         choice = self.policy.lane(lane).models[provider]
-        new = NewRun(request.id, channel, user, provider, model or choice.model, choice.effort, lane,
-                     self.policy.lane(lane).rung)
+        new = NewRun(
+            request.id,
+            channel,
+            user,
+            provider,
+            model or choice.model,
+            choice.effort,
+            lane,
+            self.policy.lane(lane).rung,
+        )
         return self._finish(new, at, status, tokens)
 
     def can_escalate(self, run: Run) -> bool:
         return next_step(self.policy, run.lane, run.provider) is not None
 
-    def escalate(self, run: Run, at: float, *, reason: str | None = None, provider: str | None = None,
-                 status: str = "succeeded", tokens: TokenCounts = DEFAULT_TOKENS) -> Run:
+    def escalate(
+        self,
+        run: Run,
+        at: float,
+        *,
+        reason: str | None = None,
+        provider: str | None = None,
+        status: str = "succeeded",
+        tokens: TokenCounts = DEFAULT_TOKENS,
+    ) -> Run:
         """The next rung of `run` (on `provider`'s model for that rung, by default the same provider)."""
         step = next_step(self.policy, run.lane, run.provider)
         assert step is not None, "already at the top"
         provider = provider or run.provider
         choice = self.policy.lane(step.lane).models[provider]
-        new = NewRun(run.request_id, run.channel_id, run.user_id, provider, choice.model, choice.effort,
-                     step.lane, self.policy.lane(step.lane).rung, escalated_from=run.id,
-                     escalation_reason=reason)
+        new = NewRun(
+            run.request_id,
+            run.channel_id,
+            run.user_id,
+            provider,
+            choice.model,
+            choice.effort,
+            step.lane,
+            self.policy.lane(step.lane).rung,
+            escalated_from=run.id,
+            escalation_reason=reason,
+        )
         return self._finish(new, at, status, tokens)
 
-    def retry(self, run: Run, at: float, *, status: str = "succeeded",
-              tokens: TokenCounts = DEFAULT_TOKENS) -> Run:
-        new = NewRun(run.request_id, run.channel_id, run.user_id, run.provider, run.model, run.effort,
-                     run.lane, run.rung, attempt=run.attempt + 1, escalated_from=run.escalated_from,
-                     escalation_reason=run.escalation_reason)
+    def retry(
+        self, run: Run, at: float, *, status: str = "succeeded", tokens: TokenCounts = DEFAULT_TOKENS
+    ) -> Run:
+        new = NewRun(
+            run.request_id,
+            run.channel_id,
+            run.user_id,
+            run.provider,
+            run.model,
+            run.effort,
+            run.lane,
+            run.rung,
+            attempt=run.attempt + 1,
+            escalated_from=run.escalated_from,
+            escalation_reason=run.escalation_reason,
+        )
         return self._finish(new, at, status, tokens)
 
     def _finish(self, new: NewRun, at: float, status: str, tokens: TokenCounts) -> Run:
@@ -56,8 +108,9 @@ class Seeder:
         self.store.start_run(run.id, at)
         if status == "succeeded":
             cost = price_of_run(self.policy, run.provider, run.model, tokens)
-            return self.store.finish_run(run.id, now=at + 5, answer="an answer", tokens=tokens,
-                                         cost_nanousd=cost)
+            return self.store.finish_run(
+                run.id, now=at + 5, answer="an answer", tokens=tokens, cost_nanousd=cost
+            )
         if status == "running":
             return self.store.run(run.id) or run
         return self.store.fail_run(run.id, now=at + 5, kind="unavailable", message="down", status=status)

@@ -26,11 +26,17 @@ def test_route_json_has_the_promised_fields() -> None:
     for key in ("lane", "provider", "model", "effort", "confidence", "reasons", "alternatives"):
         assert key in data
     assert (data["lane"], data["provider"], data["model"], data["effort"]) == (
-        "cheap", "anthropic", "claude-haiku-4-5", None)
+        "cheap",
+        "anthropic",
+        "claude-haiku-4-5",
+        None,
+    )
 
 
 def test_route_options_and_stdin() -> None:
-    code, out = run("route", "--json", "--provider", "openai", "--lane", "max", "-", stdin="Decide the roadmap\n")
+    code, out = run(
+        "route", "--json", "--provider", "openai", "--lane", "max", "-", stdin="Decide the roadmap\n"
+    )
     data = json.loads(out)
     assert code == 0 and (data["lane"], data["model"], data["effort"]) == ("max", "gpt-5.4", "xhigh")
 
@@ -49,11 +55,16 @@ def test_empty_task_is_an_error() -> None:
 def test_eval_prints_metrics_and_json_works_without_labels(tmp_path: Path) -> None:
     labelled = tmp_path / "cases.jsonl"
     labelled.write_text(
-        json.dumps({"id": "a", "text": "Tag these 300 tickets", "lane": "cheap", "acceptable": ["cheap"]}) + "\n"
-        + json.dumps({"id": "b", "text": "Refactor utils.py", "lane": "premium", "acceptable": ["premium"]}) + "\n")
+        json.dumps({"id": "a", "text": "Tag these 300 tickets", "lane": "cheap", "acceptable": ["cheap"]})
+        + "\n"
+        + json.dumps({"id": "b", "text": "Refactor utils.py", "lane": "premium", "acceptable": ["premium"]})
+        + "\n"
+    )
     code, out = run("eval", str(labelled))
     assert code == 0
-    assert "acceptable accuracy:  50.0%" in out and "under-routed:         50.0%" in out and "confusion" in out
+    assert (
+        "acceptable accuracy:  50.0%" in out and "under-routed:         50.0%" in out and "confusion" in out
+    )
     unlabelled = tmp_path / "plain.jsonl"
     unlabelled.write_text(json.dumps({"id": "x", "text": "Summarize this"}) + "\n")
     code, out = run("eval", "--json", str(unlabelled))
@@ -71,8 +82,10 @@ def test_eval_reports_a_bad_line_clearly(tmp_path: Path, capsys) -> None:  # typ
 
 def test_routing_path_imports_no_sdk() -> None:
     probe = (
-        "import io, sys; from bot.cli import main; main(['route', '--json', 'Summarize this'], stdout=io.StringIO());"
-        "print(sorted(m for m in ('anthropic', 'openai', 'slack_bolt', 'slack_sdk', 'sqlite_utils') if m in sys.modules))"
+        "import io, sys; from bot.cli import main;"
+        "main(['route', '--json', 'Summarize this'], stdout=io.StringIO());"
+        "heavy = ('anthropic', 'openai', 'slack_bolt', 'slack_sdk', 'sqlite_utils');"
+        "print(sorted(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"

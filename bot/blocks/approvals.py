@@ -21,13 +21,18 @@ def approval_request(approval: Approval, policy: Policy, who: str) -> Message:
     what = _what(approval, policy)
     value = {"approval": approval.id}
     blocks = [
-        section(f":raised_hand: <@{approval.requester_id}> asks to run this request on {what}, "
-                "which needs approval in this channel."),
-        context(f"Price: {rate_card(policy.price_of(approval.model))}.",
-                f"{sentence_case(who)} can approve."),
-        actions(f"approval:{approval.id}",
-                button("Approve", APPROVE, value, style="primary"),
-                button("Decline", DECLINE, value, style="danger")),
+        section(
+            f":raised_hand: <@{approval.requester_id}> asks to run this request on {what}, "
+            "which needs approval in this channel."
+        ),
+        context(
+            f"Price: {rate_card(policy.price_of(approval.model))}.", f"{sentence_case(who)} can approve."
+        ),
+        actions(
+            f"approval:{approval.id}",
+            button("Approve", APPROVE, value, style="primary"),
+            button("Decline", DECLINE, value, style="danger"),
+        ),
     ]
     return {"text": f"Approval needed: {approval.model} for <@{approval.requester_id}>", "blocks": blocks}
 
@@ -43,12 +48,16 @@ def approval_decided(approval: Approval, policy: Policy) -> Message:
 
 
 def declined_notice(approval: Approval, policy: Policy) -> Message:
-    text = (f"<@{approval.requester_id}>: <@{approval.decided_by}> declined your request to run "
-            f"{_what(approval, policy)}. Nothing ran and nothing was charged.")
+    text = (
+        f"<@{approval.requester_id}>: <@{approval.decided_by}> declined your request to run "
+        f"{_what(approval, policy)}. Nothing ran and nothing was charged."
+    )
     return {"text": text, "blocks": [section(text)]}
 
 
 def approved_but_refused(approval: Approval, reason: str) -> Message:
-    text = (f"<@{approval.requester_id}>: <@{approval.decided_by}> approved your run, "
-            f"but it could not start: {reason}")
+    text = (
+        f"<@{approval.requester_id}>: <@{approval.decided_by}> approved your run, "
+        f"but it could not start: {reason}"
+    )
     return {"text": text, "blocks": [section(text)]}

@@ -20,8 +20,14 @@ def context(*texts: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": t[:3000]} for t in texts if t]}
 
 
-def button(text: str, action_id: str, value: dict[str, Any], *, style: str | None = None,
-           confirm: dict[str, Any] | None = None) -> Block:
+def button(
+    text: str,
+    action_id: str,
+    value: dict[str, Any],
+    *,
+    style: str | None = None,
+    confirm: dict[str, Any] | None = None,
+) -> Block:
     element: Block = {
         "type": "button",
         "text": {"type": "plain_text", "text": text[:75], "emoji": True},

@@ -47,16 +47,31 @@ def digest_blocks(digest: Digest, names: Mapping[str, str] | None = None) -> lis
     if s.unknown_runs:
         runs = f"{s.unknown_runs} run" + ("" if s.unknown_runs == 1 else "s")
         blocks.append(context(f":warning: {runs} of unknown price, counted apart: not in the spend."))
-    blocks.append(section("*By lane*\n" + "\n".join(
-        f"• {escape(x.label)}: {escape(share_line(x))}" for x in digest.lanes[:TOP])))
-    blocks.append(section("*By model*\n" + "\n".join(
-        f"• {code(escape(x.label))}: {escape(share_line(x))}" for x in digest.models[:TOP])))
+    blocks.append(
+        section(
+            "*By lane*\n"
+            + "\n".join(f"• {escape(x.label)}: {escape(share_line(x))}" for x in digest.lanes[:TOP])
+        )
+    )
+    blocks.append(
+        section(
+            "*By model*\n"
+            + "\n".join(f"• {code(escape(x.label))}: {escape(share_line(x))}" for x in digest.models[:TOP])
+        )
+    )
     blocks.append(section(_escalations(digest)))
     blocks.append(section(f"*On the premium lane*\n{escape(premium_line(digest))}"))
     if digest.users:
         people = names or {}
-        blocks.append(section("*By person*\n" + "\n".join(
-            f"• {escape(people.get(u.key, u.key))}: {escape(share_line(u))}" for u in digest.users[:TOP])))
+        blocks.append(
+            section(
+                "*By person*\n"
+                + "\n".join(
+                    f"• {escape(people.get(u.key, u.key))}: {escape(share_line(u))}"
+                    for u in digest.users[:TOP]
+                )
+            )
+        )
     if digest.suggestion:
         blocks.append(section(f":bulb: *Suggestion*\n{escape(digest.suggestion)}"))
     days = " · ".join(f"{escape(d.label)} {usd(d.spend_nanousd)}" for d in digest.days)
@@ -68,9 +83,11 @@ def _escalations(digest: Digest) -> str:
     if not digest.paths:
         return "*Escalations*\nNone this week."
     lines = ["*Escalations*"]
-    lines += [f"• {code(escape(p.from_label))} → {code(escape(p.to_label))} ×{p.count}"
-              for p in digest.paths[:TOP]]
+    lines += [
+        f"• {code(escape(p.from_label))} → {code(escape(p.to_label))} ×{p.count}" for p in digest.paths[:TOP]
+    ]
     if digest.reasons:
-        lines.append("Top reasons: " + ", ".join(
-            f"{escape(r.label.lower())} ×{r.count}" for r in digest.reasons[:3]))
+        lines.append(
+            "Top reasons: " + ", ".join(f"{escape(r.label.lower())} ×{r.count}" for r in digest.reasons[:3])
+        )
     return "\n".join(lines)

@@ -25,24 +25,29 @@ class ChannelSummary:
     spend: Spend
 
 
-def home_view(summaries: list[ChannelSummary], *, policy: Policy, week: Week, default_provider: str,
-              who: str) -> dict[str, Any]:
+def home_view(
+    summaries: list[ChannelSummary], *, policy: Policy, week: Week, default_provider: str, who: str
+) -> dict[str, Any]:
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "routebot: your channels"}},
-        context(f"This week is {week.label} (Monday to Monday). Spend counts finished runs; "
-                "runs on a model the policy has no price for are listed as unknown, never as $0."),
+        context(
+            f"This week is {week.label} (Monday to Monday). Spend counts finished runs; "
+            "runs on a model the policy has no price for are listed as unknown, never as $0."
+        ),
     ]
     if not summaries:
         blocks.append(section("You haven't used `/route` in a channel yet: try `/route <task>` in one."))
     for summary in summaries[:MAX_CHANNELS]:
         settings = summary.settings
-        blocks.append(section(
-            f"*<#{settings.channel_id}>*\n"
-            f"*This week:* {spend_line(summary.spend, settings.budget_nanousd)}\n"
-            f"*Providers:* {providers_text(settings.providers, policy, default_provider)} · "
-            f"*Budget:* {budget_text(settings.budget_nanousd)} · "
-            f"*Approval needed for:* {lanes_text(settings.approval_lanes, policy)}"
-        ))
+        blocks.append(
+            section(
+                f"*<#{settings.channel_id}>*\n"
+                f"*This week:* {spend_line(summary.spend, settings.budget_nanousd)}\n"
+                f"*Providers:* {providers_text(settings.providers, policy, default_provider)} · "
+                f"*Budget:* {budget_text(settings.budget_nanousd)} · "
+                f"*Approval needed for:* {lanes_text(settings.approval_lanes, policy)}"
+            )
+        )
         blocks.append({"type": "divider"})
     if len(summaries) > MAX_CHANNELS:
         blocks.append(context(f"…and {len(summaries) - MAX_CHANNELS} more channels."))

@@ -34,37 +34,53 @@ def route_card(
     allowed: tuple[str, ...] | None = None,
     note: str | None = None,
 ) -> list[Block]:
-    """The card. Run buttons appear for `runnable` providers when the card lives in the channel (request_id)."""
+    """The card. Run buttons appear for `runnable` providers when the card is in the channel (request_id)."""
     lane = decision.lane
     labels = policy.provider_labels
     model = decision.model
-    other = [(p, c) for p, c in decision.models.items()
-             if p != decision.provider and (allowed is None or p in allowed)]
+    other = [
+        (p, c)
+        for p, c in decision.models.items()
+        if p != decision.provider and (allowed is None or p in allowed)
+    ]
     blocks: list[Block] = [
         section(f"*Task* from <@{user_id}>\n{quote(task)}"),
         fields(
             ("Lane", f"{lane.title} ({lane.cost_class})"),
             ("Model", f"{code(model.label)} · {labels.get(model.provider, model.provider)}"),
-            ("Confidence", decision.confidence_label + (" (you chose the lane)" if decision.explicit else "")),
+            (
+                "Confidence",
+                decision.confidence_label + (" (you chose the lane)" if decision.explicit else ""),
+            ),
             *(("Other provider", f"{code(c.label)} · {labels.get(p, p)}") for p, c in other[:1]),
         ),
         section("*Why*\n" + "\n".join(f"• {escape(r)}" for r in decision.reasons[:5])),
         context(f"*Escalate when:* {escape(lane.escalate_when)}", f"*Avoid when:* {escape(lane.avoid_when)}"),
     ]
     if decision.alternatives:
-        blocks.append(context("*Alternatives:* " + "; ".join(
-            f"{a.lane} ({escape(a.why)})" for a in decision.alternatives)))
+        blocks.append(
+            context(
+                "*Alternatives:* " + "; ".join(f"{a.lane} ({escape(a.why)})" for a in decision.alternatives)
+            )
+        )
     if request_id is not None:
         buttons = [
-            button(f"Run on {c.label}", f"run_{p}", {"request": request_id, "provider": p},
-                   style="primary" if p == decision.provider else None)
+            button(
+                f"Run on {c.label}",
+                f"run_{p}",
+                {"request": request_id, "provider": p},
+                style="primary" if p == decision.provider else None,
+            )
             for p, c in sorted(decision.models.items(), key=lambda pc: pc[0] != decision.provider)
             if p in runnable
         ]
         if buttons:
             blocks.append(actions(f"run:{request_id}", *buttons))
-    missing = [f"{labels.get(p, p)} is not configured: set `{p.upper()}_API_KEY` to run here."
-               for p in unconfigured if p in decision.models]
+    missing = [
+        f"{labels.get(p, p)} is not configured: set `{p.upper()}_API_KEY` to run here."
+        for p in unconfigured
+        if p in decision.models
+    ]
     if missing or note:
         blocks.append(context(*missing, note or ""))
     return blocks

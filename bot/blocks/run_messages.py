@@ -22,7 +22,8 @@ def choice_of(run: Run) -> ModelChoice:
 def progress(run: Run, policy: Policy) -> Message:
     lane = policy.lane(run.lane)
     what = "Retrying" if run.attempt > 1 else "Escalating to" if run.escalated_from else "Running on"
-    text = f":hourglass_flowing_sand: {what} {code(choice_of(run).label)} ({lane.title} lane) for <@{run.user_id}>…"
+    model = code(choice_of(run).label)
+    text = f":hourglass_flowing_sand: {what} {model} ({lane.title} lane) for <@{run.user_id}>…"
     return {"text": f"{what} {choice_of(run).label}…", "blocks": [section(text)]}
 
 
@@ -62,21 +63,24 @@ def ladder_line(runs: list[Run]) -> str:
     return "Ladder so far: " + " → ".join(steps)
 
 
-def answer_messages(run: Run, ladder: list[Run], steps: list[Step], policy: Policy,
-                    current_price_model: str | None = None) -> list[Message]:
+def answer_messages(
+    run: Run, ladder: list[Run], steps: list[Step], policy: Policy, current_price_model: str | None = None
+) -> list[Message]:
     """The answer, split so no text is lost, with the escalation controls under the last part."""
     lane = policy.lane(run.lane)
     header = section(f"*Answer from {code(choice_of(run).label)}* ({lane.title} lane) for <@{run.user_id}>")
     chunks = split_escaped(run.answer or "_(the model returned no text)_", SECTION_LIMIT)
     per_message = max(1, MESSAGE_TEXT_BUDGET // SECTION_LIMIT)
-    groups = [chunks[i:i + per_message] for i in range(0, len(chunks), per_message)]
+    groups = [chunks[i : i + per_message] for i in range(0, len(chunks), per_message)]
     messages: list[Message] = []
     for index, group in enumerate(groups):
         blocks: list[Block] = [header] if index == 0 else []
         blocks += [section(chunk) for chunk in group]
         if len(groups) > 1:
             blocks.append(context(f"part {index + 1} of {len(groups)}"))
-        messages.append({"text": f"Answer from {run.model} (part {index + 1} of {len(groups)})", "blocks": blocks})
+        messages.append(
+            {"text": f"Answer from {run.model} (part {index + 1} of {len(groups)})", "blocks": blocks}
+        )
     footer: list[Block] = [context(run_summary(run)), context(ladder_line(ladder))]
     footer += escalation_blocks(run, steps, policy)
     messages[-1]["blocks"].extend(footer)
@@ -95,13 +99,21 @@ def escalation_blocks(run: Run, steps: list[Step], policy: Policy) -> list[Block
                 _max_cost_note(policy, run, step),
                 f"Run {step.choice.label}"[:30],
             )
-        buttons.append(button(f"Escalate to {step.choice.label}", f"escalate_{step.provider}",
-                              {"run": run.id, "provider": step.provider}, confirm=confirm))
+        buttons.append(
+            button(
+                f"Escalate to {step.choice.label}",
+                f"escalate_{step.provider}",
+                {"run": run.id, "provider": step.provider},
+                confirm=confirm,
+            )
+        )
     reason = {
         "type": "static_select",
         "action_id": "escalate_reason",
         "placeholder": {"type": "plain_text", "text": "Why escalate? (optional)"},
-        "options": [{"text": {"type": "plain_text", "text": label}, "value": key} for key, label in REASONS.items()],
+        "options": [
+            {"text": {"type": "plain_text", "text": label}, "value": key} for key, label in REASONS.items()
+        ],
     }
     return [actions(f"escalate:{run.id}", reason, *buttons)]
 
@@ -111,7 +123,10 @@ def _max_cost_note(policy: Policy, run: Run, step: Step) -> str:
     note = f"{step.choice.label}: {rate_card(new)}."
     if new and old:
         more_in, more_out = new.input - old.input, new.output - old.output
-        note += f" That is ${more_in:+.2f} in / ${more_out:+.2f} out per million tokens vs {choice_of(run).label}."
+        note += (
+            f" That is ${more_in:+.2f} in / ${more_out:+.2f} out per million tokens"
+            f" vs {choice_of(run).label}."
+        )
     if step.choice.effort == "xhigh":
         note += " xhigh effort spends far more reasoning tokens, billed as output."
     return note
@@ -120,8 +135,10 @@ def _max_cost_note(policy: Policy, run: Run, step: Step) -> str:
 def failure(run: Run, policy: Policy) -> Message:
     label = policy.provider_labels.get(run.provider, run.provider)
     if run.status == "interrupted":
-        text = (f":warning: The run on {code(choice_of(run).label)} was interrupted: routebot restarted while it "
-                "was in progress. Nothing was charged for it here. Press Retry to run it again.")
+        text = (
+            f":warning: The run on {code(choice_of(run).label)} was interrupted: routebot restarted while it "
+            "was in progress. Nothing was charged for it here. Press Retry to run it again."
+        )
     else:
         text = f":x: *{label}* could not answer: {escape(run.error_message or 'unknown error')}"
     blocks = [section(text)]

@@ -35,7 +35,7 @@ def _option(text: str, value: str) -> dict[str, Any]:
 
 
 def providers_text(providers: tuple[str, ...], policy: Policy, default_provider: str) -> str:
-    """"Anthropic only", or both with the one cards recommend first (ROUTEBOT_PROVIDER when allowed)."""
+    """ "Anthropic only", or both with the one cards recommend first (ROUTEBOT_PROVIDER when allowed)."""
     labels = policy.provider_labels
     if not providers:
         return "none"
@@ -86,8 +86,11 @@ def settings_modal(
         "close": _plain("Cancel" if editable else "Close"),
     }
     if not editable:
-        view["blocks"] = [*head, settings_summary(settings, policy, default_provider),
-                          context(f"Only {who} can change these settings.")]
+        view["blocks"] = [
+            *head,
+            settings_summary(settings, policy, default_provider),
+            context(f"Only {who} can change these settings."),
+        ]
         return view
     labels = policy.provider_labels
     provider_options = [_option(labels.get(p, p), p) for p in PROVIDERS]
@@ -95,46 +98,78 @@ def settings_modal(
     view["submit"] = _plain("Save")
     view["blocks"] = [
         *head,
-        _checkboxes(PROVIDERS_FIELD, "Providers", provider_options, settings.providers,
-                    f"Run buttons appear only for these. With both, cards recommend "
-                    f"{labels.get(default_provider, default_provider)} first (ROUTEBOT_PROVIDER)."),
+        _checkboxes(
+            PROVIDERS_FIELD,
+            "Providers",
+            provider_options,
+            settings.providers,
+            f"Run buttons appear only for these. With both, cards recommend "
+            f"{labels.get(default_provider, default_provider)} first (ROUTEBOT_PROVIDER).",
+        ),
         _budget_input(settings.budget_nanousd),
-        _checkboxes(APPROVAL_FIELD, "Lanes that need approval", lane_options, settings.approval_lanes,
-                    "Runs on these lanes wait for a workspace admin, owner or ROUTEBOT_ADMINS member to "
-                    "approve them, unless one of those asked."),
-        context(f"{sentence_case(who)} can change these settings. Every change is recorded and announced "
-                "in the channel."),
+        _checkboxes(
+            APPROVAL_FIELD,
+            "Lanes that need approval",
+            lane_options,
+            settings.approval_lanes,
+            "Runs on these lanes wait for a workspace admin, owner or ROUTEBOT_ADMINS member to "
+            "approve them, unless one of those asked.",
+        ),
+        context(
+            f"{sentence_case(who)} can change these settings. Every change is recorded and announced "
+            "in the channel."
+        ),
     ]
     return view
 
 
-def _checkboxes(block_id: str, label: str, options: list[dict[str, Any]], chosen: tuple[str, ...],
-                hint: str) -> Block:
+def _checkboxes(
+    block_id: str, label: str, options: list[dict[str, Any]], chosen: tuple[str, ...], hint: str
+) -> Block:
     element: dict[str, Any] = {"type": "checkboxes", "action_id": ACTION, "options": options}
     initial = [o for o in options if o["value"] in chosen]
     if initial:  # Slack rejects an empty initial_options
         element["initial_options"] = initial
     # optional, so an empty choice reaches our validation and its message instead of Slack's generic one
-    return {"type": "input", "block_id": block_id, "optional": True, "label": _plain(label),
-            "element": element, "hint": _plain(hint[:2000])}
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": True,
+        "label": _plain(label),
+        "element": element,
+        "hint": _plain(hint[:2000]),
+    }
 
 
 def _budget_input(budget_nanousd: int | None) -> Block:
-    element: dict[str, Any] = {"type": "plain_text_input", "action_id": ACTION,
-                               "placeholder": _plain("No budget")}
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ACTION,
+        "placeholder": _plain("No budget"),
+    }
     if budget_nanousd is not None:
         element["initial_value"] = budget_input(budget_nanousd)
-    return {"type": "input", "block_id": BUDGET_FIELD, "optional": True,
-            "label": _plain("Weekly budget (USD)"), "element": element,
-            "hint": _plain("Empty for no budget. When the week's spend reaches it, no new run starts; "
-                           "the channel is warned once at 80%.")}
+    return {
+        "type": "input",
+        "block_id": BUDGET_FIELD,
+        "optional": True,
+        "label": _plain("Weekly budget (USD)"),
+        "element": element,
+        "hint": _plain(
+            "Empty for no budget. When the week's spend reaches it, no new run starts; "
+            "the channel is warned once at 80%."
+        ),
+    }
 
 
 def change_notice(changes: list[SettingChange], policy: Policy, default_provider: str) -> dict[str, Any]:
     """The channel message announcing who changed what."""
     user = changes[0].user_id
-    lines = [f"• *{_FIELD_NAMES[c.field]}:* {_value_text(c.field, c.old, policy, default_provider)} → "
-             f"{_value_text(c.field, c.new, policy, default_provider)}" for c in changes]
+    lines = [
+        f"• *{_FIELD_NAMES[c.field]}:* {_value_text(c.field, c.old, policy, default_provider)} → "
+        f"{_value_text(c.field, c.new, policy, default_provider)}"
+        for c in changes
+    ]
     text = f":gear: <@{user}> changed routebot's settings for this channel:\n" + "\n".join(lines)
     return {"text": f"routebot settings changed by <@{user}>", "blocks": [section(text)]}
 

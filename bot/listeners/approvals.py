@@ -45,24 +45,34 @@ def ask_for_approval(bot: Routebot, respond: Respond, requester_id: str, plan: R
         return
     request, client = plan.request, bot.dispatcher.client
     try:
-        reply = client.chat_postMessage(channel=request.card_channel, thread_ts=request.card_ts,
-                                        **approval_request(approval, bot.policy, who))
+        reply = client.chat_postMessage(
+            channel=request.card_channel,
+            thread_ts=request.card_ts,
+            **approval_request(approval, bot.policy, who),
+        )
     except SlackApiError as exc:
         approvals.withdraw(approval.id)
         log.warning("could not ask for approval of %s: %s", approval.id, exc.response.get("error"))
-        _private(respond, f"The {lane} lane needs approval in this channel, and I couldn't ask in the "
-                          f"thread ({exc.response.get('error')}). Ask {who} to run it.")
+        _private(
+            respond,
+            f"The {lane} lane needs approval in this channel, and I couldn't ask in the "
+            f"thread ({exc.response.get('error')}). Ask {who} to run it.",
+        )
         return
     approvals.set_message(approval.id, reply["ts"])
-    _private(respond, f"The {lane} lane needs approval in this channel, so I asked in the request's thread. "
-                      f"It runs as soon as one of {who} approves.")
+    _private(
+        respond,
+        f"The {lane} lane needs approval in this channel, so I asked in the request's thread. "
+        f"It runs as soon as one of {who} approves.",
+    )
 
 
 def register(app: App, bot: Routebot, approvals: ApprovalStore, permissions: Permissions) -> None:
     who = who_can_change(bot.settings.admins)
 
-    def decide(body: dict[str, Any], action: dict[str, Any], respond: Respond,
-               status: str) -> Approval | None:
+    def decide(
+        body: dict[str, Any], action: dict[str, Any], respond: Respond, status: str
+    ) -> Approval | None:
         """Check the clicker, record the decision once, and turn the question into its outcome."""
         user = body["user"]["id"]
         approval_id = _approval_id(action)
@@ -103,8 +113,9 @@ def _close_question(bot: Routebot, approval: Approval) -> None:
     if not approval.message_ts or request is None or not request.card_channel:
         return
     try:
-        bot.dispatcher.client.chat_update(channel=request.card_channel, ts=approval.message_ts,
-                                          **approval_decided(approval, bot.policy))
+        bot.dispatcher.client.chat_update(
+            channel=request.card_channel, ts=approval.message_ts, **approval_decided(approval, bot.policy)
+        )
     except SlackApiError as exc:
         log.warning("could not update approval %s: %s", approval.id, exc.response.get("error"))
 
@@ -130,8 +141,9 @@ def _post_in_thread(bot: Routebot, approval: Approval, message: dict[str, Any]) 
     if request is None or not request.card_ts:
         return
     try:
-        bot.dispatcher.client.chat_postMessage(channel=request.card_channel, thread_ts=request.card_ts,
-                                               **message)
+        bot.dispatcher.client.chat_postMessage(
+            channel=request.card_channel, thread_ts=request.card_ts, **message
+        )
     except SlackApiError as exc:
         log.warning("could not post about approval %s: %s", approval.id, exc.response.get("error"))
 

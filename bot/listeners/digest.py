@@ -23,16 +23,24 @@ def register(app: App, bot: Routebot) -> None:
         settings = bot.settings
         week = week_containing(now, settings.tz)
         options = DigestOptions(tz=settings.tz, show_users=settings.digest_show_users)
-        digests = compute_digests(bot.database, bot.policy, week, options, now=now,
-                                  channels=[command["channel_id"]])
+        digests = compute_digests(
+            bot.database, bot.policy, week, options, now=now, channels=[command["channel_id"]]
+        )
         if not digests:
-            respond(response_type="ephemeral", replace_original=False,
-                    text=f"No runs in this channel this week ({week.label}) yet: nothing to add up.")
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=f"No runs in this channel this week ({week.label}) yet: nothing to add up.",
+            )
             return
         digest = digests[0]
         names = display_names(client, [u.key for u in digest.users])
-        respond(response_type="ephemeral", replace_original=False, text=digest_fallback(digest),
-                blocks=digest_blocks(digest, names))
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=digest_fallback(digest),
+            blocks=digest_blocks(digest, names),
+        )
 
     bot.subcommands["digest"] = on_digest
     bot.usage_extras = (*bot.usage_extras, USAGE)

@@ -20,8 +20,9 @@ from storage.spend import channel_spend
 log = logging.getLogger(__name__)
 
 
-def register(app: App, bot: Routebot, store: ChannelSettingsStore,
-             settings_of: Callable[[str], ChannelSettings]) -> None:
+def register(
+    app: App, bot: Routebot, store: ChannelSettingsStore, settings_of: Callable[[str], ChannelSettings]
+) -> None:
     who = who_can_change(bot.settings.admins)
 
     @app.event("app_home_opened")
@@ -34,8 +35,9 @@ def register(app: App, bot: Routebot, store: ChannelSettingsStore,
             ChannelSummary(settings_of(channel), channel_spend(bot.database, channel, week.start, week.end))
             for channel in store.channels_used_by(user, limit=MAX_CHANNELS + 1)
         ]
-        view = home_view(summaries, policy=bot.policy, week=week, default_provider=bot.settings.provider,
-                         who=who)
+        view = home_view(
+            summaries, policy=bot.policy, week=week, default_provider=bot.settings.provider, who=who
+        )
         try:
             client.views_publish(user_id=user, view=view)
         except SlackApiError as exc:

@@ -37,7 +37,9 @@ def register(app: App, bot: Routebot) -> None:
         _post_card(bot, args, command, client, respond)
 
 
-def _post_card(bot: Routebot, args: Any, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+def _post_card(
+    bot: Routebot, args: Any, command: dict[str, Any], client: WebClient, respond: Respond
+) -> None:
     channel, user = command["channel_id"], command["user_id"]
     allowed = bot.allowed_providers(channel)
     routed = route_and_record(
@@ -57,11 +59,20 @@ def _post_card(bot: Routebot, args: Any, command: dict[str, Any], client: WebCli
         return
     runnable = tuple(p for p in allowed if p in bot.providers)
     unconfigured = tuple(p for p in allowed if p not in bot.providers)
-    blocks = route_card(task=args.task, user_id=user, decision=routed.decision, policy=bot.policy,
-                        request_id=routed.request.id, runnable=runnable, unconfigured=unconfigured,
-                        allowed=allowed)
+    blocks = route_card(
+        task=args.task,
+        user_id=user,
+        decision=routed.decision,
+        policy=bot.policy,
+        request_id=routed.request.id,
+        runnable=runnable,
+        unconfigured=unconfigured,
+        allowed=allowed,
+    )
     try:
-        reply = client.chat_postMessage(channel=channel, blocks=blocks, text=card_fallback_text(routed.decision))
+        reply = client.chat_postMessage(
+            channel=channel, blocks=blocks, text=card_fallback_text(routed.decision)
+        )
         bot.store.set_card(routed.request.id, reply["channel"], reply["ts"])
     except SlackApiError as exc:
         error = exc.response.get("error", "unknown_error")
@@ -72,6 +83,15 @@ def _post_card(bot: Routebot, args: Any, command: dict[str, Any], client: WebCli
             if error in _CANNOT_POST
             else f"Slack refused the card ({error}); this copy is only visible to you. Try again in a moment."
         )
-        blocks = route_card(task=args.task, user_id=user, decision=routed.decision, policy=bot.policy,
-                            request_id=None, runnable=(), unconfigured=unconfigured, allowed=allowed, note=hint)
+        blocks = route_card(
+            task=args.task,
+            user_id=user,
+            decision=routed.decision,
+            policy=bot.policy,
+            request_id=None,
+            runnable=(),
+            unconfigured=unconfigured,
+            allowed=allowed,
+            note=hint,
+        )
         respond(blocks=blocks, text=hint, response_type="ephemeral")

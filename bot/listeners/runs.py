@@ -22,16 +22,24 @@ def register(app: App, bot: Routebot) -> None:
     def on_run(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         value = _value(action)
-        _start(bot, respond, body["user"]["id"],
-               lambda: bot.runs.plan_first_run(int(value["request"]), str(value["provider"])))
+        _start(
+            bot,
+            respond,
+            body["user"]["id"],
+            lambda: bot.runs.plan_first_run(int(value["request"]), str(value["provider"])),
+        )
 
     @app.action(re.compile(r"^escalate_(anthropic|openai)$"))
     def on_escalate(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         value = _value(action)
         reason = _selected_reason(body, action.get("block_id", ""))
-        _start(bot, respond, body["user"]["id"],
-               lambda: bot.runs.plan_escalation(int(value["run"]), str(value["provider"]), reason))
+        _start(
+            bot,
+            respond,
+            body["user"]["id"],
+            lambda: bot.runs.plan_escalation(int(value["run"]), str(value["provider"]), reason),
+        )
 
     @app.action("retry")
     def on_retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -47,9 +55,13 @@ def register(app: App, bot: Routebot) -> None:
     def on_escalate_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
         user, channel = command["user_id"], command["channel_id"]
-        _start(bot, respond, user,
-               lambda: bot.runs.plan_escalation_for_latest(channel, user, command.get("text") or None),
-               announce=True)
+        _start(
+            bot,
+            respond,
+            user,
+            lambda: bot.runs.plan_escalation_for_latest(channel, user, command.get("text") or None),
+            announce=True,
+        )
 
 
 def _value(action: dict[str, Any]) -> dict[str, Any]:
@@ -71,8 +83,11 @@ def _start(bot: Routebot, respond: Respond, user_id: str, plan: Any, *, announce
     try:
         planned: RunPlan = plan()
         if not planned.request.card_ts:
-            respond(text="This request has no card in the channel to answer under; run `/route` again here.",
-                    response_type="ephemeral", replace_original=False)
+            respond(
+                text="This request has no card in the channel to answer under; run `/route` again here.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
             return
         run = bot.runs.claim(planned, user_id)
     except ApprovalRequired as exc:
@@ -82,14 +97,23 @@ def _start(bot: Routebot, respond: Respond, user_id: str, plan: Any, *, announce
         respond(text=exc.message, response_type="ephemeral", replace_original=False)
         return
     except (KeyError, ValueError):
-        respond(text="That button is out of date; run `/route` again.", response_type="ephemeral",
-                replace_original=False)
+        respond(
+            text="That button is out of date; run `/route` again.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
         return
     if run is None:
-        respond(text="That run has already started; its answer will appear in the thread.",
-                response_type="ephemeral", replace_original=False)
+        respond(
+            text="That run has already started; its answer will appear in the thread.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
         return
     if announce:
-        respond(text=f"Escalating to `{planned.choice.label}`: the answer will appear in the request's thread.",
-                response_type="ephemeral", replace_original=False)
+        respond(
+            text=f"Escalating to `{planned.choice.label}`: the answer will appear in the request's thread.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
     bot.dispatcher.start(run)

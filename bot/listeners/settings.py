@@ -55,10 +55,12 @@ def register(app: App, bot: Routebot) -> None:
 
     bot.channel_prefs = settings_of
     bot.runs.channel_providers = bot.allowed_providers
-    bot.runs.gates.extend([  # budget first: nobody is asked to approve a run the budget would stop
-        budget_gate(settings_of, bot.database, bot.clock, bot.settings.tz, who),
-        approval_gate(settings_of, permissions.is_allowed, approvals, bot.policy),
-    ])
+    bot.runs.gates.extend(
+        [  # budget first: nobody is asked to approve a run the budget would stop
+            budget_gate(settings_of, bot.database, bot.clock, bot.settings.tz, who),
+            approval_gate(settings_of, permissions.is_allowed, approvals, bot.policy),
+        ]
+    )
     watch = BudgetWatch(app.client, bot.database, store, settings_of, bot.clock, bot.settings.tz, who)
     bot.dispatcher.finished_hooks.append(watch.after_run)
     bot.usage_extras = (*bot.usage_extras, USAGE)
@@ -70,16 +72,23 @@ def register(app: App, bot: Routebot) -> None:
         channel = command["channel_id"]
         settings = settings_of(channel)
         _week, spend = week_spend(bot.database, channel, bot.clock(), bot.settings.tz)
-        view = settings_modal(settings, policy=bot.policy, default_provider=bot.settings.provider,
-                              editable=permissions.is_allowed(command["user_id"]), who=who,
-                              spend=spend_line(spend, settings.budget_nanousd))
+        view = settings_modal(
+            settings,
+            policy=bot.policy,
+            default_provider=bot.settings.provider,
+            editable=permissions.is_allowed(command["user_id"]),
+            who=who,
+            spend=spend_line(spend, settings.budget_nanousd),
+        )
         try:
             client.views_open(trigger_id=command["trigger_id"], view=view)
         except SlackApiError as exc:
             error = exc.response.get("error")
             log.warning("views.open for /route settings failed: %s", error)
-            respond(text=f"Slack did not open the settings window ({error}); try `/route settings` again.",
-                    response_type="ephemeral")
+            respond(
+                text=f"Slack did not open the settings window ({error}); try `/route settings` again.",
+                response_type="ephemeral",
+            )
 
     bot.subcommands["settings"] = open_settings
 

@@ -34,14 +34,20 @@ class AnthropicProvider:
             timeout=settings.provider_timeout,
             max_retries=0,  # retries are ours: see bot.providers.retrying
         )
-        return cls(client, settings.max_output_tokens, settings.provider_timeout,
-                   RetryPolicy(settings.provider_max_retries, settings.provider_max_retry_wait))
+        return cls(
+            client,
+            settings.max_output_tokens,
+            settings.provider_timeout,
+            RetryPolicy(settings.provider_max_retries, settings.provider_max_retry_wait),
+        )
 
     def complete(self, *, model: str, effort: str | None, task: str) -> Completion:
         extra = {"output_config": {"effort": effort}} if effort else {}
         started = time.monotonic()
         message = call_with_retries(
-            self.name, "Anthropic", self.retry,
+            self.name,
+            "Anthropic",
+            self.retry,
             lambda: self.client.messages.create(
                 model=model,
                 max_tokens=self.max_tokens,

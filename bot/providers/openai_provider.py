@@ -30,14 +30,20 @@ class OpenAIProvider:
             timeout=settings.provider_timeout,
             max_retries=0,  # retries are ours: see bot.providers.retrying
         )
-        return cls(client, settings.max_output_tokens, settings.provider_timeout,
-                   RetryPolicy(settings.provider_max_retries, settings.provider_max_retry_wait))
+        return cls(
+            client,
+            settings.max_output_tokens,
+            settings.provider_timeout,
+            RetryPolicy(settings.provider_max_retries, settings.provider_max_retry_wait),
+        )
 
     def complete(self, *, model: str, effort: str | None, task: str) -> Completion:
         extra = {"reasoning": {"effort": effort}} if effort else {}
         started = time.monotonic()
         response = call_with_retries(
-            self.name, "OpenAI", self.retry,
+            self.name,
+            "OpenAI",
+            self.retry,
             lambda: self.client.responses.create(
                 model=model,
                 input=task,
@@ -56,8 +62,12 @@ class OpenAIProvider:
                 input_tokens=(usage.input_tokens or 0) if usage else 0,
                 output_tokens=(usage.output_tokens or 0) if usage else 0,
                 cache_read_tokens=(getattr(input_details, "cached_tokens", 0) or 0) if input_details else 0,
-                cache_write_tokens=(getattr(input_details, "cache_write_tokens", 0) or 0) if input_details else 0,
-                reasoning_tokens=(getattr(output_details, "reasoning_tokens", 0) or 0) if output_details else 0,
+                cache_write_tokens=(getattr(input_details, "cache_write_tokens", 0) or 0)
+                if input_details
+                else 0,
+                reasoning_tokens=(getattr(output_details, "reasoning_tokens", 0) or 0)
+                if output_details
+                else 0,
             ),
             seconds=time.monotonic() - started,
             model=response.model,

@@ -70,8 +70,9 @@ def classify(exc: Exception) -> tuple[str, float | None, int | None]:
     return "bad_request", None, status
 
 
-def call_with_retries(provider: str, label: str, policy: RetryPolicy, call: Callable[[], T],
-                      hint: dict[str, str]) -> T:
+def call_with_retries(
+    provider: str, label: str, policy: RetryPolicy, call: Callable[[], T], hint: dict[str, str]
+) -> T:
     attempt = 0
     while True:
         try:
@@ -81,7 +82,11 @@ def call_with_retries(provider: str, label: str, policy: RetryPolicy, call: Call
                 raise
             kind, retry_after, status = classify(exc)
             retryable = kind in ("rate_limit", "unavailable", "timeout", "connection")
-            wait = retry_after if retry_after is not None else min(8.0, 0.5 * 2**attempt) * random.uniform(0.75, 1.0)
+            wait = (
+                retry_after
+                if retry_after is not None
+                else min(8.0, 0.5 * 2**attempt) * random.uniform(0.75, 1.0)
+            )
             if retryable and attempt < policy.max_retries and wait <= policy.max_wait:
                 attempt += 1
                 log.info("%s %s (%s); retry %d in %.1fs", provider, kind, status, attempt, wait)

@@ -16,9 +16,9 @@ def _decode(png: bytes) -> tuple[int, int, list[bytes]]:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     pos, data, size = 8, b"", (0, 0)
     while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos:pos + 4])
-        kind, body = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length]
-        (crc,) = struct.unpack(">I", png[pos + 8 + length:pos + 12 + length])
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        kind, body = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", png[pos + 8 + length : pos + 12 + length])
         assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF
         if kind == b"IHDR":
             size = struct.unpack(">II", body[:8])
@@ -29,18 +29,20 @@ def _decode(png: bytes) -> tuple[int, int, list[bytes]]:
     width, height = size
     raw = zlib.decompress(data)
     stride = 1 + width * 3
-    rows = [raw[i * stride:(i + 1) * stride] for i in range(height)]
+    rows = [raw[i * stride : (i + 1) * stride] for i in range(height)]
     assert all(row[0] == 0 for row in rows)
     return width, height, [row[1:] for row in rows]
 
 
 def _colours(rows: list[bytes]) -> set[tuple[int, int, int]]:
-    return {tuple(row[i:i + 3]) for row in rows for i in range(0, len(row), 3)}  # type: ignore[misc]
+    return {tuple(row[i : i + 3]) for row in rows for i in range(0, len(row), 3)}  # type: ignore[misc]
 
 
 def test_the_chart_is_a_png_with_a_bar_per_lane_colour_present() -> None:
-    days = [DayBar(label, (("cheap", 2_000_000_000 * (i % 3)), ("premium", 1_000_000_000 if i == 4 else 0)))
-            for i, label in enumerate(DAYS)]
+    days = [
+        DayBar(label, (("cheap", 2_000_000_000 * (i % 3)), ("premium", 1_000_000_000 if i == 4 else 0)))
+        for i, label in enumerate(DAYS)
+    ]
     width, height, rows = _decode(spend_chart_png(days))
     assert (width, height) == (WIDTH, HEIGHT)
     colours = _colours(rows)
@@ -55,7 +57,7 @@ def test_the_tallest_days_bar_reaches_the_top_of_the_scale() -> None:
     heights = []
     for day in range(7):  # sample each bar's middle column
         x = 64 + day * ((WIDTH - 80) // 7) + ((WIDTH - 80) // 7) // 2
-        heights.append(sum(1 for row in rows if row[x * 3:x * 3 + 3] == blue))
+        heights.append(sum(1 for row in rows if row[x * 3 : x * 3 + 3] == blue))
     assert heights[2] == max(heights) and heights[2] > 4 * heights[0] > 0
 
 

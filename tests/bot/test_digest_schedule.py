@@ -18,8 +18,10 @@ def _at(text: str, zone: ZoneInfo = BERLIN) -> float:
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=zone).timestamp()
 
 
-@pytest.mark.parametrize(("weekday", "fires_on"), [("1", "Mon"), ("0", "Sun"), ("7", "Sun"), ("mon", "Mon"),
-                                                   ("1-5", "Mon"), ("6", "Sat"), ("*/2", "Sun")])
+@pytest.mark.parametrize(
+    ("weekday", "fires_on"),
+    [("1", "Mon"), ("0", "Sun"), ("7", "Sun"), ("mon", "Mon"), ("1-5", "Mon"), ("6", "Sat"), ("*/2", "Sun")],
+)
 def test_numeric_weekdays_mean_what_they_mean_in_crontab(weekday: str, fires_on: str) -> None:
     # APScheduler 3's own from_crontab would read "1" as Tuesday and "0" as Monday.
     trigger = crontab_trigger(f"0 9 * * {weekday}", "Europe/Berlin")
@@ -32,8 +34,9 @@ def test_every_weekday_list_is_translated() -> None:
     assert "day_of_week='mon,tue,wed,thu,fri'" in repr(trigger)
 
 
-@pytest.mark.parametrize("cron", ["every monday", "0 9 * *", "0 9 * * 8", "61 9 * * 1", "0 9 * * 5-1",
-                                  "0 25 * * *"])
+@pytest.mark.parametrize(
+    "cron", ["every monday", "0 9 * *", "0 9 * * 8", "61 9 * * 1", "0 9 * * 5-1", "0 25 * * *"]
+)
 def test_a_bad_schedule_stops_startup_naming_the_variable(cron: str) -> None:
     with pytest.raises(ConfigError, match="ROUTEBOT_DIGEST_CRON must be a crontab line"):
         load_settings({"ROUTEBOT_DIGEST_CRON": cron})

@@ -41,8 +41,11 @@ def _seed(h: Harness, channels: tuple[str, ...] = ("C1", "C2"), *, quiet_c3: boo
 
 
 def _digests(h: Harness, channel: str | None = None) -> list[Any]:
-    return [c for c in h.slack.calls("chat.postMessage")
-            if "digest" in c.args.get("text", "") and (channel is None or c.args["channel"] == channel)]
+    return [
+        c
+        for c in h.slack.calls("chat.postMessage")
+        if "digest" in c.args.get("text", "") and (channel is None or c.args["channel"] == channel)
+    ]
 
 
 def _text(args: dict[str, Any]) -> str:
@@ -54,7 +57,11 @@ def test_the_job_posts_each_channels_digest_once_even_when_it_fires_twice(harnes
     first = run_digest_job(harness.built, MONDAY_9)
     second = run_digest_job(harness.built, MONDAY_9 + 1)
     assert (first.week, sorted(first.posted), sorted(second.skipped), second.posted) == (
-        "2025-W47", ["C1", "C2"], ["C1", "C2"], [])
+        "2025-W47",
+        ["C1", "C2"],
+        ["C1", "C2"],
+        [],
+    )
     posts = _digests(harness)
     assert sorted(c.args["channel"] for c in posts) == ["C1", "C2"]  # and none in C3, which had no runs
     text = _text(posts[0].args)
@@ -200,8 +207,9 @@ def test_text_from_the_database_is_escaped(harness: Harness) -> None:
 
 
 def test_route_digest_shows_this_week_so_far_only_to_the_caller(harness: Harness) -> None:
-    Seeder(harness.bot.store, harness.bot.policy).task("C1", harness.clock() - 3_600,
-                                                       tokens=TokenCounts(10_000, 1_000))
+    Seeder(harness.bot.store, harness.bot.policy).task(
+        "C1", harness.clock() - 3_600, tokens=TokenCounts(10_000, 1_000)
+    )
     response = harness.command("/route", "digest", channel="C1")
     assert response.status == 200
     (reply,) = harness.slack.wait_for("response_url")
@@ -226,14 +234,16 @@ def test_route_help_lists_the_digest(harness: Harness) -> None:
 def test_cli_prints_every_active_channel_or_the_one_named(harness: Harness) -> None:
     _seed(harness)
     out = io.StringIO()
-    code = run_digest_command(week="2025-W47", channel=None, post=False, out=out, settings=harness.settings,
-                              clock=lambda: MONDAY_9)
+    code = run_digest_command(
+        week="2025-W47", channel=None, post=False, out=out, settings=harness.settings, clock=lambda: MONDAY_9
+    )
     text = out.getvalue()
     assert code == 0 and "#C1 · 2025-W47, Mon 17 Nov – Sun 23 Nov 2025 (UTC)" in text and "#C2" in text
     assert "Spend: $0.0270 on 3 requests (4 runs)" in text and "#C3" not in text
     out = io.StringIO()
-    run_digest_command(week=None, channel="C1", post=False, out=out, settings=harness.settings,
-                       clock=lambda: MONDAY_9)
+    run_digest_command(
+        week=None, channel="C1", post=False, out=out, settings=harness.settings, clock=lambda: MONDAY_9
+    )
     assert out.getvalue() == "No runs in C1 in 2025-W48.\n"  # this week so far has none yet
     assert harness.slack.calls("chat.postMessage") == []
 
@@ -242,18 +252,37 @@ def test_cli_post_uses_the_ledger_for_a_complete_week(harness: Harness) -> None:
     _seed(harness, ("C1",))
     client = slack_client(harness.settings)
     out = io.StringIO()
-    run_digest_command(week="2025-W47", channel="C1", post=True, out=out, settings=harness.settings,
-                       clock=lambda: MONDAY_9, client=client)
-    run_digest_command(week="2025-W47", channel="C1", post=True, out=out, settings=harness.settings,
-                       clock=lambda: MONDAY_9, client=client)
+    run_digest_command(
+        week="2025-W47",
+        channel="C1",
+        post=True,
+        out=out,
+        settings=harness.settings,
+        clock=lambda: MONDAY_9,
+        client=client,
+    )
+    run_digest_command(
+        week="2025-W47",
+        channel="C1",
+        post=True,
+        out=out,
+        settings=harness.settings,
+        clock=lambda: MONDAY_9,
+        client=client,
+    )
     assert out.getvalue().splitlines()[0] == "posted in C1" and "skipped C1" in out.getvalue()
     assert run_digest_job(harness.built, MONDAY_9).posted == []  # nor does the scheduled job post it again
     assert len(_digests(harness)) == 1
 
 
-@pytest.mark.parametrize(("week", "message"), [("2025-47", "Week must look like 2026-W48"),
-                                               ("2025-W60", "2025-W60 is not a week of 2025"),
-                                               ("2999-W01", "2999-W01 has not started yet")])
+@pytest.mark.parametrize(
+    ("week", "message"),
+    [
+        ("2025-47", "Week must look like 2026-W48"),
+        ("2025-W60", "2025-W60 is not a week of 2025"),
+        ("2999-W01", "2999-W01 has not started yet"),
+    ],
+)
 def test_cli_week_errors_are_clear(week: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["digest", "--week", week]) == 2
     assert message in capsys.readouterr().err

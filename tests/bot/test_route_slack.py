@@ -82,15 +82,24 @@ def test_long_task_is_quoted_shortened(harness: Harness) -> None:
 
 
 def test_other_languages_code_and_emoji_route_without_error(harness: Harness) -> None:
-    for task in ("Fasse diesen Thread zusammen 🙂", "```python\nprint('x')\n```", "🚀🔥" * 50, "请总结这份报告"):
+    for task in (
+        "Fasse diesen Thread zusammen 🙂",
+        "```python\nprint('x')\n```",
+        "🚀🔥" * 50,
+        "请总结这份报告",
+    ):
         card = harness.route(task)
         assert harness.buttons(card)
 
 
 def test_redelivered_command_posts_one_card(harness: Harness) -> None:
     harness.command("/route", "Summarize this thread", trigger_id="trig-1")
-    harness.command("/route", "Summarize this thread", trigger_id="trig-1",
-                    headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    harness.command(
+        "/route",
+        "Summarize this thread",
+        trigger_id="trig-1",
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
     harness.slack.wait_for("chat.postMessage", count=1)
     harness.built.listener_pool.submit(lambda: None).result()
     import time

@@ -30,7 +30,9 @@ def _run(harness: Harness, task: str, provider_index: int = 0, **press: Any) -> 
 
 
 def _answer(messages: list[dict]) -> dict:
-    return next(m for m in messages if "Answer from" in _blocks_text(m) or "could not answer" in _blocks_text(m))
+    return next(
+        m for m in messages if "Answer from" in _blocks_text(m) or "could not answer" in _blocks_text(m)
+    )
 
 
 def _runs(harness: Harness) -> list[Any]:
@@ -54,19 +56,38 @@ def test_run_posts_progress_then_the_answer_in_the_cards_thread(harness: Harness
 
 
 def test_anthropic_cost_counts_cache_reads_and_writes_at_their_own_rates(harness: Harness) -> None:
-    harness.anthropic.reply("done", usage={"input_tokens": 1000, "output_tokens": 500,
-                                           "cache_read_input_tokens": 2000, "cache_creation_input_tokens": 400})
+    harness.anthropic.reply(
+        "done",
+        usage={
+            "input_tokens": 1000,
+            "output_tokens": 500,
+            "cache_read_input_tokens": 2000,
+            "cache_creation_input_tokens": 400,
+        },
+    )
     _card, messages = _run(harness, CHEAP_TASK)
     run = _runs(harness)[0]
     # Haiku: 1000 x $1 + 500 x $5 + 2000 x $0.10 + 400 x $1.25 per million tokens = $0.0042
-    assert (run.input_tokens, run.output_tokens, run.cache_read_tokens, run.cache_write_tokens) == (1000, 500, 2000, 400)
+    assert (run.input_tokens, run.output_tokens, run.cache_read_tokens, run.cache_write_tokens) == (
+        1000,
+        500,
+        2000,
+        400,
+    )
     assert run.cost_nanousd == 4_200_000
     assert "$0.004200" in _blocks_text(_answer(messages))
 
 
 def test_openai_cost_counts_cached_input_once_and_reasoning_inside_output(harness: Harness) -> None:
-    harness.openai.reply("done", usage={"input_tokens": 10_000, "output_tokens": 3000,
-                                        "cached_tokens": 4000, "reasoning_tokens": 2500})
+    harness.openai.reply(
+        "done",
+        usage={
+            "input_tokens": 10_000,
+            "output_tokens": 3000,
+            "cached_tokens": 4000,
+            "reasoning_tokens": 2500,
+        },
+    )
     _card, _messages = _run(harness, CHEAP_TASK, provider_index=1)
     run = _runs(harness)[0]
     assert (run.provider, run.model, run.effort) == ("openai", "gpt-5.4", "low")
@@ -78,7 +99,9 @@ def test_openai_cost_counts_cached_input_once_and_reasoning_inside_output(harnes
 
 def test_model_without_a_price_is_unknown_never_zero(make_harness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     policy = DEFAULT_POLICY_PATH.read_text().replace(
-        'models.anthropic = { model = "claude-haiku-4-5" }', 'models.anthropic = { model = "claude-mystery-1" }')
+        'models.anthropic = { model = "claude-haiku-4-5" }',
+        'models.anthropic = { model = "claude-mystery-1" }',
+    )
     path = tmp_path / "policy.toml"
     path.write_text(policy)
     harness = make_harness(ROUTEBOT_POLICY=str(path))
@@ -94,8 +117,11 @@ def test_escalate_climbs_one_rung_with_the_reason_and_shows_the_ladder(harness: 
     answer = _answer(messages)
     buttons = harness.buttons(answer)
     assert [b["label"] for b in buttons] == ["Escalate to claude-sonnet-4-6", "Escalate to gpt-5.4 (medium)"]
-    state = {buttons[0]["block_id"]: {"escalate_reason": {"type": "static_select",
-                                                          "selected_option": {"value": "too_shallow"}}}}
+    state = {
+        buttons[0]["block_id"]: {
+            "escalate_reason": {"type": "static_select", "selected_option": {"value": "too_shallow"}}
+        }
+    }
     harness.press(buttons[0], message_ts="2.0", state=state)
     messages = harness.wait_answers(card["ts"], count=2)
     second = [m for m in messages if "Answer from" in _blocks_text(m)][-1]
@@ -118,7 +144,7 @@ def test_stepping_onto_max_asks_for_confirmation_with_the_price(harness: Harness
 
 
 def test_top_of_the_ladder_has_no_button_and_escalate_command_says_so(harness: Harness) -> None:
-    card, messages = _run(harness, PREMIUM_TASK)  # anthropic premium: Opus is the top of its ladder
+    _card, messages = _run(harness, PREMIUM_TASK)  # anthropic premium: Opus is the top of its ladder
     labels = [b["label"] for b in harness.buttons(_answer(messages))]
     assert labels == ["Escalate to gpt-5.4 (xhigh)"]
     harness.command("/escalate", "wrong answer")
@@ -146,14 +172,19 @@ def test_double_click_and_slack_retry_make_one_run(harness: Harness) -> None:
     harness.anthropic.delay = 0.3
     card = harness.route(CHEAP_TASK)
     button = harness.buttons(card)[0]
-    threads = [threading.Thread(target=harness.press, args=(button,), kwargs={"message_ts": card["ts"]})
-               for _ in range(4)]
+    threads = [
+        threading.Thread(target=harness.press, args=(button,), kwargs={"message_ts": card["ts"]})
+        for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    harness.press(button, message_ts=card["ts"], headers={"X-Slack-Retry-Num": "1",
-                                                          "X-Slack-Retry-Reason": "http_timeout"})
+    harness.press(
+        button,
+        message_ts=card["ts"],
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
     harness.wait_answers(card["ts"])
     assert len(_runs(harness)) == 1
     assert len(harness.anthropic.requests) == 1
@@ -163,11 +194,16 @@ def test_double_click_and_slack_retry_make_one_run(harness: Harness) -> None:
 
 @pytest.mark.parametrize(
     ("status", "kind", "words"),
-    [(429, "rate_limit", "rate-limiting"), (401, "auth", "ANTHROPIC_API_KEY"), (500, "unavailable", "Retry"),
-     (529, "unavailable", "overloaded")],
+    [
+        (429, "rate_limit", "rate-limiting"),
+        (401, "auth", "ANTHROPIC_API_KEY"),
+        (500, "unavailable", "Retry"),
+        (529, "unavailable", "overloaded"),
+    ],
 )
-def test_provider_errors_end_in_a_clear_message_with_retry(harness: Harness, status: int, kind: str,
-                                                           words: str) -> None:
+def test_provider_errors_end_in_a_clear_message_with_retry(
+    harness: Harness, status: int, kind: str, words: str
+) -> None:
     harness.anthropic.fail(status)
     card, messages = _run(harness, CHEAP_TASK)
     failure = _answer(messages)
@@ -221,12 +257,16 @@ def test_fifty_thousand_character_answer_arrives_whole_and_in_order(harness: Har
     answer = "\n".join(lines)
     assert len(answer) >= 50_000
     harness.anthropic.reply(answer)
-    card, messages = _run(harness, CHEAP_TASK)
+    card, _messages = _run(harness, CHEAP_TASK)
     harness.slack.wait_for("chat.postMessage", predicate=lambda c: "Ladder so far" in json.dumps(c.args))
     parts = [m for m in harness.thread_messages(card["ts"]) if "Answer from" in m.get("text", "")]
     assert len(parts) > 1
-    sections = [b["text"]["text"] for m in parts for b in m["blocks"]
-                if b["type"] == "section" and not b["text"]["text"].startswith("*Answer from")]
+    sections = [
+        b["text"]["text"]
+        for m in parts
+        for b in m["blocks"]
+        if b["type"] == "section" and not b["text"]["text"].startswith("*Answer from")
+    ]
     assert "<!channel>" not in "".join(sections)
     assert unescape("".join(sections)) == answer
     assert all(len(s) <= 3000 for s in sections)
@@ -236,8 +276,9 @@ def test_restart_mid_run_marks_it_interrupted_and_offers_retry(make_harness) -> 
     first = make_harness()
     card = first.route(CHEAP_TASK)
     request = first.bot.store.request(1)
-    run = first.bot.store.claim_run(NewRun(request.id, "C1", "U1", "anthropic", "claude-haiku-4-5", None, "cheap", 0),
-                                    first.clock())
+    run = first.bot.store.claim_run(
+        NewRun(request.id, "C1", "U1", "anthropic", "claude-haiku-4-5", None, "cheap", 0), first.clock()
+    )
     first.bot.store.start_run(run.id, first.clock())
     first.built.close()
     restarted = make_harness()  # same database file: a new process after a crash

@@ -1,4 +1,4 @@
-"""Settings: read once, validated, secrets kept out of repr, startup refused with where-to-find-it messages."""
+"""Settings: read once, validated, secrets out of repr, startup refused with where-to-find-it messages."""
 
 from __future__ import annotations
 
@@ -16,8 +16,14 @@ def test_defaults_need_nothing() -> None:
 
 
 def test_secrets_are_not_in_repr() -> None:
-    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-secret", "ANTHROPIC_API_KEY": "sk-ant-secret",
-                              "OPENAI_API_KEY": "sk-secret", "SLACK_SIGNING_SECRET": "shh"})
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-secret",
+            "ANTHROPIC_API_KEY": "sk-ant-secret",
+            "OPENAI_API_KEY": "sk-secret",
+            "SLACK_SIGNING_SECRET": "shh",
+        }
+    )
     text = repr(settings)
     for secret in ("xoxb-secret", "sk-ant-secret", "sk-secret", "shh"):
         assert secret not in text
@@ -41,12 +47,14 @@ def test_bad_values_stop_startup_naming_the_variable(env: dict[str, str], words:
 
 
 def test_missing_slack_values_say_where_to_find_them() -> None:
-    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN.*OAuth & Permissions"):
+    with pytest.raises(ConfigError, match=r"SLACK_BOT_TOKEN.*OAuth & Permissions"):
         load_settings({}).require_slack(socket_mode=False)
-    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET.*Signing Secret"):
+    with pytest.raises(ConfigError, match=r"SLACK_SIGNING_SECRET.*Signing Secret"):
         load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}).require_slack(socket_mode=False)
-    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN.*App-Level Tokens"):
-        load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "nope"}).require_slack(socket_mode=True)
+    with pytest.raises(ConfigError, match=r"SLACK_APP_TOKEN.*App-Level Tokens"):
+        load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "nope"}).require_slack(
+            socket_mode=True
+        )
     load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}).require_slack(socket_mode=True)
 
 

@@ -44,8 +44,15 @@ def _open_settings(harness: Harness, user: str, channel: str = "C1") -> dict[str
     return call.args["view"]
 
 
-def _submit(harness: Harness, user: str, *, channel: str = "C1", providers: list[str] | None = None,
-            budget: str | None = None, lanes: list[str] | None = None) -> BoltResponse:
+def _submit(
+    harness: Harness,
+    user: str,
+    *,
+    channel: str = "C1",
+    providers: list[str] | None = None,
+    budget: str | None = None,
+    lanes: list[str] | None = None,
+) -> BoltResponse:
     def checked(values: list[str]) -> dict[str, Any]:
         return {"type": "checkboxes", "selected_options": [{"value": v} for v in values]}
 
@@ -54,8 +61,9 @@ def _submit(harness: Harness, user: str, *, channel: str = "C1", providers: list
         "budget": {"value": budget},
         "approval_lanes": {"value": checked(["max"] if lanes is None else lanes)},
     }
-    body = view_submission("channel_settings", state, user_id=user,
-                           private_metadata=json.dumps({"channel": channel}))
+    body = view_submission(
+        "channel_settings", state, user_id=user, private_metadata=json.dumps({"channel": channel})
+    )
     response = harness.app.dispatch(bolt_request(body, SECRET))
     assert response.status == 200, response.body
     return response
@@ -71,8 +79,14 @@ def _store(harness: Harness) -> ChannelSettingsStore:
     return ChannelSettingsStore(harness.bot.database)
 
 
-def _set(harness: Harness, channel: str = "C1", *, providers: tuple[str, ...] = PROVIDERS,
-         budget_usd: float | None = None, lanes: tuple[str, ...] = ("max",)) -> None:
+def _set(
+    harness: Harness,
+    channel: str = "C1",
+    *,
+    providers: tuple[str, ...] = PROVIDERS,
+    budget_usd: float | None = None,
+    lanes: tuple[str, ...] = ("max",),
+) -> None:
     budget = None if budget_usd is None else int(budget_usd * USD)
     new = ChannelSettings(channel, providers, budget, lanes)
     _store(harness).save(new, default_settings(channel), "UADMIN", harness.clock())
@@ -81,14 +95,27 @@ def _set(harness: Harness, channel: str = "C1", *, providers: tuple[str, ...] = 
 def _spent(harness: Harness, usd: float | None, channel: str = "C1", *, at: float | None = None) -> None:
     """A finished run this week: `usd` None is a run on a model without a price."""
     store, now = harness.bot.store, harness.clock() if at is None else at
-    request, _ = store.create_request(channel_id=channel, user_id="USEED", task="seed", lane="cheap",
-                                      provider="anthropic", confidence=1.0, now=now)
-    run = store.claim_run(NewRun(request.id, channel, "USEED", "anthropic", "claude-haiku-4-5", None, "cheap",
-                                 0), now)
+    request, _ = store.create_request(
+        channel_id=channel,
+        user_id="USEED",
+        task="seed",
+        lane="cheap",
+        provider="anthropic",
+        confidence=1.0,
+        now=now,
+    )
+    run = store.claim_run(
+        NewRun(request.id, channel, "USEED", "anthropic", "claude-haiku-4-5", None, "cheap", 0), now
+    )
     assert run is not None
     store.start_run(run.id, now)
-    store.finish_run(run.id, now=now, answer="x", tokens=TokenCounts(1, 1),
-                     cost_nanousd=None if usd is None else int(usd * USD))
+    store.finish_run(
+        run.id,
+        now=now,
+        answer="x",
+        tokens=TokenCounts(1, 1),
+        cost_nanousd=None if usd is None else int(usd * USD),
+    )
 
 
 def _runs(harness: Harness) -> list[Any]:
@@ -149,8 +176,11 @@ def test_settings_are_read_only_for_everyone_else(harness: Harness) -> None:
 def test_saved_settings_show_when_the_modal_opens_again(harness: Harness) -> None:
     saved = _submit(harness, "UADMIN", providers=["openai"], budget="1200.5", lanes=["premium", "max"])
     assert saved.body == ""  # a plain ack closes the modal
-    inputs = {b["block_id"]: b["element"] for b in _open_settings(harness, "UADMIN")["blocks"]
-              if b["type"] == "input"}
+    inputs = {
+        b["block_id"]: b["element"]
+        for b in _open_settings(harness, "UADMIN")["blocks"]
+        if b["type"] == "input"
+    }
     assert [o["value"] for o in inputs["providers"]["initial_options"]] == ["openai"]
     assert inputs["budget"]["initial_value"] == "1200.50"
     assert [o["value"] for o in inputs["approval_lanes"]["initial_options"]] == ["premium", "max"]
@@ -159,14 +189,18 @@ def test_saved_settings_show_when_the_modal_opens_again(harness: Harness) -> Non
 # --- saving ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("form", "field", "words"), [
-    ({"budget": "-10"}, "budget", "can't be negative"),
-    ({"budget": "ten dollars"}, "budget", "number of US dollars"),
-    ({"providers": []}, "providers", "at least one provider"),
-    ({"providers": ["anthropic", "mistral"]}, "providers", "Unknown provider"),
-])
-def test_saving_validates_and_answers_errors_in_the_modal(harness: Harness, form: dict[str, Any], field: str,
-                                                          words: str) -> None:
+@pytest.mark.parametrize(
+    ("form", "field", "words"),
+    [
+        ({"budget": "-10"}, "budget", "can't be negative"),
+        ({"budget": "ten dollars"}, "budget", "number of US dollars"),
+        ({"providers": []}, "providers", "at least one provider"),
+        ({"providers": ["anthropic", "mistral"]}, "providers", "Unknown provider"),
+    ],
+)
+def test_saving_validates_and_answers_errors_in_the_modal(
+    harness: Harness, form: dict[str, Any], field: str, words: str
+) -> None:
     errors = _errors(_submit(harness, "UADMIN", **form))
     assert list(errors) == [field] and words in errors[field]
     assert _store(harness).get("C1") is None
@@ -184,8 +218,12 @@ def test_a_crafted_submission_from_a_non_admin_changes_nothing(harness: Harness)
 
 
 def test_a_submission_for_a_made_up_channel_is_refused(harness: Harness) -> None:
-    body = view_submission("channel_settings", {"budget": {"value": "5"}}, user_id="UADMIN",
-                           private_metadata='{"channel": "not a channel"}')
+    body = view_submission(
+        "channel_settings",
+        {"budget": {"value": "5"}},
+        user_id="UADMIN",
+        private_metadata='{"channel": "not a channel"}',
+    )
     response = harness.app.dispatch(bolt_request(body, SECRET))
     assert "out of date" in _errors(response)["providers"]
 
@@ -225,8 +263,12 @@ def test_an_openai_only_channel_recommends_and_runs_only_openai(harness: Harness
     answer = _answer_with_buttons(harness, card)
     assert [b["action_id"] for b in harness.buttons(answer)] == ["escalate_openai"]
     # A Run button for Anthropic (an old card, or crafted) is refused on the server.
-    crafted = {"action_id": "run_anthropic", "value": json.dumps({"request": 1, "provider": "anthropic"}),
-               "block_id": "run:1", "label": "Run"}
+    crafted = {
+        "action_id": "run_anthropic",
+        "value": json.dumps({"request": 1, "provider": "anthropic"}),
+        "block_id": "run:1",
+        "label": "Run",
+    }
     harness.press(crafted, message_ts=card["ts"])
     refusal = harness.slack.wait_for("response_url", predicate=lambda c: "allow" in c.args.get("text", ""))[0]
     assert "settings allow OpenAI, not Anthropic" in refusal.args["text"]
@@ -276,8 +318,11 @@ def test_unknown_price_runs_are_named_and_do_not_count_toward_the_budget(harness
 
 
 def _warnings(harness: Harness) -> list[Any]:
-    return [c for c in harness.slack.calls("chat.postMessage") if "weekly budget" in _text(c.args)
-            and not c.args.get("thread_ts")]
+    return [
+        c
+        for c in harness.slack.calls("chat.postMessage")
+        if "weekly budget" in _text(c.args) and not c.args.get("thread_ts")
+    ]
 
 
 def test_the_channel_is_warned_once_a_week_at_80_percent(harness: Harness) -> None:
@@ -290,8 +335,9 @@ def test_the_channel_is_warned_once_a_week_at_80_percent(harness: Harness) -> No
     assert _warnings(harness) == []  # 79.98%: not yet
     _spent(harness, 0.02)
     harness.press(harness.buttons(card)[1], message_ts=card["ts"])
-    (warning,) = harness.slack.wait_for("chat.postMessage", predicate=lambda c: "80%" in _text(c.args)
-                                        and not c.args.get("thread_ts"))
+    (warning,) = harness.slack.wait_for(
+        "chat.postMessage", predicate=lambda c: "80%" in _text(c.args) and not c.args.get("thread_ts")
+    )
     assert warning.args["channel"] == "C1"
     assert "of its $50.00 weekly budget (80%, 2025-W48)" in _text(warning.args)
     answer = _answer_with_buttons(harness, card, count=2)
@@ -303,8 +349,11 @@ def test_the_channel_is_warned_once_a_week_at_80_percent(harness: Harness) -> No
     _spent(harness, 45)
     card2 = harness.route(CHEAP_TASK)
     harness.press(harness.buttons(card2)[0], message_ts=card2["ts"])
-    harness.slack.wait_for("chat.postMessage", count=2, predicate=lambda c: "weekly budget (" in _text(c.args)
-                           and not c.args.get("thread_ts"))
+    harness.slack.wait_for(
+        "chat.postMessage",
+        count=2,
+        predicate=lambda c: "weekly budget (" in _text(c.args) and not c.args.get("thread_ts"),
+    )
     assert "(90%, 2025-W49)" in _text(_warnings(harness)[-1].args)
 
 
@@ -337,8 +386,9 @@ def test_a_crafted_approve_from_a_non_admin_is_refused_and_changes_nothing(harne
     approve = harness.buttons(_approval_message(harness, card["ts"]))[0]
     harness.press(approve, user="U2", message_ts="4.0")
     harness.press({**approve, "action_id": "approval_decline"}, user="U2", message_ts="4.0")
-    refusals = harness.slack.wait_for("response_url", count=2,
-                                      predicate=lambda c: "can approve or decline" in c.args.get("text", ""))
+    refusals = harness.slack.wait_for(
+        "response_url", count=2, predicate=lambda c: "can approve or decline" in c.args.get("text", "")
+    )
     assert all(c.args["response_type"] == "ephemeral" for c in refusals)
     assert "Only workspace admins, owners and <@UBOSS> from ROUTEBOT_ADMINS" in refusals[0].args["text"]
     status = harness.bot.database.conn.execute("SELECT status, decided_by FROM approvals").fetchall()
@@ -350,8 +400,10 @@ def test_a_crafted_approve_from_a_non_admin_is_refused_and_changes_nothing(harne
 def test_an_admin_approval_runs_it_exactly_once(harness: Harness) -> None:
     card, _ = _escalate_to_max(harness)
     approve = harness.buttons(_approval_message(harness, card["ts"]))[0]
-    clicks = [threading.Thread(target=harness.press, args=(approve,), kwargs={"user": u, "message_ts": "4.0"})
-              for u in ("UADMIN", "UBOSS", "UADMIN")]
+    clicks = [
+        threading.Thread(target=harness.press, args=(approve,), kwargs={"user": u, "message_ts": "4.0"})
+        for u in ("UADMIN", "UBOSS", "UADMIN")
+    ]
     for click in clicks:
         click.start()
     for click in clicks:
@@ -359,12 +411,15 @@ def test_an_admin_approval_runs_it_exactly_once(harness: Harness) -> None:
     messages = harness.wait_answers(card["ts"], count=2)
     runs = _runs(harness)
     assert [(r.lane, r.model, r.effort, r.user_id) for r in runs] == [
-        ("premium", "gpt-5.4", "high", "U1"), ("max", "gpt-5.4", "xhigh", "U1")]
+        ("premium", "gpt-5.4", "high", "U1"),
+        ("max", "gpt-5.4", "xhigh", "U1"),
+    ]
     assert runs[1].escalated_from == runs[0].id
     assert len(harness.openai.requests) == 2
     assert "Ladder so far: `gpt-5.4 (high)` → `gpt-5.4 (xhigh)`" in _text(messages[-1])
-    already = harness.slack.wait_for("response_url", count=2,
-                                     predicate=lambda c: "already approved" in c.args.get("text", ""))
+    already = harness.slack.wait_for(
+        "response_url", count=2, predicate=lambda c: "already approved" in c.args.get("text", "")
+    )
     assert len(already) == 2
     update = harness.slack.wait_for("chat.update", predicate=lambda c: "approved running" in _text(c.args))[0]
     assert "approval_approve" not in _text(update.args)  # the buttons are gone
@@ -374,11 +429,13 @@ def test_a_decline_tells_the_requester_in_the_thread(harness: Harness) -> None:
     card, _ = _escalate_to_max(harness)
     decline = harness.buttons(_approval_message(harness, card["ts"]))[1]
     harness.press(decline, user="UOWNER", message_ts="4.0")
-    notice = harness.slack.wait_for("chat.postMessage", predicate=lambda c: "declined your request" in
-                                    _text(c.args))[0]
+    notice = harness.slack.wait_for(
+        "chat.postMessage", predicate=lambda c: "declined your request" in _text(c.args)
+    )[0]
     assert notice.args["thread_ts"] == card["ts"]
-    assert ("<@U1>: <@UOWNER> declined your request to run `gpt-5.4 (xhigh)` on the Maximum lane"
-            in _text(notice.args))
+    assert "<@U1>: <@UOWNER> declined your request to run `gpt-5.4 (xhigh)` on the Maximum lane" in _text(
+        notice.args
+    )
     harness.press(harness.buttons(_approval_message(harness, card["ts"]))[0], user="UADMIN", message_ts="4.0")
     harness.slack.wait_for("response_url", predicate=lambda c: "already declined" in c.args.get("text", ""))
     assert [r.lane for r in _runs(harness)] == ["premium"]
@@ -389,8 +446,9 @@ def test_an_approved_run_still_respects_the_budget(harness: Harness) -> None:
     _set(harness, budget_usd=1)
     _spent(harness, 1)
     harness.press(harness.buttons(_approval_message(harness, card["ts"]))[0], user="UADMIN", message_ts="4.0")
-    refused = harness.slack.wait_for("chat.postMessage",
-                                     predicate=lambda c: "could not start" in _text(c.args))[0]
+    refused = harness.slack.wait_for(
+        "chat.postMessage", predicate=lambda c: "could not start" in _text(c.args)
+    )[0]
     assert refused.args["thread_ts"] == card["ts"] and "weekly budget" in _text(refused.args)
     assert [r.lane for r in _runs(harness)] == ["premium"]
 

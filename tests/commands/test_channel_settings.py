@@ -38,11 +38,19 @@ def _spend(known_usd: float, unknown: int = 0, priced: int = 1) -> Spend:
 # --- budget rules -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("spent", "budget", "reached"), [
-    (49.99, 50, False), (50, 50, True), (50.01, 50, True), (0, 0, True), (1_000, None, False),
-])
-def test_budget_is_reached_at_or_over_and_never_without_one(spent: float, budget: int | None,
-                                                            reached: bool) -> None:
+@pytest.mark.parametrize(
+    ("spent", "budget", "reached"),
+    [
+        (49.99, 50, False),
+        (50, 50, True),
+        (50.01, 50, True),
+        (0, 0, True),
+        (1_000, None, False),
+    ],
+)
+def test_budget_is_reached_at_or_over_and_never_without_one(
+    spent: float, budget: int | None, reached: bool
+) -> None:
     assert budget_reached(_spend(spent), None if budget is None else budget * USD) is reached
 
 
@@ -68,7 +76,8 @@ def test_unknown_price_runs_are_named_and_never_counted_as_zero() -> None:
     only_unknown = spend_line(Spend(0, 3, 3), 50 * USD)
     assert only_unknown.startswith("unknown: 3 runs") and "$0.00" not in only_unknown
     assert spend_line(Spend(12 * USD, 1, 2), 50 * USD) == (
-        "$12.00 of $50.00 (24%), plus 1 run at an unknown price (not counted: the policy has no price)")
+        "$12.00 of $50.00 (24%), plus 1 run at an unknown price (not counted: the policy has no price)"
+    )
     assert spend_line(Spend(0, 0, 0), None) == "$0.00 (no budget)"
 
 
@@ -80,19 +89,32 @@ def test_who_can_change_names_routebot_admins_only_when_there_are_some() -> None
 # --- the settings form ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "nanousd"), [
-    ("50", 50 * USD), ("$1,200.50", 1_200_500_000_000), (" 0 ", 0), ("", None), (None, None),
-    (".5", USD // 2),
-])
+@pytest.mark.parametrize(
+    ("text", "nanousd"),
+    [
+        ("50", 50 * USD),
+        ("$1,200.50", 1_200_500_000_000),
+        (" 0 ", 0),
+        ("", None),
+        (None, None),
+        (".5", USD // 2),
+    ],
+)
 def test_budgets_people_type(text: str | None, nanousd: int | None) -> None:
     assert parse_budget(text) == nanousd
     assert parse_budget(budget_input(nanousd)) == nanousd  # what the form shows reads back unchanged
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("-5", "can't be negative"), ("fifty", "number of US dollars"), ("1e3", "number of US dollars"),
-    ("NaN", "number of US dollars"), ("99999999999", "larger than routebot accepts"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("-5", "can't be negative"),
+        ("fifty", "number of US dollars"),
+        ("1e3", "number of US dollars"),
+        ("NaN", "number of US dollars"),
+        ("99999999999", "larger than routebot accepts"),
+    ],
+)
 def test_bad_budgets_are_refused_with_a_reason(text: str, words: str) -> None:
     with pytest.raises(UsageError) as refused:
         parse_budget(text)
@@ -103,8 +125,10 @@ def test_the_form_needs_a_provider_and_a_valid_budget() -> None:
     current = default_settings("C1")
     result = validate_form(current, {"providers": [], "budget": "-1", "approval_lanes": ["max"]})
     assert result.settings is None
-    assert result.errors == {"providers": "Choose at least one provider.",
-                             "budget": "The budget can't be negative. Leave it empty for no budget."}
+    assert result.errors == {
+        "providers": "Choose at least one provider.",
+        "budget": "The budget can't be negative. Leave it empty for no budget.",
+    }
     crafted = validate_form(current, {"providers": ["anthropic", "mistral"], "approval_lanes": ["ultra"]})
     assert set(crafted.errors) == {"providers", "approval_lanes"}
 
@@ -115,7 +139,8 @@ def test_a_valid_form_is_canonical_and_missing_fields_keep_their_value() -> None
     assert result.errors == {}
     assert result.settings == ChannelSettings("C1", ("openai",), 7 * USD, ("premium", "max"))
     assert validate_form(current, {"budget": None}).settings == ChannelSettings(
-        "C1", ("anthropic", "openai"), None, ("max",))
+        "C1", ("anthropic", "openai"), None, ("max",)
+    )
 
 
 def test_defaults_are_both_providers_no_budget_and_approval_for_max() -> None:
@@ -131,8 +156,9 @@ def database(tmp_path: Path) -> Database:
 
 
 def _run(store: RunStore, channel: str, cost: int | None, lane: str = "cheap", now: float = NOW) -> int:
-    request, _ = store.create_request(channel_id=channel, user_id="U1", task="t", lane=lane,
-                                      provider="anthropic", confidence=0.5, now=now)
+    request, _ = store.create_request(
+        channel_id=channel, user_id="U1", task="t", lane=lane, provider="anthropic", confidence=0.5, now=now
+    )
     new = NewRun(request.id, channel, "U1", "anthropic", "claude-haiku-4-5", None, lane, 0)
     run = store.claim_run(new, now)
     assert run is not None
@@ -153,7 +179,9 @@ def test_saving_records_each_changed_field_with_old_and_new_values(database: Dat
     assert store.save(new, default_settings("C1"), "UOTHER", NOW + 1) == []  # no change: nothing written
     store.save(ChannelSettings("C1", ("anthropic",), None, ()), default_settings("C1"), "UOTHER", NOW + 2)
     assert [(c.field, c.old, c.new) for c in store.changes("C1")][2:] == [
-        ("budget_nanousd", str(50 * USD), None), ("approval_lanes", "max", "")]
+        ("budget_nanousd", str(50 * USD), None),
+        ("approval_lanes", "max", ""),
+    ]
 
 
 def test_the_budget_warning_is_marked_once_per_channel_and_week(database: Database) -> None:
@@ -177,7 +205,10 @@ def test_the_budget_gate_refuses_at_the_budget_and_lets_other_channels_run(datab
     with pytest.raises(BudgetExceeded) as refused:
         service.claim(RunPlan(request, "anthropic", "cheap", choice, 0, attempt=2), "U1")
     assert (refused.value.spent_nanousd, refused.value.budget_nanousd, refused.value.unknown_runs) == (
-        50 * USD, 50 * USD, 1)
+        50 * USD,
+        50 * USD,
+        1,
+    )
     other = runs.request(_run(runs, "C2", 500 * USD))
     assert other is not None
     assert service.claim(RunPlan(other, "anthropic", "cheap", choice, 0, attempt=2), "U1") is not None

@@ -57,15 +57,28 @@ def _seed(store: RunStore, seed: int = 11) -> None:
             lane = rng.choice(lanes)
             model = "claude-mystery-1" if provider == "anthropic" and rng.random() < 0.08 else None
             status = rng.choice(("succeeded",) * 8 + ("failed", "interrupted", "running"))
-            run = seeder.task(channel, at, lane=lane, provider=provider, user=f"U{rng.randint(1, 7)}",
-                              model=model, status=status, tokens=_tokens(rng, provider))
+            run = seeder.task(
+                channel,
+                at,
+                lane=lane,
+                provider=provider,
+                user=f"U{rng.randint(1, 7)}",
+                model=model,
+                status=status,
+                tokens=_tokens(rng, provider),
+            )
             while run.status == "succeeded" and rng.random() < 0.45 and seeder.can_escalate(run):
                 other = "openai" if run.provider == "anthropic" else "anthropic"
                 target = other if rng.random() < 0.2 else None
                 at += rng.uniform(60, 9_000)
-                nxt = seeder.escalate(run, at, reason=rng.choice(REASONS), provider=target,
-                                      status=rng.choice(("succeeded",) * 5 + ("failed",)),
-                                      tokens=_tokens(rng, target or run.provider))
+                nxt = seeder.escalate(
+                    run,
+                    at,
+                    reason=rng.choice(REASONS),
+                    provider=target,
+                    status=rng.choice(("succeeded",) * 5 + ("failed",)),
+                    tokens=_tokens(rng, target or run.provider),
+                )
                 if nxt.status == "failed":
                     nxt = seeder.retry(nxt, at + 30, tokens=_tokens(rng, nxt.provider))
                 run = nxt
@@ -86,8 +99,13 @@ def _label(model: str, effort: str | None) -> str:
 
 def _premium(policy: Policy, run: Run) -> int | None:
     choice = policy.lane("premium").models.get(run.provider)
-    tokens = TokenCounts(run.input_tokens or 0, run.output_tokens or 0, run.cache_read_tokens or 0,
-                         run.cache_write_tokens or 0, run.reasoning_tokens or 0)
+    tokens = TokenCounts(
+        run.input_tokens or 0,
+        run.output_tokens or 0,
+        run.cache_read_tokens or 0,
+        run.cache_write_tokens or 0,
+        run.reasoning_tokens or 0,
+    )
     return price_of_run(policy, run.provider, choice.model, tokens) if choice else None
 
 
@@ -121,18 +139,30 @@ def _plain(runs: list[Run], channel: str, start: float, end: float) -> dict:
         "lane_runs": dict(Counter(r.lane for r in ok)),
         "lane_unknown": dict(Counter(r.lane for r in ok if r.price_known != 1)),
         "models": dict(models),
-        "paths": dict(Counter((_label(by_id[r.escalated_from].model, by_id[r.escalated_from].effort),
-                               _label(r.model, r.effort)) for r in escalations)),
+        "paths": dict(
+            Counter(
+                (
+                    _label(by_id[r.escalated_from].model, by_id[r.escalated_from].effort),
+                    _label(r.model, r.effort),
+                )
+                for r in escalations
+            )
+        ),
         "reasons": dict(Counter(r.escalation_reason for r in escalations)),
         "premium": sum(p for _, p in compared),
         "premium_actual": sum(r.cost_nanousd for r, _ in compared),
         "premium_excluded": len(ok) - len(compared),
         "days": dict(days),
         "first_runs": dict(Counter(r.lane for r in ok if r.escalated_from is None)),
-        "escalated_first": dict(Counter(
-            parent.lane for parent in (by_id[r.escalated_from] for r in escalations)
-            if parent.escalated_from is None and parent.status == "succeeded" and parent.created_at >= start
-        )),
+        "escalated_first": dict(
+            Counter(
+                parent.lane
+                for parent in (by_id[r.escalated_from] for r in escalations)
+                if parent.escalated_from is None
+                and parent.status == "succeeded"
+                and parent.created_at >= start
+            )
+        ),
     }
 
 
@@ -147,14 +177,15 @@ def test_seeded_data_covers_the_cases(seeded: tuple[Database, list[Run]]) -> Non
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_figures_match_a_plain_recomputation_from_the_stored_runs(seeded: tuple[Database, list[Run]],
-                                                                  workers: int,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_figures_match_a_plain_recomputation_from_the_stored_runs(
+    seeded: tuple[Database, list[Run]], workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     database, runs = seeded
     monkeypatch.setattr("storage.digests._PARALLEL_FROM", 1)  # two threads even for three channels
     digests = compute_digests(database, POLICY, WEEK, DigestOptions(tz=TZ, workers=workers))
-    assert [d.channel_id for d in digests] == sorted({r.channel_id for r in runs
-                                                      if WEEK.start <= r.created_at < WEEK.end})
+    assert [d.channel_id for d in digests] == sorted(
+        {r.channel_id for r in runs if WEEK.start <= r.created_at < WEEK.end}
+    )
     before = WEEK.previous(TZ)
     for d in digests:
         want = _plain(runs, d.channel_id, WEEK.start, WEEK.end)
@@ -169,28 +200,48 @@ def test_figures_match_a_plain_recomputation_from_the_stored_runs(seeded: tuple[
         assert {r.reason: r.count for r in d.reasons} == want["reasons"]
         p = d.premium
         assert (p.premium_nanousd, p.actual_nanousd, p.excluded_runs) == (
-            want["premium"], want["premium_actual"], want["premium_excluded"])
+            want["premium"],
+            want["premium_actual"],
+            want["premium_excluded"],
+        )
         assert p.compared_runs + p.excluded_runs == s.runs - sum(
-            1 for r in runs if r.channel_id == d.channel_id and WEEK.start <= r.created_at < WEEK.end
-            and r.status != "succeeded")
+            1
+            for r in runs
+            if r.channel_id == d.channel_id
+            and WEEK.start <= r.created_at < WEEK.end
+            and r.status != "succeeded"
+        )
         got_days = {(i, lane): cost for i, bar in enumerate(d.days) for lane, cost in bar.lanes if cost}
         assert got_days == want["days"]
         assert d.average.nanousd == (s.spend_nanousd + s.requests // 2) // s.requests
         assert d.average.at_least == (s.unknown_runs > 0)
         prior = _plain(runs, d.channel_id, before.start, before.end)
         assert d.previous is not None
-        assert (d.previous.spend_nanousd, d.previous.runs, d.previous.requests, d.previous.escalated_requests,
-                d.previous.unknown_runs) == (prior["spend"], prior["runs"], prior["requests"],
-                                             prior["escalated"], prior["unknown"])
+        assert (
+            d.previous.spend_nanousd,
+            d.previous.runs,
+            d.previous.requests,
+            d.previous.escalated_requests,
+            d.previous.unknown_runs,
+        ) == (prior["spend"], prior["runs"], prior["requests"], prior["escalated"], prior["unknown"])
 
 
 def test_top_spenders_match_a_plain_recomputation(seeded: tuple[Database, list[Run]]) -> None:
     database, runs = seeded
     (d,) = compute_digests(database, POLICY, WEEK, DigestOptions(tz=TZ, show_users=True), channels=["C1"])
-    ok = [r for r in runs if r.channel_id == "C1" and WEEK.start <= r.created_at < WEEK.end
-          and r.status == "succeeded"]
-    plain = sorted((-sum(r.cost_nanousd or 0 for r in ok if r.user_id == u and r.price_known == 1),
-                     -sum(1 for r in ok if r.user_id == u), u) for u in {r.user_id for r in ok})
+    ok = [
+        r
+        for r in runs
+        if r.channel_id == "C1" and WEEK.start <= r.created_at < WEEK.end and r.status == "succeeded"
+    ]
+    plain = sorted(
+        (
+            -sum(r.cost_nanousd or 0 for r in ok if r.user_id == u and r.price_known == 1),
+            -sum(1 for r in ok if r.user_id == u),
+            u,
+        )
+        for u in {r.user_id for r in ok}
+    )
     assert [(u.key, u.spend_nanousd, u.runs) for u in d.users] == [(u, -s, -n) for s, n, u in plain[:5]]
     (quiet,) = compute_digests(database, POLICY, WEEK, DigestOptions(tz=TZ), channels=["C1"])
     assert quiet.users == ()
@@ -206,7 +257,8 @@ def test_suggestion_inputs_match_a_plain_recomputation(seeded: tuple[Database, l
 
 
 def test_week_so_far_stops_at_now_and_compares_with_the_same_point_last_week(
-        seeded: tuple[Database, list[Run]]) -> None:
+    seeded: tuple[Database, list[Run]],
+) -> None:
     database, runs = seeded
     now = WEEK.start + 3.5 * 86_400
     (d,) = compute_digests(database, POLICY, WEEK, DigestOptions(tz=TZ), now=now, channels=["C1"])
@@ -255,12 +307,15 @@ def test_premium_repricing_in_sql_rounds_exactly_like_price_of_run(tmp_path: Pat
     for i in range(300):
         provider = "openai" if i % 2 else "anthropic"
         # 40 and 120 Opus input tokens, 273,000 long-context GPT ones: exact halves, rounded to even
-        tokens = TokenCounts(rng.choice((1, 2, 3, 7, 40, 120, 272_001, 273_000)), rng.randint(0, 50),
-                             rng.choice((0, 0, 1)), rng.choice((0, 3)))
+        tokens = TokenCounts(
+            rng.choice((1, 2, 3, 7, 40, 120, 272_001, 273_000)),
+            rng.randint(0, 50),
+            rng.choice((0, 0, 1)),
+            rng.choice((0, 3)),
+        )
         seeder.task("C1", WEEK.start + i, lane="cheap", provider=provider, tokens=tokens)
     sql, params = premium_expression(premium_rules(policy))
-    rows = database.conn.execute(
-        f"SELECT id, {sql} FROM runs", params).fetchall()
+    rows = database.conn.execute(f"SELECT id, {sql} FROM runs", params).fetchall()
     store = RunStore(database)
     for run_id, repriced in rows:
         run = store.run(run_id)
@@ -268,8 +323,9 @@ def test_premium_repricing_in_sql_rounds_exactly_like_price_of_run(tmp_path: Pat
         assert repriced == _premium(policy, run), run
 
 
-def _week(lanes: list[LaneSpend], escalated: dict[str, int],
-          models: tuple[ModelSpend, ...] = ()) -> ChannelWeek:
+def _week(
+    lanes: list[LaneSpend], escalated: dict[str, int], models: tuple[ModelSpend, ...] = ()
+) -> ChannelWeek:
     counts = Counts(100, 50, 10, 0, 0, 0)
     return ChannelWeek("C1", counts, tuple(lanes), models, (), (), (), escalated, (), None)
 
@@ -286,12 +342,14 @@ def test_cheap_tasks_escalated_often_suggest_starting_them_at_default() -> None:
     week = _week([LaneSpend("cheap", 20, 1_000, 0, 20), LaneSpend("default", 10, 5_000, 0, 10)], {"cheap": 8})
     assert suggest(_summary(6_000), _shares(week), week, POLICY) == (
         "Tasks routed to cheap were escalated 40% of the time in this channel (8 of 20): "
-        "consider starting them at default.")
+        "consider starting them at default."
+    )
 
 
 def test_code_tasks_point_at_premium_and_the_worst_lane_wins() -> None:
-    week = _week([LaneSpend("cheap", 20, 1_000, 0, 20), LaneSpend("code", 10, 5_000, 0, 10)],
-                 {"cheap": 7, "code": 6})
+    week = _week(
+        [LaneSpend("cheap", 20, 1_000, 0, 20), LaneSpend("code", 10, 5_000, 0, 10)], {"cheap": 7, "code": 6}
+    )
     text = suggest(_summary(6_000), _shares(week), week, POLICY) or ""
     assert "routed to code were escalated 60%" in text and "starting them at premium" in text
 

@@ -30,7 +30,11 @@ def test_default_prices_are_exact_with_date_and_source() -> None:
     prices = load_policy().prices
     haiku = prices["claude-haiku-4-5"]
     assert (haiku.input, haiku.output, haiku.cache_read, haiku.cache_write) == (
-        Decimal("1.00"), Decimal("5.00"), Decimal("0.10"), Decimal("1.25"))
+        Decimal("1.00"),
+        Decimal("5.00"),
+        Decimal("0.10"),
+        Decimal("1.25"),
+    )
     gpt = prices["gpt-5.4"]
     assert gpt.cache_write is None and gpt.long_context is not None
     assert gpt.long_context.above_input_tokens == 272_000 and gpt.long_context.output == Decimal("22.50")
@@ -42,17 +46,27 @@ def test_default_prices_are_exact_with_date_and_source() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "key", "problem"),
     [
-        ('ladder = ["cheap", "default", "premium", "max"]', 'ladder = ["cheap", "default", "turbo", "max"]',
-         "escalation.ladder", "unknown lane 'turbo'"),
-        ('models.anthropic = { model = "claude-haiku-4-5" }\nmodels.openai = { model = "gpt-5.4", effort = "low" }',
-         "", "lanes.cheap.models", "lane has no model"),
+        (
+            'ladder = ["cheap", "default", "premium", "max"]',
+            'ladder = ["cheap", "default", "turbo", "max"]',
+            "escalation.ladder",
+            "unknown lane 'turbo'",
+        ),
+        (
+            'models.anthropic = { model = "claude-haiku-4-5" }\n'
+            'models.openai = { model = "gpt-5.4", effort = "low" }',
+            "",
+            "lanes.cheap.models",
+            "lane has no model",
+        ),
         ("input = 3.00", "input = -3.00", 'prices."claude-sonnet-4-6".input', "price must be zero or more"),
         ('effort = "low"', 'effort = "ludicrous"', "lanes.cheap.models.openai.effort", "unknown effort"),
         ("[lanes.code]", "[lanes.codez]", "lanes.codez", "unknown lane"),
     ],
 )
-def test_broken_policy_names_file_key_and_problem(tmp_path: Path, old: str, new: str, key: str,
-                                                   problem: str) -> None:
+def test_broken_policy_names_file_key_and_problem(
+    tmp_path: Path, old: str, new: str, key: str, problem: str
+) -> None:
     text = DEFAULT_POLICY_PATH.read_text()
     assert old in text
     path = tmp_path / "broken.toml"

@@ -10,20 +10,27 @@ POLICY = load_policy()
 
 
 def test_anthropic_input_excludes_cache_which_is_billed_at_its_own_rates() -> None:
-    cost = price_of_run(POLICY, "anthropic", "claude-opus-4-6", TokenCounts(1_000_000, 0, 1_000_000, 1_000_000))
+    cost = price_of_run(
+        POLICY, "anthropic", "claude-opus-4-6", TokenCounts(1_000_000, 0, 1_000_000, 1_000_000)
+    )
     assert cost == (5_000_000_000 + 500_000_000 + 6_250_000_000)
 
 
 def test_openai_cached_tokens_are_inside_input_and_reasoning_inside_output() -> None:
-    tokens = TokenCounts(input_tokens=100_000, output_tokens=100_000, cache_read_tokens=40_000,
-                         reasoning_tokens=90_000)
-    assert price_of_run(POLICY, "openai", "gpt-5.4", tokens) == 60_000 * 2_500 + 40_000 * 250 + 100_000 * 15_000
+    tokens = TokenCounts(
+        input_tokens=100_000, output_tokens=100_000, cache_read_tokens=40_000, reasoning_tokens=90_000
+    )
+    assert (
+        price_of_run(POLICY, "openai", "gpt-5.4", tokens) == 60_000 * 2_500 + 40_000 * 250 + 100_000 * 15_000
+    )
 
 
 def test_openai_cache_writes_are_input_tokens_when_no_write_rate_is_published() -> None:
     with_writes = TokenCounts(input_tokens=1000, output_tokens=0, cache_write_tokens=600)
     without = TokenCounts(input_tokens=1000, output_tokens=0)
-    assert price_of_run(POLICY, "openai", "gpt-5.4", with_writes) == price_of_run(POLICY, "openai", "gpt-5.4", without)
+    assert price_of_run(POLICY, "openai", "gpt-5.4", with_writes) == price_of_run(
+        POLICY, "openai", "gpt-5.4", without
+    )
 
 
 def test_gpt_5_4_long_context_rates_apply_above_272k_input() -> None:

@@ -28,7 +28,10 @@ def lane(text: str, **options: object) -> str:
         ("Pull every order number out of this email thread", "cheap"),
         ("Implement rate limiting on the public API and document it", "default"),
         ("Write the quarterly planning doc for the platform team", "default"),
-        ("Figure out the root cause of the deadlock in our job scheduler that only happens under load", "premium"),
+        (
+            "Figure out the root cause of the deadlock in our job scheduler that only happens under load",
+            "premium",
+        ),
         ("Add docstrings to every function in billing/invoices.py", "code"),
     ],
 )
@@ -74,7 +77,11 @@ def test_unclear_text_falls_to_default_with_low_confidence() -> None:
 
 def test_explicit_lane_and_provider_win() -> None:
     decision = route("Tag these tickets", POLICY, RouteOptions(lane="premium", provider="openai"))
-    assert (decision.lane.id, decision.provider, decision.model.label) == ("premium", "openai", "gpt-5.4 (high)")
+    assert (decision.lane.id, decision.provider, decision.model.label) == (
+        "premium",
+        "openai",
+        "gpt-5.4 (high)",
+    )
     assert decision.explicit and decision.confidence == 1.0
     assert "router suggested cheap" in decision.reasons[0]
 
@@ -89,8 +96,16 @@ def test_decision_carries_cues_alternatives_and_lane_guidance() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "🚀" * 5000, "Résume ce fil en trois points", "```\n" + "x = 1\n" * 5000 + "```", "a" * 40_000,
-     "summarize " * 4000, "\x00\x01 control chars", "<!channel> <@U1> & <>"],
+    [
+        "",
+        "🚀" * 5000,
+        "Résume ce fil en trois points",
+        "```\n" + "x = 1\n" * 5000 + "```",
+        "a" * 40_000,
+        "summarize " * 4000,
+        "\x00\x01 control chars",
+        "<!channel> <@U1> & <>",
+    ],
 )
 def test_odd_input_never_crashes_and_stays_fast(text: str) -> None:
     started = time.perf_counter()
@@ -113,7 +128,9 @@ def test_shared_eval_cases_meet_the_bar() -> None:
     assert worst_under <= 1
 
 
-@pytest.mark.parametrize("name", ["routing-holdout.jsonl", "routing-holdout-2.jsonl", "routing-holdout-3.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["routing-holdout.jsonl", "routing-holdout-2.jsonl", "routing-holdout-3.jsonl"]
+)
 def test_our_own_labelled_sets_do_not_regress(name: str) -> None:
     acceptable, worst_under = _score(DATA / name)
     assert acceptable >= 0.95 and worst_under <= 1
@@ -124,7 +141,9 @@ def test_no_shared_case_text_in_router_code_or_data() -> None:
     if not path.exists():
         pytest.skip("shared/ is not beside the checkout")
     root = Path(__file__).resolve().parents[2]
-    sources = "".join(p.read_text().lower() for p in (root / "commands").glob("*.*") if p.suffix in (".py", ".toml"))
+    sources = "".join(
+        p.read_text().lower() for p in (root / "commands").glob("*.*") if p.suffix in (".py", ".toml")
+    )
     for line in path.read_text().splitlines():
         text = json.loads(line)["text"].lower()
         assert text[:60] not in sources
