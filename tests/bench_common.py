@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -43,3 +44,19 @@ def us(ns: float) -> str:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f} ms"
+
+
+def run_sections(title: str, sections: list[tuple[str, Callable[[], list[Row]]]]) -> int:
+    """Run each section, print its table, then the goals met; a broken section is reported, never fatal."""
+    print(title)
+    results: list[tuple[str, list[Row]]] = []
+    for name, bench in sections:
+        try:
+            results.append((name, bench()))
+        except Exception as exc:
+            results.append((name, [Row("section failed", type(exc).__name__, str(exc)[:60], False)]))
+    for name, rows in results:
+        print_table(name, rows)
+    graded = [r for _, rows in results for r in rows if r.ok is not None]
+    print(f"\n{sum(bool(r.ok) for r in graded)}/{len(graded)} goals met")
+    return 0

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.bench_common import Row, ms, percentile, print_table, us  # noqa: E402
+from tests.bench_common import Row, ms, percentile, run_sections, us  # noqa: E402
 
 SEED = 20_251_125
 TASKS = 12_000
@@ -510,23 +510,13 @@ def bench_http() -> list[Row]:
 
 
 def main() -> int:
-    print(f"routebot bench_route — Python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    title = f"routebot bench_route — Python {sys.version.split()[0]}, {os.cpu_count()} cores"
     sections = [
         ("1. one routing decision (commands.router.route)", bench_route_decisions),
         ("2. CLI cold start", bench_cli),
-        ("3. /route over HTTP (bot.server.http_server on waitress, FakeSlack)", bench_http),
+        ("3. /route over HTTP (`routebot serve` on waitress, fake Slack in another process)", bench_http),
     ]
-    results: list[tuple[str, list[Row]]] = []
-    for title, bench in sections:
-        try:
-            results.append((title, bench()))
-        except Exception as exc:  # a broken section is reported, never fatal: this script measures
-            results.append((title, [Row("section failed", type(exc).__name__, str(exc)[:60], False)]))
-    for title, rows in results:
-        print_table(title, rows)
-    graded = [r for _, rows in results for r in rows if r.ok is not None]
-    print(f"\n{sum(r.ok for r in graded)}/{len(graded)} goals met")
-    return 0
+    return run_sections(title, sections)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.bench_common import Row, ms, percentile, print_table  # noqa: E402
+from tests.bench_common import Row, ms, percentile, run_sections  # noqa: E402
 
 OVERHEAD_RUNS = 300
 OVERHEAD_WARMUP = 20
@@ -330,7 +330,7 @@ def bench_sqlite() -> list[Row]:
 
 
 def main() -> int:
-    print(
+    title = (
         f"routebot bench_run — Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, "
         f"{os.cpu_count()} cores"
     )
@@ -339,17 +339,7 @@ def main() -> int:
         (f"2. {CONCURRENT_RUNS} concurrent runs, model answering in {MODEL_DELAY:g} s", bench_concurrency),
         ("3. SQLite write throughput (storage.runs.RunStore)", bench_sqlite),
     ]
-    results: list[tuple[str, list[Row]]] = []
-    for title, bench in sections:
-        try:
-            results.append((title, bench()))
-        except Exception as exc:  # a broken section is reported, never fatal: this script measures
-            results.append((title, [Row("section failed", type(exc).__name__, str(exc)[:60], False)]))
-    for title, rows in results:
-        print_table(title, rows)
-    graded = [r for _, rows in results for r in rows if r.ok is not None]
-    print(f"\n{sum(bool(r.ok) for r in graded)}/{len(graded)} goals met")
-    return 0
+    return run_sections(title, sections)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import anthropic
 
-from bot.providers.retrying import RetryPolicy, call_with_retries
+from bot.providers.retrying import CallLimits, call_with_retries
 from bot.settings import Settings
 from commands.providers import Completion
 from storage.runs import TokenCounts
@@ -20,9 +20,7 @@ from storage.runs import TokenCounts
 @dataclass
 class AnthropicProvider:
     client: anthropic.Anthropic
-    max_tokens: int
-    timeout: float
-    retry: RetryPolicy
+    limits: CallLimits
     base_url_hint: str = "ANTHROPIC_BASE_URL"
     name: str = "anthropic"
 
@@ -34,12 +32,7 @@ class AnthropicProvider:
             timeout=settings.provider_timeout,
             max_retries=0,  # retries are ours: see bot.providers.retrying
         )
-        return cls(
-            client,
-            settings.max_output_tokens,
-            settings.provider_timeout,
-            RetryPolicy(settings.provider_max_retries, settings.provider_max_retry_wait),
-        )
+        return cls(client, CallLimits.from_settings(settings))
 
     def complete(self, *, model: str, effort: str | None, task: str) -> Completion:
         extra = {"output_config": {"effort": effort}} if effort else {}
@@ -47,12 +40,12 @@ class AnthropicProvider:
         message = call_with_retries(
             self.name,
             "Anthropic",
-            self.retry,
+            self.limits.retry,
             lambda: self.client.messages.create(
                 model=model,
-                max_tokens=self.max_tokens,
+                max_tokens=self.limits.max_tokens,
                 messages=[{"role": "user", "content": task}],
-                timeout=self.timeout,
+                timeout=self.limits.timeout,
                 **extra,  # type: ignore[arg-type]
             ),
             {"var": "ANTHROPIC_API_KEY", "base": self.base_url_hint},

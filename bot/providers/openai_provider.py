@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import openai
 
-from bot.providers.retrying import RetryPolicy, call_with_retries
+from bot.providers.retrying import CallLimits, call_with_retries
 from bot.settings import Settings
 from commands.providers import Completion
 from storage.runs import TokenCounts
@@ -16,9 +16,7 @@ from storage.runs import TokenCounts
 @dataclass
 class OpenAIProvider:
     client: openai.OpenAI
-    max_tokens: int
-    timeout: float
-    retry: RetryPolicy
+    limits: CallLimits
     base_url_hint: str = "OPENAI_BASE_URL"
     name: str = "openai"
 
@@ -30,12 +28,7 @@ class OpenAIProvider:
             timeout=settings.provider_timeout,
             max_retries=0,  # retries are ours: see bot.providers.retrying
         )
-        return cls(
-            client,
-            settings.max_output_tokens,
-            settings.provider_timeout,
-            RetryPolicy(settings.provider_max_retries, settings.provider_max_retry_wait),
-        )
+        return cls(client, CallLimits.from_settings(settings))
 
     def complete(self, *, model: str, effort: str | None, task: str) -> Completion:
         extra = {"reasoning": {"effort": effort}} if effort else {}
@@ -43,12 +36,12 @@ class OpenAIProvider:
         response = call_with_retries(
             self.name,
             "OpenAI",
-            self.retry,
+            self.limits.retry,
             lambda: self.client.responses.create(
                 model=model,
                 input=task,
-                max_output_tokens=self.max_tokens,
-                timeout=self.timeout,
+                max_output_tokens=self.limits.max_tokens,
+                timeout=self.limits.timeout,
                 **extra,  # type: ignore[arg-type]
             ),
             {"var": "OPENAI_API_KEY", "base": self.base_url_hint},

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bot.settings import Settings
 from commands.errors import ProviderError
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,20 @@ class RetryPolicy:
     max_retries: int
     max_wait: float = 20.0
     sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass(frozen=True)
+class CallLimits:
+    """What every model call is bounded by, from settings: output tokens, seconds, retries."""
+
+    max_tokens: int
+    timeout: float
+    retry: RetryPolicy
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CallLimits:
+        retry = RetryPolicy(settings.provider_max_retries, settings.provider_max_retry_wait)
+        return cls(settings.max_output_tokens, settings.provider_timeout, retry)
 
 
 def classify(exc: Exception) -> tuple[str, float | None, int | None]:
