@@ -12,7 +12,7 @@ from collections.abc import Callable
 from commands.errors import ApprovalRequired, NotFound
 from commands.policy import ModelChoice, Policy
 from commands.runs import Gate, RunPlan
-from storage.approvals import Approval, ApprovalStore, NewApproval
+from storage.approvals import Approval, ApprovalStore
 from storage.channel_settings import ChannelSettings
 from storage.runs import RunStore
 
@@ -34,22 +34,6 @@ def approval_gate(
         raise ApprovalRequired(plan, f"The {title} lane needs approval in this channel.")
 
     return gate
-
-
-def new_approval(plan: RunPlan, requester_id: str) -> NewApproval:
-    return NewApproval(
-        request_id=plan.request.id,
-        channel_id=plan.request.channel_id,
-        requester_id=requester_id,
-        provider=plan.provider,
-        model=plan.choice.model,
-        effort=plan.choice.effort,
-        lane=plan.lane,
-        rung=plan.rung,
-        attempt=plan.attempt,
-        escalated_from=plan.escalated_from.id if plan.escalated_from else None,
-        escalation_reason=plan.reason,
-    )
 
 
 def plan_of(approval: Approval, store: RunStore) -> RunPlan:

@@ -70,6 +70,22 @@ class RunPlan:
     def is_max(self) -> bool:
         return self.lane == "max"
 
+    def as_new_run(self, user_id: str) -> NewRun:
+        """The row this plan becomes, for the user it runs for."""
+        return NewRun(
+            request_id=self.request.id,
+            channel_id=self.request.channel_id,
+            user_id=user_id,
+            provider=self.provider,
+            model=self.choice.model,
+            effort=self.choice.effort,
+            lane=self.lane,
+            rung=self.rung,
+            attempt=self.attempt,
+            escalated_from=self.escalated_from.id if self.escalated_from else None,
+            escalation_reason=self.reason,
+        )
+
 
 Gate = Callable[[RunPlan, str], None]
 """A check before a run is claimed (budget, approval); raises a UserError to refuse."""
@@ -164,22 +180,7 @@ class RunService:
             return None
         for gate in self.gates:
             gate(plan, user_id)
-        return self.store.claim_run(
-            NewRun(
-                request_id=plan.request.id,
-                channel_id=plan.request.channel_id,
-                user_id=user_id,
-                provider=plan.provider,
-                model=plan.choice.model,
-                effort=plan.choice.effort,
-                lane=plan.lane,
-                rung=plan.rung,
-                attempt=plan.attempt,
-                escalated_from=plan.escalated_from.id if plan.escalated_from else None,
-                escalation_reason=plan.reason,
-            ),
-            self.clock(),
-        )
+        return self.store.claim_run(plan.as_new_run(user_id), self.clock())
 
     def execute(self, run_id: int) -> Run:
         """Call the model and record the outcome; never raises for a provider failure."""

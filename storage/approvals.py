@@ -12,21 +12,7 @@ from dataclasses import dataclass
 
 from storage.db import Database
 from storage.records import from_row
-
-
-@dataclass(frozen=True)
-class NewApproval:
-    request_id: int
-    channel_id: str
-    requester_id: str
-    provider: str
-    model: str
-    effort: str | None
-    lane: str
-    rung: int
-    attempt: int
-    escalated_from: int | None
-    escalation_reason: str | None
+from storage.runs import NewRun
 
 
 @dataclass(frozen=True)
@@ -54,8 +40,9 @@ class ApprovalStore:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def ask(self, new: NewApproval, now: float) -> tuple[Approval, bool]:
-        """Record a pending approval; when one is already pending for this step, return it and False."""
+    def ask(self, new: NewRun, now: float) -> tuple[Approval, bool]:
+        """Record a pending approval for the run `new` (its user is the requester); when one is already
+        pending for this step, return it and False."""
         with self.database.transaction() as conn:
             try:
                 cursor = conn.execute(
@@ -65,7 +52,7 @@ class ApprovalStore:
                     (
                         new.request_id,
                         new.channel_id,
-                        new.requester_id,
+                        new.user_id,
                         new.provider,
                         new.model,
                         new.effort,

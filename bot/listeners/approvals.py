@@ -25,7 +25,7 @@ from bot.blocks.approvals import (
 )
 from bot.context import Routebot
 from bot.permissions import Permissions
-from commands.approvals import new_approval, plan_of
+from commands.approvals import plan_of
 from commands.channel_settings import who_can_change
 from commands.errors import UserError
 from commands.runs import RunPlan
@@ -39,7 +39,7 @@ def ask_for_approval(bot: Routebot, respond: Respond, requester_id: str, plan: R
     approvals = ApprovalStore(bot.database)
     who = who_can_change(bot.settings.admins)
     lane = bot.policy.lane(plan.lane).title
-    approval, new = approvals.ask(new_approval(plan, requester_id), bot.clock())
+    approval, new = approvals.ask(plan.as_new_run(requester_id), bot.clock())
     if not new:
         _private(respond, f"This run is already waiting for approval in the thread; {who} can approve.")
         return

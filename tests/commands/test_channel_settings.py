@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from commands.approvals import approval_gate, new_approval, plan_of
+from commands.approvals import approval_gate, plan_of
 from commands.budget import budget_gate, budget_reached, exceeded_message, spend_line, warning_due
 from commands.channel_settings import (
     budget_input,
@@ -225,8 +225,8 @@ def test_approval_gate_stops_others_until_approved_and_rebuilds_the_plan(databas
     with pytest.raises(ApprovalRequired) as asked:
         gate(plan, "U1")
     assert asked.value.plan is plan
-    approval, new = approvals.ask(new_approval(plan, "U1"), NOW)
-    assert new and approvals.ask(new_approval(plan, "U1"), NOW) == (approval, False)  # asked once
+    approval, new = approvals.ask(plan.as_new_run("U1"), NOW)
+    assert new and approvals.ask(plan.as_new_run("U1"), NOW) == (approval, False)  # asked once
     assert approvals.decide(approval.id, "approved", "UADMIN", NOW) is not None
     assert approvals.decide(approval.id, "declined", "UADMIN", NOW) is None  # the first decision stands
     gate(plan, "U1")  # approved now
