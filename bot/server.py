@@ -34,6 +34,14 @@ def wsgi_app(built: Built, path: str = "/slack/events") -> WsgiApp:
     return application
 
 
+def socket_mode_handler(built: Built) -> Any:
+    """Bolt's Socket Mode handler on the app's own WebClient (so SLACK_API_URL applies); call .connect() or
+    .start() (blocking)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    return SocketModeHandler(built.app, built.bot.settings.slack_app_token, web_client=built.app.client)
+
+
 def http_server(built: Built, host: str, port: int) -> Any:
     """A waitress server, not yet running: call .run() (blocking) and .close()."""
     from waitress.server import create_server
@@ -80,9 +88,7 @@ def serve(*, port: int = 3000, host: str = "0.0.0.0", settings: Settings | None 
         stoppers.insert(0, lambda: scheduler.shutdown(wait=False))
     try:
         if socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            SocketModeHandler(built.app, settings.slack_app_token).start()
+            socket_mode_handler(built).start()
         else:
             server = http_server(built, host, port)
             stoppers.insert(0, server.close)
