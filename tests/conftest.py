@@ -182,7 +182,11 @@ def make_harness(fakes: tuple[FakeSlack, FakeAnthropic, FakeOpenAI], tmp_path: P
     made: list[Harness] = []
 
     def make(
-        *, providers: tuple[str, ...] = ("anthropic", "openai"), db_name: str = "routebot.db", **env: str
+        *,
+        providers: tuple[str, ...] = ("anthropic", "openai"),
+        db_name: str = "routebot.db",
+        socket_mode: bool = False,
+        **env: str,
     ) -> Harness:
         db = str(tmp_path / db_name)
         settings = make_settings(
@@ -192,7 +196,13 @@ def make_harness(fakes: tuple[FakeSlack, FakeAnthropic, FakeOpenAI], tmp_path: P
             db,
             **env,
         )
-        built = build_app(settings, client=slack_client(settings), database=Database(db), clock=clock)
+        built = build_app(
+            settings,
+            client=slack_client(settings),
+            database=Database(db),
+            clock=clock,
+            socket_mode=socket_mode,
+        )
         harness = Harness(slack, anthropic, openai, settings, built, clock, db)
         made.append(harness)
         return harness

@@ -82,6 +82,7 @@ class FakeSlack(FakeHTTPServer):
         self.channel_names: dict[str, str] = {}  # conversations.info -> name (default: id lower-cased)
         self.uploads: dict[str, bytes] = {}  # file_id -> bytes POSTed to its upload_url
         self.require_token = require_token  # answer not_authed without a token, like Slack
+        self.socket_mode_url: str | None = None  # apps.connections.open -> url (e.g. FakeSocketMode.url)
         self._calls: list[Call] = []
         self._failures: list[_Failure] = []
         self._cond = threading.Condition()
@@ -254,6 +255,8 @@ class FakeSlack(FakeHTTPServer):
                 "bot_id": BOT_ID,
                 "is_enterprise_install": False,
             }
+        if method == "apps.connections.open" and self.socket_mode_url is not None:
+            return {"ok": True, "url": self.socket_mode_url}
         if method == "chat.postMessage":
             ts = self._ts()
             return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": _message(args, ts)}
