@@ -8,7 +8,7 @@ come down to one row winning.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from storage.db import Database
 from storage.records import from_row
@@ -46,23 +46,11 @@ class ApprovalStore:
         with self.database.transaction() as conn:
             try:
                 cursor = conn.execute(
+                    # Columns in NewRun's field order (its user is the requester): values are astuple(new).
                     "INSERT INTO approvals (request_id, channel_id, requester_id, provider, model, effort,"
-                    " lane, rung, attempt, escalated_from, escalation_reason, status, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-                    (
-                        new.request_id,
-                        new.channel_id,
-                        new.user_id,
-                        new.provider,
-                        new.model,
-                        new.effort,
-                        new.lane,
-                        new.rung,
-                        new.attempt,
-                        new.escalated_from,
-                        new.escalation_reason,
-                        now,
-                    ),
+                    " lane, rung, attempt, escalated_from, escalation_reason, created_at, status)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+                    (*astuple(new), now),
                 )
             except sqlite3.IntegrityError as exc:
                 if "UNIQUE" not in str(exc):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 from storage.db import Database
@@ -99,24 +99,11 @@ class RunStore:
         conn = self.database.conn
         try:
             cursor = conn.execute(
+                # Columns in NewRun's field order, so the values are astuple(new).
                 "INSERT INTO runs (request_id, channel_id, user_id, provider, model, effort, lane, rung,"
-                " attempt,"
-                " status, escalated_from, escalation_reason, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
-                (
-                    new.request_id,
-                    new.channel_id,
-                    new.user_id,
-                    new.provider,
-                    new.model,
-                    new.effort,
-                    new.lane,
-                    new.rung,
-                    new.attempt,
-                    new.escalated_from,
-                    new.escalation_reason,
-                    now,
-                ),
+                " attempt, escalated_from, escalation_reason, created_at, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued')",
+                (*astuple(new), now),
             )
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" in str(exc):
