@@ -1,6 +1,6 @@
 """Build routebot: the Bolt app and everything its listeners use, each side effect injectable.
 
-Production passes nothing but settings; tests pass a WebClient pointed at a local fake Slack, fake-backed
+Production passes nothing but config; tests pass a WebClient pointed at a local fake Slack, fake-backed
 providers, a temp database and a fixed clock.
 """
 
@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.config import Config
 from bot.context import Routebot
 from bot.listeners import digest as digest_listeners
 from bot.listeners import route as route_listeners
 from bot.listeners import runs as run_listeners
 from bot.listeners import settings as settings_listeners
 from bot.run_dispatch import RunDispatcher
-from bot.settings import Settings
 from commands.policy import Policy, load_policy
 from commands.providers import Provider
 from commands.runs import RunService
@@ -40,13 +40,13 @@ class Built:
         self.listener_pool.shutdown(wait=True)
 
 
-def slack_client(settings: Settings) -> WebClient:
-    kwargs = {"base_url": settings.slack_api_url} if settings.slack_api_url else {}
-    return WebClient(token=settings.slack_bot_token, **kwargs)
+def slack_client(config: Config) -> WebClient:
+    kwargs = {"base_url": config.slack_api_url} if config.slack_api_url else {}
+    return WebClient(token=config.slack_bot_token, **kwargs)
 
 
 def build_app(
-    settings: Settings,
+    config: Config,
     *,
     client: WebClient | None = None,
     database: Database | None = None,
@@ -55,23 +55,23 @@ def build_app(
     clock: Callable[[], float] = time.time,
     socket_mode: bool = False,
 ) -> Built:
-    policy = policy or load_policy(settings.policy_path)
-    client = client or slack_client(settings)
-    database = database or Database(settings.db_path)
+    policy = policy or load_policy(config.policy_path)
+    client = client or slack_client(config)
+    database = database or Database(config.db_path)
     if providers is None:
         from bot.providers import build_providers
 
-        providers = build_providers(settings)
+        providers = build_providers(config)
     store = RunStore(database)
-    run_pool = ThreadPoolExecutor(max_workers=settings.run_workers, thread_name_prefix="routebot-run")
+    run_pool = ThreadPoolExecutor(max_workers=config.run_workers, thread_name_prefix="routebot-run")
     # Bolt's default listener pool has 5 threads; acks must never queue behind slow Slack calls.
     listener_pool = ThreadPoolExecutor(
-        max_workers=settings.listener_workers, thread_name_prefix="routebot-listener"
+        max_workers=config.listener_workers, thread_name_prefix="routebot-listener"
     )
     runs = RunService(store, policy, providers, clock)
     dispatcher = RunDispatcher(client, runs, policy, run_pool)
     bot = Routebot(
-        settings=settings,
+        config=config,
         policy=policy,
         database=database,
         store=store,
@@ -82,7 +82,7 @@ def build_app(
     )
     app = App(
         client=client,
-        signing_secret=None if socket_mode else settings.slack_signing_secret,
+        signing_secret=None if socket_mode else config.slack_signing_secret,
         request_verification_enabled=not socket_mode,
         listener_executor=listener_pool,
         # Errors are answered by our listeners; Bolt's own message would leak internals.

@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.config import Config
 from bot.run_dispatch import RunDispatcher
-from bot.settings import Settings
 from commands.policy import PROVIDERS, Policy
 from commands.providers import Provider
 from commands.runs import RunService
@@ -19,7 +19,7 @@ Subcommand = Callable[..., None]
 
 @dataclass
 class Routebot:
-    settings: Settings
+    config: Config
     policy: Policy
     database: Database
     store: RunStore
@@ -39,6 +39,6 @@ class Routebot:
 
     def preferred_provider(self, channel_id: str) -> str:
         allowed = self.allowed_providers(channel_id)
-        if self.settings.provider in allowed:
-            return self.settings.provider
+        if self.config.provider in allowed:
+            return self.config.provider
         return allowed[0]

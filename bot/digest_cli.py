@@ -13,8 +13,8 @@ from typing import TextIO
 
 from slack_sdk import WebClient
 
+from bot.config import Config, load_config
 from bot.digest_post import DigestPoster
-from bot.settings import Settings, load_settings
 from commands.digest import DigestOptions, compute_digests
 from commands.digest_text import render_text
 from commands.errors import ConfigError, UsageError
@@ -29,23 +29,23 @@ def run_digest_command(
     channel: str | None,
     post: bool,
     out: TextIO,
-    settings: Settings | None = None,
+    config: Config | None = None,
     clock: Callable[[], float] = time.time,
     client: WebClient | None = None,
 ) -> int:
-    settings = settings or load_settings()
+    config = config or load_config()
     now = clock()
-    target = parse_week(week, settings.tz) if week else week_containing(now, settings.tz)
+    target = parse_week(week, config.tz) if week else week_containing(now, config.tz)
     if target.start > now:
         raise UsageError(f"{target.label} has not started yet.")
-    if not os.path.exists(settings.db_path):
-        raise ConfigError(f"no database at {settings.db_path} (ROUTEBOT_DB)")
-    database = Database(settings.db_path)
-    policy = load_policy(settings.policy_path)
+    if not os.path.exists(config.db_path):
+        raise ConfigError(f"no database at {config.db_path} (ROUTEBOT_DB)")
+    database = Database(config.db_path)
+    policy = load_policy(config.policy_path)
     channels = [channel] if channel else None
     where = f" in {channel}" if channel else ""
     if not post:
-        options = DigestOptions(tz=settings.tz, show_users=settings.digest_show_users)
+        options = DigestOptions(tz=config.tz, show_users=config.digest_show_users)
         digests = compute_digests(database, policy, target, options, now=now, channels=channels)
         if not digests:
             out.write(f"No runs{where} in {target.label}.\n")
@@ -53,12 +53,12 @@ def run_digest_command(
         out.write("\n\n".join(render_text(d) for d in digests) + "\n")
         return 0
     if client is None:
-        if not settings.slack_bot_token:
+        if not config.slack_bot_token:
             raise ConfigError("SLACK_BOT_TOKEN is not set; --post needs the bot token (xoxb-...)")
         from bot.app import slack_client
 
-        client = slack_client(settings)
-    poster = DigestPoster(client, database, policy, settings)
+        client = slack_client(config)
+    poster = DigestPoster(client, database, policy, config)
     if now >= target.end:
         report = poster.post_week(target, now, channels=channels)
         failed = report.failed

@@ -21,8 +21,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.digest import digest_blocks, digest_fallback
 from bot.chart import spend_chart_png
+from bot.config import Config
 from bot.digest_schedule import due_week
-from bot.settings import Settings
 from commands.digest import Digest, DigestOptions, compute_digests
 from commands.policy import Policy
 from commands.weeks import Week, last_full_week
@@ -55,21 +55,21 @@ class DigestPoster:
         client: WebClient,
         database: Database,
         policy: Policy,
-        settings: Settings,
+        config: Config,
         *,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.client, self.database, self.policy, self.settings = client, database, policy, settings
+        self.client, self.database, self.policy, self.config = client, database, policy, config
         self.ledger = DigestLedger(database)
         self.sleep = sleep
 
     @classmethod
     def of(cls, built: Built, sleep: Callable[[float], None] = time.sleep) -> DigestPoster:
         bot = built.bot
-        return cls(built.app.client, bot.database, bot.policy, bot.settings, sleep=sleep)
+        return cls(built.app.client, bot.database, bot.policy, bot.config, sleep=sleep)
 
     def options(self) -> DigestOptions:
-        return DigestOptions(tz=self.settings.tz, show_users=self.settings.digest_show_users)
+        return DigestOptions(tz=self.config.tz, show_users=self.config.digest_show_users)
 
     def post_week(self, week: Week, now: float, channels: Iterable[str] | None = None) -> PostReport:
         """Post `week`'s digest in every channel with runs that week (or in `channels`) not yet posted."""
@@ -201,7 +201,7 @@ def _retry_after(exc: SlackApiError) -> float:
 
 def run_digest_job(built: Built, now: float, sleep: Callable[[float], None] = time.sleep) -> PostReport:
     """The scheduled job: post last full week's digests (ROUTEBOT_DIGEST_CRON decides when this runs)."""
-    week = last_full_week(now, built.bot.settings.tz)
+    week = last_full_week(now, built.bot.config.tz)
     return DigestPoster.of(built, sleep).post_week(week, now)
 
 
@@ -217,8 +217,8 @@ def post_missed_digests(
 
     Covers a bot that was down at the scheduled time and channels that failed on the last try.
     """
-    settings = built.bot.settings
-    week = due_week(now, settings.digest_cron, settings.tz)
+    config = built.bot.config
+    week = due_week(now, config.digest_cron, config.tz)
     if week is None:
         return None
     return DigestPoster.of(built, sleep).post_week(week, now)

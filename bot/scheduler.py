@@ -19,11 +19,11 @@ DIGEST_GRACE = 12 * 3600
 
 
 def start_scheduler(built: Built) -> BackgroundScheduler | None:
-    settings = built.bot.settings
-    scheduler = BackgroundScheduler(timezone=settings.tz)
+    config = built.bot.config
+    scheduler = BackgroundScheduler(timezone=config.tz)
     scheduler.add_job(
         purge_old_text,
-        CronTrigger(hour=3, minute=17, timezone=settings.tz),
+        CronTrigger(hour=3, minute=17, timezone=config.tz),
         args=[built],
         id="retention",
         coalesce=True,
@@ -32,7 +32,7 @@ def start_scheduler(built: Built) -> BackgroundScheduler | None:
     )
     scheduler.add_job(
         scheduled_digest_job,
-        crontab_trigger(settings.digest_cron, settings.tz),
+        crontab_trigger(config.digest_cron, config.tz),
         args=[built],
         id="digest",
         coalesce=True,

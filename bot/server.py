@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.app import Built, build_app
-from bot.settings import Settings, load_settings
+from bot.config import Config, load_config
 from bot.startup import on_startup
 
 log = logging.getLogger("routebot")
@@ -39,14 +39,14 @@ def socket_mode_handler(built: Built) -> Any:
     .start() (blocking)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    return SocketModeHandler(built.app, built.bot.settings.slack_app_token, web_client=built.app.client)
+    return SocketModeHandler(built.app, built.bot.config.slack_app_token, web_client=built.app.client)
 
 
 def http_server(built: Built, host: str, port: int) -> Any:
     """A waitress server, not yet running: call .run() (blocking) and .close()."""
     from waitress.server import create_server
 
-    threads = max(8, built.bot.settings.listener_workers)
+    threads = max(8, built.bot.config.listener_workers)
     return create_server(
         wsgi_app(built),
         host=host,
@@ -67,12 +67,12 @@ def _raise_stop(*_: object) -> None:
     raise _Stop
 
 
-def serve(*, port: int = 3000, host: str = "0.0.0.0", settings: Settings | None = None) -> int:
+def serve(*, port: int = 3000, host: str = "0.0.0.0", config: Config | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = settings or load_settings()
-    socket_mode = bool(settings.slack_app_token)
-    settings.require_slack(socket_mode=socket_mode)
-    built = build_app(settings, socket_mode=socket_mode)
+    config = config or load_config()
+    socket_mode = bool(config.slack_app_token)
+    config.require_slack(socket_mode=socket_mode)
+    built = build_app(config, socket_mode=socket_mode)
     report = on_startup(built)
     log.info(
         "routebot starting (%s mode); providers configured: %s; recovered %d interrupted run(s)",

@@ -36,7 +36,7 @@ def purge_old_text(built: Built) -> int:
     """ROUTEBOT_RETENTION_DAYS: drop task and answer text past the period; costs and metadata stay."""
     bot = built.bot
     now = bot.clock()
-    purged = bot.store.purge_text(before=now - bot.settings.retention_days * DAY, now=now)
+    purged = bot.store.purge_text(before=now - bot.config.retention_days * DAY, now=now)
     if purged:
-        log.info("removed the text of %d request(s) older than %d days", purged, bot.settings.retention_days)
+        log.info("removed the text of %d request(s) older than %d days", purged, bot.config.retention_days)
     return purged

@@ -27,7 +27,7 @@ class RoutebotError(Exception):
 
 
 class ConfigError(RoutebotError):
-    """Settings or environment that make startup impossible."""
+    """Config or environment that make startup impossible."""
 
 
 class PolicyError(ConfigError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 from commands.policy import Policy, Price
-from storage.runs import TokenCounts
+from commands.providers import TokenCounts
 
 NANO_PER_USD = 1_000_000_000
 _PER_TOKEN = Decimal(NANO_PER_USD) / Decimal(1_000_000)  # $/M tokens -> nano-dollars per token

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from storage.runs import TokenCounts
+
+@dataclass(frozen=True)
+class TokenCounts:
+    """Token usage as the provider's API reported it; the only input to a run's price."""
+
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ def _002_digest_ledger(conn: sqlite3.Connection) -> None:
             PRIMARY KEY (channel_id, week)
         );
         -- Digests aggregate each channel's runs of one week from this index alone (no table lookups): it
-        -- holds every column they read, so a million runs take about a second (tests/bench_digest.py).
+        -- holds every column they read, so a million runs take about a second (bench/digest.py).
         CREATE INDEX runs_digest ON runs (channel_id, created_at, status, price_known, lane, model, effort,
             provider, cost_nanousd, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
             request_id, escalated_from, attempt, escalation_reason, user_id);

@@ -9,10 +9,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage.db import Database
 from storage.records import ACTIVE, Request, Run, from_row
+
+if TYPE_CHECKING:  # a provider-usage value; storage only reads its fields
+    from commands.providers import TokenCounts
 
 
 @dataclass(frozen=True)
@@ -28,15 +31,6 @@ class NewRun:
     attempt: int = 1
     escalated_from: int | None = None
     escalation_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class TokenCounts:
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    reasoning_tokens: int = 0
 
 
 class RunStore:

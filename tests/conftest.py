@@ -14,7 +14,7 @@ import pytest
 from slack_bolt.response import BoltResponse
 
 from bot.app import Built, build_app, slack_client
-from bot.settings import Settings, load_settings
+from bot.config import Config, load_config
 from storage.db import Database
 from tests.fakes.models import FakeAnthropic, FakeOpenAI
 from tests.fakes.slack import FakeSlack
@@ -45,7 +45,7 @@ class Harness:
     slack: FakeSlack
     anthropic: FakeAnthropic
     openai: FakeOpenAI
-    settings: Settings
+    config: Config
     built: Built
     clock: Clock
     db_path: str
@@ -146,7 +146,7 @@ def _is_outcome(args: dict[str, Any]) -> bool:
 
 def make_settings(
     slack: FakeSlack, anthropic: FakeAnthropic | None, openai: FakeOpenAI | None, db: str, **env: str
-) -> Settings:
+) -> Config:
     values = {
         "SLACK_BOT_TOKEN": "xoxb-test-token",
         "SLACK_SIGNING_SECRET": SECRET,
@@ -162,7 +162,7 @@ def make_settings(
     if openai is not None:
         values.update(OPENAI_API_KEY="sk-openai-test", OPENAI_BASE_URL=openai.url + "v1")
     values.update(env)
-    return load_settings(values)
+    return load_config(values)
 
 
 @pytest.fixture
@@ -189,7 +189,7 @@ def make_harness(fakes: tuple[FakeSlack, FakeAnthropic, FakeOpenAI], tmp_path: P
         **env: str,
     ) -> Harness:
         db = str(tmp_path / db_name)
-        settings = make_settings(
+        config = make_settings(
             slack,
             anthropic if "anthropic" in providers else None,
             openai if "openai" in providers else None,
@@ -197,13 +197,13 @@ def make_harness(fakes: tuple[FakeSlack, FakeAnthropic, FakeOpenAI], tmp_path: P
             **env,
         )
         built = build_app(
-            settings,
-            client=slack_client(settings),
+            config,
+            client=slack_client(config),
             database=Database(db),
             clock=clock,
             socket_mode=socket_mode,
         )
-        harness = Harness(slack, anthropic, openai, settings, built, clock, db)
+        harness = Harness(slack, anthropic, openai, config, built, clock, db)
         made.append(harness)
         return harness
 

@@ -47,9 +47,9 @@ def test_manifest_scopes_are_exactly_what_the_code_uses() -> None:
 
 
 def test_every_environment_variable_read_is_documented() -> None:
-    settings = (ROOT / "bot" / "settings.py").read_text()
+    config = (ROOT / "bot" / "config.py").read_text()
     readme = (ROOT / "README.md").read_text()
-    names = set(re.findall(r'"((?:SLACK|ANTHROPIC|OPENAI|ROUTEBOT)_[A-Z_]+)"', settings))
+    names = set(re.findall(r'"((?:SLACK|ANTHROPIC|OPENAI|ROUTEBOT)_[A-Z_]+)"', config))
     assert names
     missing = sorted(n for n in names if f"`{n}`" not in readme)
     assert not missing, f"undocumented variables: {missing}"

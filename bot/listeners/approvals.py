@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 def ask_for_approval(bot: Routebot, respond: Respond, requester_id: str, plan: RunPlan) -> None:
     """Post the question with Approve / Decline in the request's thread and tell the requester privately."""
     approvals = ApprovalStore(bot.database)
-    who = who_can_change(bot.settings.admins)
+    who = who_can_change(bot.config.admins)
     lane = bot.policy.lane(plan.lane).title
     approval, new = approvals.ask(plan.as_new_run(requester_id), bot.clock())
     if not new:
@@ -68,7 +68,7 @@ def ask_for_approval(bot: Routebot, respond: Respond, requester_id: str, plan: R
 
 
 def register(app: App, bot: Routebot, approvals: ApprovalStore, permissions: Permissions) -> None:
-    who = who_can_change(bot.settings.admins)
+    who = who_can_change(bot.config.admins)
 
     def decide(
         body: dict[str, Any], action: dict[str, Any], respond: Respond, status: str

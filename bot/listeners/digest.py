@@ -20,9 +20,9 @@ def register(app: App, bot: Routebot) -> None:
     def on_digest(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()  # one channel's week is a few small queries, but Slack's 3 seconds are not ours to spend
         now = bot.clock()
-        settings = bot.settings
-        week = week_containing(now, settings.tz)
-        options = DigestOptions(tz=settings.tz, show_users=settings.digest_show_users)
+        config = bot.config
+        week = week_containing(now, config.tz)
+        options = DigestOptions(tz=config.tz, show_users=config.digest_show_users)
         digests = compute_digests(
             bot.database, bot.policy, week, options, now=now, channels=[command["channel_id"]]
         )

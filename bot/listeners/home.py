@@ -23,20 +23,20 @@ log = logging.getLogger(__name__)
 def register(
     app: App, bot: Routebot, store: ChannelSettingsStore, settings_of: Callable[[str], ChannelSettings]
 ) -> None:
-    who = who_can_change(bot.settings.admins)
+    who = who_can_change(bot.config.admins)
 
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return  # the Messages tab
         user = event["user"]
-        week = week_containing(bot.clock(), bot.settings.tz)
+        week = week_containing(bot.clock(), bot.config.tz)
         summaries = [
             ChannelSummary(settings_of(channel), channel_spend(bot.database, channel, week.start, week.end))
             for channel in store.channels_used_by(user, limit=MAX_CHANNELS + 1)
         ]
         view = home_view(
-            summaries, policy=bot.policy, week=week, default_provider=bot.settings.provider, who=who
+            summaries, policy=bot.policy, week=week, default_provider=bot.config.provider, who=who
         )
         try:
             client.views_publish(user_id=user, view=view)

@@ -22,7 +22,7 @@ def register(app: App, bot: Routebot) -> None:
     @app.command("/route")
     def on_route(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         try:
-            args = parse_and_check(command.get("text") or "", bot.settings.max_task_chars)
+            args = parse_and_check(command.get("text") or "", bot.config.max_task_chars)
         except UserError as exc:
             ack(text=exc.message)
             return

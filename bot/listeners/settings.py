@@ -47,8 +47,8 @@ NOT_ALLOWED = "Only workspace admins, owners and ROUTEBOT_ADMINS can change chan
 def register(app: App, bot: Routebot) -> None:
     store = ChannelSettingsStore(bot.database)
     approvals = ApprovalStore(bot.database)
-    permissions = Permissions(app.client, bot.settings.admins, bot.clock)
-    who = who_can_change(bot.settings.admins)
+    permissions = Permissions(app.client, bot.config.admins, bot.clock)
+    who = who_can_change(bot.config.admins)
 
     def settings_of(channel_id: str) -> ChannelSettings:
         return effective_settings(store.get(channel_id), channel_id)
@@ -57,11 +57,11 @@ def register(app: App, bot: Routebot) -> None:
     bot.runs.channel_providers = bot.allowed_providers
     bot.runs.gates.extend(
         [  # budget first: nobody is asked to approve a run the budget would stop
-            budget_gate(settings_of, bot.database, bot.clock, bot.settings.tz, who),
+            budget_gate(settings_of, bot.database, bot.clock, bot.config.tz, who),
             approval_gate(settings_of, permissions.is_allowed, approvals, bot.policy),
         ]
     )
-    watch = BudgetWatch(app.client, bot.database, store, settings_of, bot.clock, bot.settings.tz, who)
+    watch = BudgetWatch(app.client, bot.database, store, settings_of, bot.clock, bot.config.tz, who)
     bot.dispatcher.finished_hooks.append(watch.after_run)
     bot.usage_extras = (*bot.usage_extras, USAGE)
     approval_listeners.register(app, bot, approvals, permissions)
@@ -71,11 +71,11 @@ def register(app: App, bot: Routebot) -> None:
         ack()
         channel = command["channel_id"]
         settings = settings_of(channel)
-        _week, spend = week_spend(bot.database, channel, bot.clock(), bot.settings.tz)
+        _week, spend = week_spend(bot.database, channel, bot.clock(), bot.config.tz)
         view = settings_modal(
             settings,
             policy=bot.policy,
-            default_provider=bot.settings.provider,
+            default_provider=bot.config.provider,
             editable=permissions.is_allowed(command["user_id"]),
             who=who,
             spend=spend_line(spend, settings.budget_nanousd),
@@ -111,7 +111,7 @@ def register(app: App, bot: Routebot) -> None:
         ack()
         if not changes:
             return
-        notice = change_notice(changes, bot.policy, bot.settings.provider)
+        notice = change_notice(changes, bot.policy, bot.config.provider)
         try:
             client.chat_postMessage(channel=channel, **notice)
         except SlackApiError as exc:  # recorded all the same: the audit table has it

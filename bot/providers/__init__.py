@@ -5,18 +5,18 @@
 
 from __future__ import annotations
 
-from bot.settings import Settings
+from bot.config import Config
 from commands.providers import Provider
 
 
-def build_providers(settings: Settings) -> dict[str, Provider]:
+def build_providers(config: Config) -> dict[str, Provider]:
     providers: dict[str, Provider] = {}
-    if settings.anthropic_api_key:
+    if config.anthropic_api_key:
         from bot.providers.anthropic_provider import AnthropicProvider
 
-        providers["anthropic"] = AnthropicProvider.from_settings(settings)
-    if settings.openai_api_key:
+        providers["anthropic"] = AnthropicProvider.from_config(config)
+    if config.openai_api_key:
         from bot.providers.openai_provider import OpenAIProvider
 
-        providers["openai"] = OpenAIProvider.from_settings(settings)
+        providers["openai"] = OpenAIProvider.from_config(config)
     return providers

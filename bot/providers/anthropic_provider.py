@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 import anthropic
 
+from bot.config import Config
 from bot.providers.retrying import CallLimits, call_with_retries
-from bot.settings import Settings
-from commands.providers import Completion
-from storage.runs import TokenCounts
+from commands.providers import Completion, TokenCounts
 
 
 @dataclass
@@ -25,14 +24,14 @@ class AnthropicProvider:
     name: str = "anthropic"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> AnthropicProvider:
+    def from_config(cls, config: Config) -> AnthropicProvider:
         client = anthropic.Anthropic(
-            api_key=settings.anthropic_api_key,
-            base_url=settings.anthropic_base_url,
-            timeout=settings.provider_timeout,
+            api_key=config.anthropic_api_key,
+            base_url=config.anthropic_base_url,
+            timeout=config.provider_timeout,
             max_retries=0,  # retries are ours: see bot.providers.retrying
         )
-        return cls(client, CallLimits.from_settings(settings))
+        return cls(client, CallLimits.from_config(config))
 
     def complete(self, *, model: str, effort: str | None, task: str) -> Completion:
         extra = {"output_config": {"effort": effort}} if effort else {}

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import openai
 
+from bot.config import Config
 from bot.providers.retrying import CallLimits, call_with_retries
-from bot.settings import Settings
-from commands.providers import Completion
-from storage.runs import TokenCounts
+from commands.providers import Completion, TokenCounts
 
 
 @dataclass
@@ -21,14 +20,14 @@ class OpenAIProvider:
     name: str = "openai"
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> OpenAIProvider:
+    def from_config(cls, config: Config) -> OpenAIProvider:
         client = openai.OpenAI(
-            api_key=settings.openai_api_key,
-            base_url=settings.openai_base_url,
-            timeout=settings.provider_timeout,
+            api_key=config.openai_api_key,
+            base_url=config.openai_base_url,
+            timeout=config.provider_timeout,
             max_retries=0,  # retries are ours: see bot.providers.retrying
         )
-        return cls(client, CallLimits.from_settings(settings))
+        return cls(client, CallLimits.from_config(config))
 
     def complete(self, *, model: str, effort: str | None, task: str) -> Completion:
         extra = {"reasoning": {"effort": effort}} if effort else {}

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.settings import Settings
+from bot.config import Config
 from commands.errors import ProviderError
 
 log = logging.getLogger(__name__)
@@ -41,16 +41,16 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class CallLimits:
-    """What every model call is bounded by, from settings: output tokens, seconds, retries."""
+    """What every model call is bounded by, from config: output tokens, seconds, retries."""
 
     max_tokens: int
     timeout: float
     retry: RetryPolicy
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> CallLimits:
-        retry = RetryPolicy(settings.provider_max_retries, settings.provider_max_retry_wait)
-        return cls(settings.max_output_tokens, settings.provider_timeout, retry)
+    def from_config(cls, config: Config) -> CallLimits:
+        retry = RetryPolicy(config.provider_max_retries, config.provider_max_retry_wait)
+        return cls(config.max_output_tokens, config.provider_timeout, retry)
 
 
 def classify(exc: Exception) -> tuple[str, float | None, int | None]:

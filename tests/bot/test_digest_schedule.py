@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config import load_config
 from bot.digest_schedule import crontab_trigger, due_week, latest_fire_time
-from bot.settings import load_settings
 from commands.errors import ConfigError
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -39,12 +39,12 @@ def test_every_weekday_list_is_translated() -> None:
 )
 def test_a_bad_schedule_stops_startup_naming_the_variable(cron: str) -> None:
     with pytest.raises(ConfigError, match="ROUTEBOT_DIGEST_CRON must be a crontab line"):
-        load_settings({"ROUTEBOT_DIGEST_CRON": cron})
+        load_config({"ROUTEBOT_DIGEST_CRON": cron})
 
 
 def test_the_default_schedule_is_monday_nine() -> None:
-    assert load_settings({}).digest_cron == "0 9 * * mon"
-    assert load_settings({"ROUTEBOT_DIGEST_CRON": "0 7 * * 1"}).digest_cron == "0 7 * * 1"
+    assert load_config({}).digest_cron == "0 9 * * mon"
+    assert load_config({"ROUTEBOT_DIGEST_CRON": "0 7 * * 1"}).digest_cron == "0 7 * * 1"
 
 
 def test_the_week_due_is_the_one_the_latest_scheduled_time_reports() -> None:

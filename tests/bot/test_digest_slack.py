@@ -19,11 +19,11 @@ from bot.digest_cli import run_digest_command
 from bot.digest_post import LEASE, MAX_ATTEMPTS, run_digest_job
 from bot.scheduler import DIGEST_GRACE, start_scheduler
 from bot.startup import on_startup
+from commands.providers import TokenCounts
 from commands.weeks import parse_week
 from storage.digest_ledger import DigestLedger
-from storage.runs import TokenCounts
+from tests.builders import Seeder
 from tests.conftest import Harness
-from tests.seed_runs import Seeder
 
 WEEK = parse_week("2025-W47", "UTC")  # Mon 17 - Sun 23 Nov 2025; the harness clock starts Mon 24 Nov, 16:00
 MONDAY_9 = WEEK.end + 9 * 3600  # the default schedule, 0 9 * * mon
@@ -235,14 +235,14 @@ def test_cli_prints_every_active_channel_or_the_one_named(harness: Harness) -> N
     _seed(harness)
     out = io.StringIO()
     code = run_digest_command(
-        week="2025-W47", channel=None, post=False, out=out, settings=harness.settings, clock=lambda: MONDAY_9
+        week="2025-W47", channel=None, post=False, out=out, config=harness.config, clock=lambda: MONDAY_9
     )
     text = out.getvalue()
     assert code == 0 and "#C1 · 2025-W47, Mon 17 Nov – Sun 23 Nov 2025 (UTC)" in text and "#C2" in text
     assert "Spend: $0.0270 on 3 requests (4 runs)" in text and "#C3" not in text
     out = io.StringIO()
     run_digest_command(
-        week=None, channel="C1", post=False, out=out, settings=harness.settings, clock=lambda: MONDAY_9
+        week=None, channel="C1", post=False, out=out, config=harness.config, clock=lambda: MONDAY_9
     )
     assert out.getvalue() == "No runs in C1 in 2025-W48.\n"  # this week so far has none yet
     assert harness.slack.calls("chat.postMessage") == []
@@ -250,14 +250,14 @@ def test_cli_prints_every_active_channel_or_the_one_named(harness: Harness) -> N
 
 def test_cli_post_uses_the_ledger_for_a_complete_week(harness: Harness) -> None:
     _seed(harness, ("C1",))
-    client = slack_client(harness.settings)
+    client = slack_client(harness.config)
     out = io.StringIO()
     run_digest_command(
         week="2025-W47",
         channel="C1",
         post=True,
         out=out,
-        settings=harness.settings,
+        config=harness.config,
         clock=lambda: MONDAY_9,
         client=client,
     )
@@ -266,7 +266,7 @@ def test_cli_post_uses_the_ledger_for_a_complete_week(harness: Harness) -> None:
         channel="C1",
         post=True,
         out=out,
-        settings=harness.settings,
+        config=harness.config,
         clock=lambda: MONDAY_9,
         client=client,
     )

@@ -15,8 +15,9 @@ from slack_bolt.response import BoltResponse
 
 from commands.channel_settings import default_settings
 from commands.policy import PROVIDERS
+from commands.providers import TokenCounts
 from storage.channel_settings import ChannelSettings, ChannelSettingsStore
-from storage.runs import NewRun, TokenCounts
+from storage.runs import NewRun
 from tests.conftest import SECRET, Harness
 from tests.fakes.slack_requests import app_home_opened, bolt_request, view_submission
 

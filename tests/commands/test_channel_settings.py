@@ -17,12 +17,13 @@ from commands.channel_settings import (
 )
 from commands.errors import ApprovalRequired, BudgetExceeded, UsageError
 from commands.policy import load_policy
+from commands.providers import TokenCounts
 from commands.runs import RunPlan, RunService
 from commands.weeks import week_containing
 from storage.approvals import ApprovalStore
 from storage.channel_settings import ChannelSettings, ChannelSettingsStore
 from storage.db import Database
-from storage.runs import NewRun, RunStore, TokenCounts
+from storage.runs import NewRun, RunStore
 from storage.spend import Spend
 
 POLICY = load_policy()

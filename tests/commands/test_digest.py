@@ -21,14 +21,15 @@ from commands.digest import (
 from commands.digest_text import render_text
 from commands.policy import DEFAULT_POLICY_PATH, ModelChoice, Policy, load_policy
 from commands.pricing import price_of_run
+from commands.providers import TokenCounts
 from commands.reprice import premium_rules
 from commands.weeks import Week, parse_week
 from storage.db import Database
 from storage.digests import ChannelWeek, Counts, LaneSpend, ModelSpend, Period, week_activity
 from storage.records import Run
 from storage.repricing import premium_expression
-from storage.runs import RunStore, TokenCounts
-from tests.seed_runs import Seeder
+from storage.runs import RunStore
+from tests.builders import Seeder
 
 POLICY = load_policy()
 TZ = "America/New_York"  # 2026-W10 holds the switch to daylight saving time: its Sunday has 23 hours

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.policy import load_policy
 from commands.pricing import price_of_run, usd
-from storage.runs import TokenCounts
+from commands.providers import TokenCounts
 
 POLICY = load_policy()
 

@@ -6,9 +6,10 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from commands.providers import TokenCounts
 from storage.db import Database
 from storage.migrations import MIGRATIONS
-from storage.runs import NewRun, RunStore, TokenCounts
+from storage.runs import NewRun, RunStore
 
 
 def test_migrations_apply_once_and_upgrade_an_existing_database(tmp_path: Path) -> None:

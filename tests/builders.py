@@ -5,8 +5,9 @@ from __future__ import annotations
 from commands.ladder import next_step
 from commands.policy import Policy
 from commands.pricing import price_of_run
+from commands.providers import TokenCounts
 from storage.records import Run
-from storage.runs import NewRun, RunStore, TokenCounts
+from storage.runs import NewRun, RunStore
 
 DEFAULT_TOKENS = TokenCounts(input_tokens=2_000, output_tokens=500)
 

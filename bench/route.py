@@ -1,6 +1,6 @@
 """Benchmark: routing decisions, `routebot route` cold start, and /route over HTTP on waitress.
 
-Run from the repo root: `python tests/bench_route.py`. It measures and prints a table with each goal and
+Run from the repo root: `python bench/route.py`. It measures and prints a table with each goal and
 PASS/MISS; it never fails (exit status 0), so it is not a test and pytest does not collect it.
 Everything runs on 127.0.0.1 (FakeSlack on an ephemeral port); every loop is bounded in count and time.
 """
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.bench_common import Row, ms, percentile, run_sections, us  # noqa: E402
+from bench.common import Row, ms, percentile, run_sections, us  # noqa: E402
 
 SEED = 20_251_125
 TASKS = 12_000

@@ -1,22 +1,22 @@
-"""Settings: read once, validated, secrets out of repr, startup refused with where-to-find-it messages."""
+"""Config: read once, validated, secrets out of repr, startup refused with where-to-find-it messages."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.settings import load_settings
+from bot.config import load_config
 from commands.errors import ConfigError
 
 
 def test_defaults_need_nothing() -> None:
-    settings = load_settings({})
-    assert settings.provider == "anthropic" and settings.db_path == "routebot.db"
-    assert settings.retention_days == 30 and settings.tz == "UTC" and not settings.digest_show_users
-    assert settings.configured_providers == ()
+    config = load_config({})
+    assert config.provider == "anthropic" and config.db_path == "routebot.db"
+    assert config.retention_days == 30 and config.tz == "UTC" and not config.digest_show_users
+    assert config.configured_providers == ()
 
 
 def test_secrets_are_not_in_repr() -> None:
-    settings = load_settings(
+    config = load_config(
         {
             "SLACK_BOT_TOKEN": "xoxb-secret",
             "ANTHROPIC_API_KEY": "sk-ant-secret",
@@ -24,10 +24,10 @@ def test_secrets_are_not_in_repr() -> None:
             "SLACK_SIGNING_SECRET": "shh",
         }
     )
-    text = repr(settings)
+    text = repr(config)
     for secret in ("xoxb-secret", "sk-ant-secret", "sk-secret", "shh"):
         assert secret not in text
-    assert settings.configured_providers == ("anthropic", "openai")
+    assert config.configured_providers == ("anthropic", "openai")
 
 
 @pytest.mark.parametrize(
@@ -43,20 +43,18 @@ def test_secrets_are_not_in_repr() -> None:
 )
 def test_bad_values_stop_startup_naming_the_variable(env: dict[str, str], words: str) -> None:
     with pytest.raises(ConfigError, match=words):
-        load_settings(env)
+        load_config(env)
 
 
 def test_missing_slack_values_say_where_to_find_them() -> None:
     with pytest.raises(ConfigError, match=r"SLACK_BOT_TOKEN.*OAuth & Permissions"):
-        load_settings({}).require_slack(socket_mode=False)
+        load_config({}).require_slack(socket_mode=False)
     with pytest.raises(ConfigError, match=r"SLACK_SIGNING_SECRET.*Signing Secret"):
-        load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}).require_slack(socket_mode=False)
+        load_config({"SLACK_BOT_TOKEN": "xoxb-1"}).require_slack(socket_mode=False)
     with pytest.raises(ConfigError, match=r"SLACK_APP_TOKEN.*App-Level Tokens"):
-        load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "nope"}).require_slack(
-            socket_mode=True
-        )
-    load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}).require_slack(socket_mode=True)
+        load_config({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "nope"}).require_slack(socket_mode=True)
+    load_config({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}).require_slack(socket_mode=True)
 
 
 def test_admins_are_parsed_from_commas_or_spaces() -> None:
-    assert load_settings({"ROUTEBOT_ADMINS": "U1, U2 U3"}).admins == frozenset({"U1", "U2", "U3"})
+    assert load_config({"ROUTEBOT_ADMINS": "U1, U2 U3"}).admins == frozenset({"U1", "U2", "U3"})

@@ -1,6 +1,6 @@
 """Benchmark: the bot's own cost per run, 50 concurrent runs on a slow model, SQLite write throughput.
 
-Run from the repo root: `python tests/bench_run.py`. It measures and prints a table with each goal and
+Run from the repo root: `python bench/run.py`. It measures and prints a table with each goal and
 PASS/MISS; it never fails (exit status 0), so it is not a test and pytest does not collect it.
 Everything runs on 127.0.0.1 (FakeSlack and FakeAnthropic on ephemeral ports); every loop is bounded in
 count and time.
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.bench_common import Row, ms, percentile, run_sections  # noqa: E402
+from bench.common import Row, ms, percentile, run_sections  # noqa: E402
 
 OVERHEAD_RUNS = 300
 OVERHEAD_WARMUP = 20
@@ -41,8 +41,7 @@ class InstantProvider:
     name = "anthropic"
 
     def complete(self, *, model: str, effort: str | None, task: str) -> Any:
-        from commands.providers import Completion
-        from storage.runs import TokenCounts
+        from commands.providers import Completion, TokenCounts
 
         return Completion(
             text=ANSWER, tokens=TokenCounts(input_tokens=1200, output_tokens=350), seconds=0.0, model=model
@@ -230,8 +229,9 @@ def bench_concurrency() -> list[Row]:
 def record_runs(threads: int, per_thread: int, path: str) -> tuple[int, float, int, list[str], list[float]]:
     """Each thread records `per_thread` runs (the writes one run makes); returns
     (runs recorded, seconds, "database is locked" errors, other errors, per-run seconds)."""
+    from commands.providers import TokenCounts
     from storage.db import Database
-    from storage.runs import NewRun, RunStore, TokenCounts
+    from storage.runs import NewRun, RunStore
 
     database = Database(path)
     store = RunStore(database)

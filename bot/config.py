@@ -1,6 +1,6 @@
 """All configuration, read once from the environment into a frozen object and passed down.
 
-Nothing else in routebot reads os.environ. Secrets are kept out of repr() so a logged Settings leaks nothing.
+Nothing else in routebot reads os.environ. Secrets are kept out of repr() so a logged Config leaks nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 @dataclass(frozen=True)
-class Settings:
+class Config:
     slack_bot_token: str | None = field(default=None, repr=False)
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
@@ -55,7 +55,7 @@ class Settings:
         return tuple(p for p in PROVIDERS if self.api_key(p))
 
     def require_slack(self, *, socket_mode: bool) -> None:
-        """Stop startup with a message saying where in Slack's app settings each missing value lives."""
+        """Stop startup with a message saying where in Slack's app config each missing value lives."""
         if not self.slack_bot_token:
             raise ConfigError(
                 "SLACK_BOT_TOKEN is not set. Find it at api.slack.com/apps -> your app -> "
@@ -113,7 +113,7 @@ def _optional(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+def load_config(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     provider = env.get("ROUTEBOT_PROVIDER", "anthropic").strip().lower() or "anthropic"
     if provider not in PROVIDERS:
@@ -136,7 +136,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     admins = frozenset(
         a.strip() for a in env.get("ROUTEBOT_ADMINS", "").replace(" ", ",").split(",") if a.strip()
     )
-    return Settings(
+    return Config(
         slack_bot_token=_optional(env, "SLACK_BOT_TOKEN"),
         slack_signing_secret=_optional(env, "SLACK_SIGNING_SECRET"),
         slack_app_token=_optional(env, "SLACK_APP_TOKEN"),

@@ -1,6 +1,6 @@
 """Benchmark: every channel's weekly digest over 1,000,000 runs in 1,000 channels.
 
-    python tests/bench_digest.py [--runs 1000000] [--channels 1000] [--previous-runs 0] [--show-users]
+    python bench/digest.py [--runs 1000000] [--channels 1000] [--previous-runs 0] [--show-users]
 
 Builds the runs in a temp SQLite file (one executemany transaction, through routebot's own migrations), then
 times computing every channel's digest for the week the runs fall in, the way the weekly job does, and
@@ -26,14 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import Row, print_table
 from commands.digest import DigestOptions, compute_digests
 from commands.ladder import next_step
 from commands.policy import Policy, load_policy
 from commands.pricing import price_of_run
+from commands.providers import TokenCounts
 from commands.weeks import Week, parse_week
 from storage.db import Database
-from storage.runs import TokenCounts
-from tests.bench_common import Row, print_table
 
 TZ = "UTC"
 WEEK = "2026-W10"
