@@ -43,9 +43,7 @@ class InstantProvider:
     def complete(self, *, model: str, effort: str | None, task: str) -> Any:
         from commands.providers import Completion, TokenCounts
 
-        return Completion(
-            text=ANSWER, tokens=TokenCounts(input_tokens=1200, output_tokens=350), seconds=0.0, model=model
-        )
+        return Completion(text=ANSWER, tokens=TokenCounts(input_tokens=1200, output_tokens=350))
 
 
 def _new_request(store: Any, i: int, channel: str = "C1") -> Any:
@@ -66,7 +64,8 @@ def _new_request(store: Any, i: int, channel: str = "C1") -> Any:
 
 
 def bench_overhead() -> list[Row]:
-    from bot.app import build_app, slack_client
+    from bot.app import build_app
+    from bot.slack_client import slack_client
     from storage.db import Database
     from tests.conftest import make_settings
     from tests.fakes.slack import FakeSlack
@@ -117,7 +116,8 @@ def bench_overhead() -> list[Row]:
 
 
 def bench_concurrency() -> list[Row]:
-    from bot.app import build_app, slack_client
+    from bot.app import build_app
+    from bot.slack_client import slack_client
     from storage.db import Database
     from tests.conftest import SECRET, make_settings
     from tests.fakes.models import FakeAnthropic

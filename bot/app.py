@@ -1,29 +1,54 @@
-"""Build routebot: the Bolt app and everything its listeners use, each side effect injectable.
+"""Build routebot: every store, service, gate and hook, and every Slack listener, in one place.
 
-Production passes nothing but config; tests pass a WebClient pointed at a local fake Slack, fake-backed
-providers, a temp database and a fixed clock.
+Read `build_app` top to bottom to see what routebot does: channel settings, runs with their budget and
+approval gates, the 80% budget warning, weekly digests, then the listeners Slack reaches them through.
+Each side effect is a parameter: production passes nothing but config; tests pass a WebClient pointed at a
+local fake Slack, fake-backed providers, a temp database and a fixed clock.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
+from types import MappingProxyType, ModuleType
+from typing import Any
 
+import slack_bolt.app.app as bolt_app_module
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.blocks.approvals import APPROVE, DECLINE
+from bot.blocks.settings import CALLBACK_ID as SETTINGS_FORM
+from bot.channel_notice import post_notice
 from bot.config import Config
 from bot.context import Routebot
+from bot.digest_post import digest_delivery
 from bot.listeners import digest as digest_listeners
-from bot.listeners import route as route_listeners
-from bot.listeners import runs as run_listeners
 from bot.listeners import settings as settings_listeners
+from bot.listeners.approvals import Approvals
+from bot.listeners.digest import DigestCommand
+from bot.listeners.home import AppHome
+from bot.listeners.route import RouteCommand, Subcommand
+from bot.listeners.runs import RunButtons, provider_action
+from bot.listeners.settings import ChannelSettingsForm
+from bot.permissions import Permissions
 from bot.run_dispatch import RunDispatcher
+from bot.slack_client import slack_client
+from commands.approvals import approval_gate
+from commands.approvers import who_can_change
+from commands.budget import budget_gate
+from commands.budget_warning import BudgetWarning
+from commands.channel_settings import Channels
+from commands.digest import DigestOptions
 from commands.policy import Policy, load_policy
 from commands.providers import Provider
 from commands.runs import RunService
+from storage.approvals import ApprovalStore
+from storage.channel_settings import ChannelSettingsStore
 from storage.db import Database
 from storage.runs import RunStore
 
@@ -40,11 +65,6 @@ class Built:
         self.listener_pool.shutdown(wait=True)
 
 
-def slack_client(config: Config) -> WebClient:
-    kwargs = {"base_url": config.slack_api_url} if config.slack_api_url else {}
-    return WebClient(token=config.slack_bot_token, **kwargs)
-
-
 def build_app(
     config: Config,
     *,
@@ -59,37 +79,172 @@ def build_app(
     client = client or slack_client(config)
     database = database or Database(config.db_path)
     if providers is None:
-        from bot.providers import build_providers
+        from bot.providers import build_providers  # imports only the SDKs of configured providers
 
         providers = build_providers(config)
-    store = RunStore(database)
     run_pool = ThreadPoolExecutor(max_workers=config.run_workers, thread_name_prefix="routebot-run")
     # Bolt's default listener pool has 5 threads; acks must never queue behind slow Slack calls.
     listener_pool = ThreadPoolExecutor(
         max_workers=config.listener_workers, thread_name_prefix="routebot-listener"
     )
-    runs = RunService(store, policy, providers, clock)
-    dispatcher = RunDispatcher(client, runs, policy, run_pool)
+
+    # Channel settings: the providers each channel allows, its weekly budget, the lanes that need approval.
+    # Workspace admins and owners (users.info) and ROUTEBOT_ADMINS may change them and approve runs.
+    settings_store = ChannelSettingsStore(database)
+    channels = Channels(settings_store, policy, config.provider)
+    permissions = Permissions(client, config.admins, clock)
+    who = who_can_change(config.admins)
+
+    # Runs: planned from a click, checked by the gates, claimed once, executed on the run pool. The budget
+    # gate comes first, so nobody is asked to approve a run the budget would stop.
+    store = RunStore(database)
+    approval_store = ApprovalStore(database)
+    runs = RunService(
+        store,
+        policy,
+        providers,
+        clock,
+        gates=(
+            budget_gate(channels.settings, database, clock, config.tz, who),
+            approval_gate(channels.settings, permissions.is_allowed, approval_store, policy),
+        ),
+        channel_providers=channels.allowed_providers,
+    )
+    # After each finished run: the channel is warned once a week when it reaches 80% of its budget.
+    budget_warning = BudgetWarning(
+        database,
+        settings_store,
+        channels.settings,
+        partial(post_notice, client),
+        clock=clock,
+        tz=config.tz,
+        who=who,
+    )
+    dispatcher = RunDispatcher(client, runs, policy, run_pool, finished_hooks=(budget_warning.after_run,))
+
+    # Weekly digests, posted exactly once per (channel, week) by the scheduler (bot/scheduler.py).
+    digests = digest_delivery(client, database, policy, config)
+
     bot = Routebot(
         config=config,
         policy=policy,
         database=database,
         store=store,
         providers=providers,
+        channels=channels,
+        runs=runs,
+        dispatcher=dispatcher,
+        digests=digests,
+        clock=clock,
+    )
+
+    # What people reach in Slack.
+    approvals = Approvals(
+        client=client,
+        policy=policy,
+        store=store,
+        approvals=approval_store,
+        permissions=permissions,
+        channels=channels,
         runs=runs,
         dispatcher=dispatcher,
         clock=clock,
+        who=who,
     )
-    app = App(
-        client=client,
-        signing_secret=None if socket_mode else config.slack_signing_secret,
-        request_verification_enabled=not socket_mode,
-        listener_executor=listener_pool,
-        # Errors are answered by our listeners; Bolt's own message would leak internals.
-        raise_error_for_unhandled_request=False,
+    settings_form = ChannelSettingsForm(
+        policy=policy,
+        database=database,
+        store=settings_store,
+        channels=channels,
+        permissions=permissions,
+        clock=clock,
+        tz=config.tz,
+        who=who,
     )
-    route_listeners.register(app, bot)
-    digest_listeners.register(app, bot)
-    run_listeners.register(app, bot)
-    settings_listeners.register(app, bot)
+    digest_command = DigestCommand(
+        database=database,
+        policy=policy,
+        options=DigestOptions(tz=config.tz, show_users=config.digest_show_users),
+        clock=clock,
+    )
+    route = RouteCommand(
+        policy=policy,
+        store=store,
+        providers=providers,
+        channels=channels,
+        clock=clock,
+        max_task_chars=config.max_task_chars,
+        subcommands={
+            "settings": Subcommand(settings_form.open, settings_listeners.USAGE),
+            "digest": Subcommand(digest_command.show, digest_listeners.USAGE),
+        },
+    )
+    buttons = RunButtons(runs, dispatcher, approvals.ask)
+    home = AppHome(
+        policy=policy, database=database, store=store, channels=channels, clock=clock, tz=config.tz, who=who
+    )
+
+    app = bolt_app(config, client, listener_pool, socket_mode=socket_mode)
+    # /route: the card (and `/route help`, `/route settings`, `/route digest`)
+    app.command("/route")(route.on_route)
+    # the card's Run buttons, then Escalate, Retry and the reason menu under each answer, and /escalate
+    app.action(provider_action("run_", policy.providers))(buttons.on_run)
+    app.action(provider_action("escalate_", policy.providers))(buttons.on_escalate)
+    app.action("retry")(buttons.on_retry)
+    app.action("escalate_reason")(buttons.on_reason)
+    app.command("/escalate")(buttons.on_escalate_command)
+    # runs on lanes that need approval
+    app.action(APPROVE)(approvals.on_approve)
+    app.action(DECLINE)(approvals.on_decline)
+    # saving the channel settings window
+    app.view(SETTINGS_FORM)(settings_form.on_save)
+    # the Home tab: your channels' settings and this week's spend
+    app.event("app_home_opened")(home.on_home_opened)
     return Built(app=app, bot=bot, run_pool=run_pool, listener_pool=listener_pool)
+
+
+def bolt_app(
+    config: Config, client: WebClient, listener_pool: ThreadPoolExecutor, *, socket_mode: bool
+) -> App:
+    """The Bolt app, given every value it would otherwise look for in the environment."""
+    with _bolt_sees_no_environment():
+        return App(
+            name="routebot",  # Bolt would otherwise read it off the call stack (inspect.stack, slow)
+            client=client,
+            signing_secret=config.slack_signing_secret or "",
+            # Socket Mode requests come over our own authenticated WebSocket, unsigned.
+            request_verification_enabled=not socket_mode,
+            listener_executor=listener_pool,
+            # Errors are answered by our listeners; Bolt's own message would leak internals.
+            raise_error_for_unhandled_request=False,
+        )
+
+
+class _OsWithoutEnvironment(ModuleType):
+    """The os module with an empty os.environ, for Bolt's App constructor alone."""
+
+    environ: Mapping[str, str] = MappingProxyType({})
+
+    def __getattr__(self, name: str) -> Any:
+        import os
+
+        return getattr(os, name)
+
+
+@contextmanager
+def _bolt_sees_no_environment() -> Iterator[None]:
+    """Hide os.environ from slack_bolt/app/app.py while the App is built.
+
+    Bolt 1.30's App falls back to the environment for what it is not given, and some of it cannot be
+    declined: given a `client`, it still reads SLACK_BOT_TOKEN and then logs "As you gave `client` as well,
+    `token` will be unused"; it reads SLACK_VERIFICATION_TOKEN; and with SLACK_CLIENT_ID and
+    SLACK_CLIENT_SECRET set it switches on its OAuth flow (install pages, a file-based installation store),
+    which no argument turns off. routebot passes every value it means explicitly, so Bolt sees no
+    environment at all. The module's own `os` is swapped, not os.environ, so no other code is affected.
+    """
+    real = bolt_app_module.os
+    bolt_app_module.os = _OsWithoutEnvironment("os")  # type: ignore[assignment]  # only .environ differs
+    try:
+        yield
+    finally:
+        bolt_app_module.os = real

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.digest_schedule import crontab_trigger
 from commands.errors import ConfigError
 from commands.policy import PROVIDERS
+from commands.providers import api_key_variable, base_url_variable
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -24,10 +25,9 @@ class Config:
     slack_signing_secret: str | None = field(default=None, repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
     slack_api_url: str | None = None
-    anthropic_api_key: str | None = field(default=None, repr=False)
-    openai_api_key: str | None = field(default=None, repr=False)
-    anthropic_base_url: str | None = None
-    openai_base_url: str | None = None
+    # provider id -> its API key / base URL, for the providers that have one set
+    api_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    base_urls: Mapping[str, str] = field(default_factory=dict)
     policy_path: str | None = None
     db_path: str = "routebot.db"
     provider: str = "anthropic"
@@ -37,6 +37,7 @@ class Config:
     provider_timeout: float = 600.0
     provider_max_retries: int = 2
     provider_max_retry_wait: float = 20.0
+    slack_max_retry_wait: float = 30.0
     max_output_tokens: int = 8192
     max_task_chars: int = 12000
     digest_cron: str = "0 9 * * mon"
@@ -44,15 +45,9 @@ class Config:
     digest_show_users: bool = False
     admins: frozenset[str] = frozenset()
 
-    def api_key(self, provider: str) -> str | None:
-        return {"anthropic": self.anthropic_api_key, "openai": self.openai_api_key}.get(provider)
-
-    def key_variable(self, provider: str) -> str:
-        return f"{provider.upper()}_API_KEY"
-
     @property
     def configured_providers(self) -> tuple[str, ...]:
-        return tuple(p for p in PROVIDERS if self.api_key(p))
+        return tuple(p for p in PROVIDERS if self.api_keys.get(p))
 
     def require_slack(self, *, socket_mode: bool) -> None:
         """Stop startup with a message saying where in Slack's app config each missing value lives."""
@@ -113,6 +108,12 @@ def _optional(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _per_provider(env: Mapping[str, str], variable: Callable[[str], str]) -> dict[str, str]:
+    """Each provider's value of one variable (its API key, say), leaving out those not set."""
+    values = {p: _optional(env, variable(p)) for p in PROVIDERS}
+    return {p: value for p, value in values.items() if value}
+
+
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     provider = env.get("ROUTEBOT_PROVIDER", "anthropic").strip().lower() or "anthropic"
@@ -141,10 +142,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         slack_signing_secret=_optional(env, "SLACK_SIGNING_SECRET"),
         slack_app_token=_optional(env, "SLACK_APP_TOKEN"),
         slack_api_url=_optional(env, "SLACK_API_URL"),
-        anthropic_api_key=_optional(env, "ANTHROPIC_API_KEY"),
-        openai_api_key=_optional(env, "OPENAI_API_KEY"),
-        anthropic_base_url=_optional(env, "ANTHROPIC_BASE_URL"),
-        openai_base_url=_optional(env, "OPENAI_BASE_URL"),
+        api_keys=_per_provider(env, api_key_variable),
+        base_urls=_per_provider(env, base_url_variable),
         policy_path=_optional(env, "ROUTEBOT_POLICY"),
         db_path=_optional(env, "ROUTEBOT_DB") or "routebot.db",
         provider=provider,
@@ -154,6 +153,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         provider_timeout=_float(env, "ROUTEBOT_PROVIDER_TIMEOUT", 600.0),
         provider_max_retries=_int(env, "ROUTEBOT_PROVIDER_MAX_RETRIES", 2),
         provider_max_retry_wait=_float(env, "ROUTEBOT_PROVIDER_MAX_RETRY_WAIT", 20.0),
+        slack_max_retry_wait=_float(env, "ROUTEBOT_SLACK_MAX_RETRY_WAIT", 30.0),
         max_output_tokens=_int(env, "ROUTEBOT_MAX_OUTPUT_TOKENS", 8192, minimum=1),
         max_task_chars=_int(env, "ROUTEBOT_MAX_TASK_CHARS", 12000, minimum=100),
         digest_cron=digest_cron,

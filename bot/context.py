@@ -1,44 +1,33 @@
-"""Everything a listener needs, built once at startup and handed to each listener module."""
+"""The parts of a running routebot that startup, the scheduled jobs, the server and tests reach for.
+
+build_app (bot/app.py) makes them; nothing here is changed after that.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from bot.config import Config
 from bot.run_dispatch import RunDispatcher
-from commands.policy import PROVIDERS, Policy
+from commands.channel_settings import Channels
+from commands.digest_delivery import DigestDelivery
+from commands.policy import Policy
 from commands.providers import Provider
 from commands.runs import RunService
 from storage.db import Database
 from storage.runs import RunStore
 
-Subcommand = Callable[..., None]
 
-
-@dataclass
+@dataclass(frozen=True)
 class Routebot:
     config: Config
     policy: Policy
     database: Database
     store: RunStore
     providers: Mapping[str, Provider]
+    channels: Channels
     runs: RunService
     dispatcher: RunDispatcher
+    digests: DigestDelivery
     clock: Callable[[], float]
-    subcommands: dict[str, Subcommand] = field(default_factory=dict)
-    usage_extras: tuple[str, ...] = ()
-    channel_prefs: Callable[[str], Any] | None = None
-
-    def allowed_providers(self, channel_id: str) -> tuple[str, ...]:
-        """Providers whose Run buttons this channel may see (channel settings narrow this)."""
-        if self.channel_prefs is not None:
-            return tuple(self.channel_prefs(channel_id).providers)
-        return PROVIDERS
-
-    def preferred_provider(self, channel_id: str) -> str:
-        allowed = self.allowed_providers(channel_id)
-        if self.config.provider in allowed:
-            return self.config.provider
-        return allowed[0]

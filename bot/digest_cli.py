@@ -14,7 +14,7 @@ from typing import TextIO
 from slack_sdk import WebClient
 
 from bot.config import Config, load_config
-from bot.digest_post import DigestPoster
+from bot.digest_post import digest_delivery
 from commands.digest import DigestOptions, compute_digests
 from commands.digest_text import render_text
 from commands.errors import ConfigError, UsageError
@@ -55,22 +55,20 @@ def run_digest_command(
     if client is None:
         if not config.slack_bot_token:
             raise ConfigError("SLACK_BOT_TOKEN is not set; --post needs the bot token (xoxb-...)")
-        from bot.app import slack_client
+        from bot.slack_client import slack_client
 
         client = slack_client(config)
-    poster = DigestPoster(client, database, policy, config)
+    delivery = digest_delivery(client, database, policy, config)
     if now >= target.end:
-        report = poster.post_week(target, now, channels=channels)
+        report = delivery.deliver_week(target, now, channels=channels)
         failed = report.failed
         lines = [f"posted in {c}" for c in report.posted]
         lines += [f"not posted in {c}: {e}" for c, e in failed.items()]
         lines += [f"skipped {c}: posted before (or given up after repeated failures)" for c in report.skipped]
     else:
-        digests = compute_digests(database, policy, target, poster.options(), now=now, channels=channels)
-        failed = {d.channel_id: e for d in digests if (e := poster.post(d, now, record=False))}
-        lines = [
-            f"posted {target.label} so far in {d.channel_id}" for d in digests if d.channel_id not in failed
-        ]
+        report = delivery.deliver_unrecorded(target, now, channels=channels)
+        failed = report.failed
+        lines = [f"posted {target.label} so far in {c}" for c in report.posted]
         lines += [f"not posted in {c}: {e}" for c, e in failed.items()]
     out.write("\n".join(lines or [f"No runs{where} in {target.label}."]) + "\n")
     return 1 if failed else 0

@@ -7,7 +7,7 @@ is claimed in SQLite, and the call goes to a pool sized from ROUTEBOT_RUN_WORKER
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from slack_sdk import WebClient
@@ -22,9 +22,16 @@ log = logging.getLogger(__name__)
 
 
 class RunDispatcher:
-    def __init__(self, client: WebClient, runs: RunService, policy: Policy, pool: ThreadPoolExecutor) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        runs: RunService,
+        policy: Policy,
+        pool: ThreadPoolExecutor,
+        finished_hooks: Sequence[Callable[[Run], None]] = (),
+    ) -> None:
         self.client, self.runs, self.policy, self.pool = client, runs, policy, pool
-        self.finished_hooks: list[Callable[[Run], None]] = []  # called after a run's outcome is posted
+        self.finished_hooks = tuple(finished_hooks)  # called after a run's outcome is posted
 
     def start(self, run: Run) -> Future[Run | None]:
         """Post the progress message, then execute on the pool. Returns the future (tests wait on it)."""

@@ -6,7 +6,8 @@ import logging
 from dataclasses import dataclass
 
 from bot.app import Built
-from bot.digest_post import PostReport, post_missed_digests
+from bot.digest_post import post_missed_digests
+from commands.digest_delivery import DeliveryReport
 
 log = logging.getLogger(__name__)
 DAY = 86_400.0
@@ -16,7 +17,7 @@ DAY = 86_400.0
 class StartupReport:
     interrupted: int
     purged: int
-    digests: PostReport | None = None  # the catch-up of a missed weekly digest
+    digests: DeliveryReport | None = None  # the catch-up of a missed weekly digest
 
 
 def on_startup(built: Built) -> StartupReport:

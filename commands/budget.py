@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from commands.channel_settings import sentence_case
+from commands.approvers import sentence_case
 from commands.errors import BudgetExceeded
 from commands.pricing import usd
 from commands.runs import Gate, RunPlan

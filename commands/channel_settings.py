@@ -1,22 +1,22 @@
-"""A channel's routebot settings: the defaults, what the settings form may contain, and who may change them.
+"""A channel's routebot settings: the defaults, how they apply, and what the settings form may contain.
 
-Pure functions: the listener reads the form out of Slack's payload and hands the raw values in here.
+The listener reads the form out of Slack's payload and hands the raw values in here; who may change the
+settings is commands/approvers.py.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from commands.errors import UsageError
-from commands.policy import LANE_IDS, PROVIDERS
+from commands.policy import Policy
 from commands.pricing import NANO_PER_USD
-from storage.channel_settings import ChannelSettings
+from storage.channel_settings import ChannelSettings, ChannelSettingsStore
 
-DEFAULT_APPROVAL_LANES = ("max",)
 MAX_BUDGET_USD = Decimal(1_000_000_000)  # far beyond any real budget, and inside SQLite's 64-bit integers
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{1,30}$")
 _MONEY = re.compile(r"^\$?\s*([0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)$")
@@ -25,13 +25,32 @@ _MONEY = re.compile(r"^\$?\s*([0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)$")
 PROVIDERS_FIELD, BUDGET_FIELD, APPROVAL_FIELD = "providers", "budget", "approval_lanes"
 
 
-def default_settings(channel_id: str) -> ChannelSettings:
-    """What a channel nobody has configured gets: both providers, no budget, approval for `max`."""
-    return ChannelSettings(channel_id, PROVIDERS, None, DEFAULT_APPROVAL_LANES)
+def default_settings(channel_id: str, policy: Policy) -> ChannelSettings:
+    """What a channel nobody has configured gets: every provider, no budget, approval for the last resort."""
+    return ChannelSettings(channel_id, policy.providers, None, (policy.roles.last_resort,))
 
 
-def effective_settings(stored: ChannelSettings | None, channel_id: str) -> ChannelSettings:
-    return stored if stored is not None else default_settings(channel_id)
+class Channels:
+    """Each channel's settings as they apply: as saved, or the defaults for a channel nobody configured."""
+
+    def __init__(self, store: ChannelSettingsStore, policy: Policy, default_provider: str) -> None:
+        self.store, self.policy, self.default_provider = store, policy, default_provider
+
+    def settings(self, channel_id: str) -> ChannelSettings:
+        stored = self.store.get(channel_id)
+        return stored if stored is not None else self.defaults(channel_id)
+
+    def defaults(self, channel_id: str) -> ChannelSettings:
+        return default_settings(channel_id, self.policy)
+
+    def allowed_providers(self, channel_id: str) -> tuple[str, ...]:
+        """Providers whose Run and Escalate buttons this channel offers, and which it runs on."""
+        return self.settings(channel_id).providers
+
+    def preferred_provider(self, channel_id: str) -> str:
+        """ROUTEBOT_PROVIDER when the channel allows it, else the first provider it allows."""
+        allowed = self.allowed_providers(channel_id)
+        return self.default_provider if self.default_provider in allowed else allowed[0]
 
 
 def is_channel_id(text: str) -> bool:
@@ -72,24 +91,25 @@ class FormResult:
     errors: dict[str, str]  # field (block id) -> message for the modal
 
 
-def validate_form(
-    current: ChannelSettings, raw: Mapping[str, Any], lane_ids: Sequence[str] = LANE_IDS
-) -> FormResult:
+def validate_form(current: ChannelSettings, raw: Mapping[str, Any], policy: Policy) -> FormResult:
     """Check a submitted settings form. A field missing from `raw` keeps its current value.
 
     `raw` holds what the person chose: providers and approval lanes as lists of option values, the budget as
     the text typed (None when empty).
     """
     errors: dict[str, str] = {}
+    known_providers, lane_ids = policy.providers, policy.lane_ids
     providers, lanes, budget = current.providers, current.approval_lanes, current.budget_nanousd
     if PROVIDERS_FIELD in raw:
         chosen = _choices(raw[PROVIDERS_FIELD])
-        unknown = [p for p in chosen if p not in PROVIDERS]
+        unknown = [p for p in chosen if p not in known_providers]
         if unknown:
-            errors[PROVIDERS_FIELD] = f"Unknown provider {unknown[0]!r}; choose from {', '.join(PROVIDERS)}."
+            errors[PROVIDERS_FIELD] = (
+                f"Unknown provider {unknown[0]!r}; choose from {', '.join(known_providers)}."
+            )
         elif not chosen:
             errors[PROVIDERS_FIELD] = "Choose at least one provider."
-        providers = tuple(p for p in PROVIDERS if p in chosen)  # canonical order
+        providers = tuple(p for p in known_providers if p in chosen)  # canonical order
     if BUDGET_FIELD in raw:
         try:
             budget = parse_budget(raw[BUDGET_FIELD])
@@ -104,19 +124,6 @@ def validate_form(
     if errors:
         return FormResult(None, errors)
     return FormResult(replace(current, providers=providers, budget_nanousd=budget, approval_lanes=lanes), {})
-
-
-def who_can_change(admins: Iterable[str]) -> str:
-    """Who may change settings and approve, for messages: Slack admins and owners, plus ROUTEBOT_ADMINS."""
-    named = sorted(admins)
-    if not named:
-        return "workspace admins and owners"
-    return "workspace admins, owners and " + ", ".join(f"<@{u}>" for u in named) + " from ROUTEBOT_ADMINS"
-
-
-def sentence_case(text: str) -> str:
-    """Upper-case the first letter only: str.capitalize() would lower-case the user ids in `<@U123>`."""
-    return text[:1].upper() + text[1:]
 
 
 def _choices(value: Any) -> list[str]:

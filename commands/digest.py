@@ -313,13 +313,14 @@ def suggest(summary: Summary, lanes: tuple[Share, ...], data: ChannelWeek, polic
             f"Tasks routed to {lane_id} were escalated {rate:.0%} of the time in this channel "
             f"({count} of {total}): consider starting them at {target}."
         )
-    top = next((s for s in lanes if s.key == "max"), None)
+    roles = policy.roles
+    top = next((s for s in lanes if s.key == roles.last_resort), None)
     spend = summary.spend_nanousd
     if top and spend and top.runs >= 3 and top.spend_nanousd / spend >= SUGGEST_MAX_SHARE:
         share = top.spend_nanousd / spend
         return (
-            f"The max lane took {share:.0%} of this channel's spend ({top.runs} runs). "
-            "It is a last resort: try premium first and step up only when premium fails."
+            f"The {roles.last_resort} lane took {share:.0%} of this channel's spend ({top.runs} runs). "
+            f"It is a last resort: try {roles.premium} first and step up only when {roles.premium} fails."
         )
     if summary.unknown_runs:
         unpriced = sorted({m.model for m in data.models if m.unknown_runs})

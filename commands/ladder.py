@@ -2,6 +2,7 @@
 
 A provider's ladder skips lanes that would run the very same model and effort (Anthropic's `max` is the Opus
 of `premium`), so "escalate" always means a stronger setting, and the top is where nothing stronger is left.
+Stepping onto the policy's last-resort lane asks for confirmation.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ class Step:
     provider: str
     lane: str
     choice: ModelChoice
-    needs_confirmation: bool  # stepping onto the max lane
+    needs_confirmation: bool  # stepping onto the last-resort lane
 
 
 def next_step(policy: Policy, lane_id: str, provider: str) -> Step | None:
@@ -27,7 +28,7 @@ def next_step(policy: Policy, lane_id: str, provider: str) -> Step | None:
         lane = policy.lane(lane.escalates_to)
         choice = lane.models.get(provider)
         if choice is not None and choice != current:
-            return Step(provider, lane.id, choice, lane.id == "max")
+            return Step(provider, lane.id, choice, lane.id == policy.roles.last_resort)
     return None
 
 
@@ -46,7 +47,7 @@ def escalation_steps(policy: Policy, lane_id: str, provider: str, providers: tup
             continue
         choice = policy.lane(target_lane).models.get(other)
         if choice is not None and _has_own_rung(policy, target_lane, other):
-            steps.append(Step(other, target_lane, choice, target_lane == "max"))
+            steps.append(Step(other, target_lane, choice, target_lane == policy.roles.last_resort))
     return steps
 
 

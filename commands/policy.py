@@ -1,23 +1,46 @@
-"""The routing policy: lanes, ladder and prices, loaded from TOML into frozen dataclasses.
+"""The routing policy: providers, lanes and their roles, ladder and prices, from TOML into frozen dataclasses.
 
 The default policy ships beside this module (policy.toml); a team points ROUTEBOT_POLICY at its own copy.
-Loading validates everything once, so the rest of the code can trust the values.
+Loading validates everything once, so the rest of the code can trust the values. Provider and lane ids come
+from that file: PROVIDERS and LANE_IDS are the embedded policy's, for what has to know them before any
+policy is loaded (command-line choices, ROUTEBOT_PROVIDER); code that has a Policy asks it
+(`policy.providers`, `policy.lane_ids`, `policy.roles`).
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from commands.errors import PolicyError
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
-PROVIDERS = ("anthropic", "openai")
-LANE_IDS = ("cheap", "default", "premium", "max", "code")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+
+
+@cache
+def _embedded() -> dict[str, Any]:
+    """The embedded policy file as TOML, read once (parse_policy never changes what it is given)."""
+    return tomllib.loads(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
+
+
+PROVIDERS: tuple[str, ...] = tuple(_embedded()["providers"])
+# Every policy defines these lanes: the router's vocabulary (commands/cues.py) names them.
+LANE_IDS: tuple[str, ...] = tuple(_embedded()["lanes"])
+
+
+@dataclass(frozen=True)
+class LaneRoles:
+    """Which lane plays each part the code relies on, as the policy's [roles] table names them."""
+
+    cheapest: str  # the bottom rung
+    premium: str  # the deliberate rung: stakes raise a task at most this far; digests re-price runs here
+    last_resort: str  # stepping onto it asks for confirmation; new channels need approval for it
+    code: str  # code-local work
 
 
 @dataclass(frozen=True)
@@ -75,7 +98,16 @@ class Policy:
     lanes: dict[str, Lane]
     ladder: tuple[str, ...]
     prices: dict[str, Price]
-    provider_labels: dict[str, str]
+    provider_labels: dict[str, str]  # every provider the policy knows, in the policy's order
+    roles: LaneRoles
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        return tuple(self.provider_labels)
+
+    @property
+    def lane_ids(self) -> tuple[str, ...]:
+        return tuple(self.lanes)
 
     def lane(self, lane_id: str) -> Lane:
         return self.lanes[lane_id]
@@ -88,6 +120,8 @@ def load_policy(path: str | Path | None = None) -> Policy:
     """Read and validate a policy file; raises PolicyError naming the file, key and problem."""
     file = Path(path) if path else DEFAULT_POLICY_PATH
     where = str(file)
+    if file == DEFAULT_POLICY_PATH:
+        return parse_policy(_embedded(), where)
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -134,7 +168,24 @@ def parse_policy(raw: dict[str, Any], where: str = "<policy>") -> Policy:
     }
     prices_raw = _table(raw, "prices", where, "prices", required=False)
     prices = {model: _price(model, spec, where) for model, spec in prices_raw.items()}
-    return Policy(path=where, lanes=lanes, ladder=ladder, prices=prices, provider_labels=labels)
+    roles = _roles(raw, lanes, where)
+    return Policy(path=where, lanes=lanes, ladder=ladder, prices=prices, provider_labels=labels, roles=roles)
+
+
+def _roles(raw: dict[str, Any], lanes: dict[str, Lane], where: str) -> LaneRoles:
+    """[roles]; a role left out keeps the embedded policy's lane (copies made before roles existed)."""
+    table = _table(raw, "roles", where, "roles", required=False)
+    named: dict[str, str] = {}
+    for role in fields(LaneRoles):
+        lane_id = table.get(role.name, _embedded()["roles"][role.name])
+        if not isinstance(lane_id, str) or lane_id not in lanes:
+            raise PolicyError(where, f"roles.{role.name}", f"unknown lane {lane_id!r}")
+        named[role.name] = lane_id
+    for role_name in table:
+        if role_name not in named:
+            known = ", ".join(f.name for f in fields(LaneRoles))
+            raise PolicyError(where, f"roles.{role_name}", f"unknown role; roles are {known}")
+    return LaneRoles(**named)
 
 
 def _table(raw: dict[str, Any], name: str, where: str, key: str, *, required: bool = True) -> dict[str, Any]:
@@ -149,7 +200,7 @@ def _table(raw: dict[str, Any], name: str, where: str, key: str, *, required: bo
 def _provider_labels(raw: dict[str, Any], where: str) -> dict[str, str]:
     table = _table(raw, "providers", where, "providers")
     for name in table:
-        if name not in PROVIDERS:
+        if name not in PROVIDERS:  # a provider needs an adapter (bot/providers/), not only a table here
             raise PolicyError(
                 where, f"providers.{name}", f"unknown provider; known are {', '.join(PROVIDERS)}"
             )

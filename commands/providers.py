@@ -1,9 +1,23 @@
-"""The one interface every model provider adapter implements (adapters live in bot/providers/)."""
+"""The one interface every model provider adapter implements (adapters live in bot/providers/).
+
+A provider's id comes from the policy's [providers] table; the environment variables that configure it
+are named from that id here, and nowhere else.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
+
+
+def api_key_variable(provider: str) -> str:
+    """The environment variable holding a provider's API key: ANTHROPIC_API_KEY, OPENAI_API_KEY."""
+    return f"{provider.upper()}_API_KEY"
+
+
+def base_url_variable(provider: str) -> str:
+    """The environment variable overriding a provider's API base URL: ANTHROPIC_BASE_URL, OPENAI_BASE_URL."""
+    return f"{provider.upper()}_BASE_URL"
 
 
 @dataclass(frozen=True)
@@ -21,8 +35,6 @@ class TokenCounts:
 class Completion:
     text: str
     tokens: TokenCounts
-    seconds: float
-    model: str  # as the API reported it
 
 
 class Provider(Protocol):

@@ -20,7 +20,7 @@ from commands.errors import (
 from commands.ladder import Step, escalation_steps, next_step
 from commands.policy import ModelChoice, Policy
 from commands.pricing import price_of_run
-from commands.providers import Provider
+from commands.providers import Provider, api_key_variable
 from storage.records import Request, Run
 from storage.runs import NewRun, RunStore
 
@@ -65,10 +65,6 @@ class RunPlan:
     attempt: int = 1
     escalated_from: Run | None = None
     reason: str | None = None
-
-    @property
-    def is_max(self) -> bool:
-        return self.lane == "max"
 
     def as_new_run(self, user_id: str) -> NewRun:
         """The row this plan becomes, for the user it runs for."""
@@ -249,7 +245,7 @@ class RunService:
         if provider not in self.providers:
             raise ProviderNotConfigured(
                 f"{self._label(provider)} is not configured: "
-                f"set {provider.upper()}_API_KEY and restart routebot."
+                f"set {api_key_variable(provider)} and restart routebot."
             )
 
     def _top_message(self, run: Run) -> str:

@@ -126,15 +126,6 @@ class ChannelSettingsStore:
             "DELETE FROM budget_warnings WHERE channel_id = ? AND week = ?", (channel_id, week)
         )
 
-    def channels_used_by(self, user_id: str, limit: int = 20) -> list[str]:
-        """Channels where this user has sent `/route`, most recently used first."""
-        rows = self.database.conn.execute(
-            "SELECT channel_id FROM requests WHERE user_id = ? GROUP BY channel_id"
-            " ORDER BY MAX(created_at) DESC, channel_id LIMIT ?",
-            (user_id, limit),
-        ).fetchall()
-        return [row[0] for row in rows]
-
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part for part in text.split(",") if part)

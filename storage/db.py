@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlite_utils
@@ -25,7 +25,6 @@ class Database:
             raise ValueError("routebot needs a file database so its worker threads share it; use a temp file")
         self.path = path
         self._local = threading.local()
-        self._write_lock = threading.Lock()
         self.migrate()
 
     def _connect(self) -> sqlite_utils.Database:
@@ -81,6 +80,3 @@ class Database:
         if db is not None:
             db.conn.close()
             self._local.db = None
-
-
-Migration = tuple[int, str, Callable[[sqlite3.Connection], None]]

@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 ACTIVE = ("queued", "running")
-FINISHED = ("succeeded", "failed", "interrupted")
 
 
 @dataclass(frozen=True)

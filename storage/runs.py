@@ -87,6 +87,15 @@ class RunStore:
         ).fetchone()
         return self._request(conn, row) if row else None
 
+    def channels_used_by(self, user_id: str, limit: int = 20) -> list[str]:
+        """Channels where this user has sent `/route`, most recently used first."""
+        rows = self.database.conn.execute(
+            "SELECT channel_id FROM requests WHERE user_id = ? GROUP BY channel_id"
+            " ORDER BY MAX(created_at) DESC, channel_id LIMIT ?",
+            (user_id, limit),
+        ).fetchall()
+        return [row[0] for row in rows]
+
     # --- runs ---------------------------------------------------------------------------------------
     def claim_run(self, new: NewRun, now: float) -> Run | None:
         """Create a queued run; None when the same (request, rung, provider, attempt) exists already."""

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from slack_bolt.response import BoltResponse
 
-from bot.app import Built, build_app, slack_client
+from bot.app import Built, build_app
 from bot.config import Config, load_config
+from bot.slack_client import slack_client
 from storage.db import Database
 from tests.fakes.models import FakeAnthropic, FakeOpenAI
 from tests.fakes.slack import FakeSlack

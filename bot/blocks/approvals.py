@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.blocks.common import actions, button, code, context, section
 from bot.blocks.run_messages import Message
-from commands.channel_settings import sentence_case
+from commands.approvers import sentence_case
 from commands.policy import ModelChoice, Policy
 from commands.pricing import rate_card
 from storage.approvals import Approval

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.blocks.common import Block, actions, button, code, context, fields, section
 from bot.mrkdwn import escape, quote
 from commands.policy import Policy
+from commands.providers import api_key_variable
 from commands.route_args import OPTIONS_HELP
 from commands.router import Decision
 
@@ -77,7 +78,7 @@ def route_card(
         if buttons:
             blocks.append(actions(f"run:{request_id}", *buttons))
     missing = [
-        f"{labels.get(p, p)} is not configured: set `{p.upper()}_API_KEY` to run here."
+        f"{labels.get(p, p)} is not configured: set `{api_key_variable(p)}` to run here."
         for p in unconfigured
         if p in decision.models
     ]

@@ -63,9 +63,7 @@ def ladder_line(runs: list[Run]) -> str:
     return "Ladder so far: " + " → ".join(steps)
 
 
-def answer_messages(
-    run: Run, ladder: list[Run], steps: list[Step], policy: Policy, current_price_model: str | None = None
-) -> list[Message]:
+def answer_messages(run: Run, ladder: list[Run], steps: list[Step], policy: Policy) -> list[Message]:
     """The answer, split so no text is lost, with the escalation controls under the last part."""
     lane = policy.lane(run.lane)
     header = section(f"*Answer from {code(choice_of(run).label)}* ({lane.title} lane) for <@{run.user_id}>")
@@ -95,7 +93,7 @@ def escalation_blocks(run: Run, steps: list[Step], policy: Policy) -> list[Block
         confirm = None
         if step.needs_confirmation:
             confirm = confirm_dialog(
-                "Escalate to the max lane?",
+                f"Escalate to the {step.lane} lane?",
                 _max_cost_note(policy, run, step),
                 f"Run {step.choice.label}"[:30],
             )

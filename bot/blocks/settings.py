@@ -10,14 +10,14 @@ import json
 from typing import Any
 
 from bot.blocks.common import Block, context, fields, section
+from commands.approvers import sentence_case
 from commands.channel_settings import (
     APPROVAL_FIELD,
     BUDGET_FIELD,
     PROVIDERS_FIELD,
     budget_input,
-    sentence_case,
 )
-from commands.policy import LANE_IDS, PROVIDERS, Policy
+from commands.policy import Policy
 from commands.pricing import usd
 from storage.channel_settings import ChannelSettings, SettingChange
 
@@ -93,8 +93,8 @@ def settings_modal(
         ]
         return view
     labels = policy.provider_labels
-    provider_options = [_option(labels.get(p, p), p) for p in PROVIDERS]
-    lane_options = [_option(f"{policy.lane(lane).title} ({lane})", lane) for lane in LANE_IDS]
+    provider_options = [_option(labels.get(p, p), p) for p in policy.providers]
+    lane_options = [_option(f"{policy.lane(lane).title} ({lane})", lane) for lane in policy.lane_ids]
     view["submit"] = _plain("Save")
     view["blocks"] = [
         *head,

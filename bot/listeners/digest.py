@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.blocks.digest import digest_blocks, digest_fallback
-from bot.context import Routebot
-from bot.digest_post import display_names
+from bot.user_names import display_names
 from commands.digest import DigestOptions, compute_digests
+from commands.policy import Policy
 from commands.weeks import week_containing
+from storage.db import Database
 
 USAGE = "• `/route digest`: this channel's spend and escalations this week so far, only to you"
 
 
-def register(app: App, bot: Routebot) -> None:
-    def on_digest(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+class DigestCommand:
+    def __init__(
+        self, *, database: Database, policy: Policy, options: DigestOptions, clock: Callable[[], float]
+    ) -> None:
+        self.database, self.policy, self.options, self.clock = database, policy, options, clock
+
+    def show(self, ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()  # one channel's week is a few small queries, but Slack's 3 seconds are not ours to spend
-        now = bot.clock()
-        config = bot.config
-        week = week_containing(now, config.tz)
-        options = DigestOptions(tz=config.tz, show_users=config.digest_show_users)
+        now = self.clock()
+        week = week_containing(now, self.options.tz)
         digests = compute_digests(
-            bot.database, bot.policy, week, options, now=now, channels=[command["channel_id"]]
+            self.database, self.policy, week, self.options, now=now, channels=[command["channel_id"]]
         )
         if not digests:
             respond(
@@ -41,6 +46,3 @@ def register(app: App, bot: Routebot) -> None:
             text=digest_fallback(digest),
             blocks=digest_blocks(digest, names),
         )
-
-    bot.subcommands["digest"] = on_digest
-    bot.usage_extras = (*bot.usage_extras, USAGE)

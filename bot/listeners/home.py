@@ -6,37 +6,52 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.home import MAX_CHANNELS, ChannelSummary, home_view
-from bot.context import Routebot
-from commands.channel_settings import who_can_change
+from commands.channel_settings import Channels
+from commands.policy import Policy
 from commands.weeks import week_containing
-from storage.channel_settings import ChannelSettings, ChannelSettingsStore
+from storage.db import Database
+from storage.runs import RunStore
 from storage.spend import channel_spend
 
 log = logging.getLogger(__name__)
 
 
-def register(
-    app: App, bot: Routebot, store: ChannelSettingsStore, settings_of: Callable[[str], ChannelSettings]
-) -> None:
-    who = who_can_change(bot.config.admins)
+class AppHome:
+    def __init__(
+        self,
+        *,
+        policy: Policy,
+        database: Database,
+        store: RunStore,
+        channels: Channels,
+        clock: Callable[[], float],
+        tz: str,
+        who: str,
+    ) -> None:
+        self.policy, self.database, self.store, self.channels = policy, database, store, channels
+        self.clock, self.tz, self.who = clock, tz, who
 
-    @app.event("app_home_opened")
-    def on_home_opened(event: dict[str, Any], client: WebClient) -> None:
+    def on_home_opened(self, event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return  # the Messages tab
         user = event["user"]
-        week = week_containing(bot.clock(), bot.config.tz)
+        week = week_containing(self.clock(), self.tz)
         summaries = [
-            ChannelSummary(settings_of(channel), channel_spend(bot.database, channel, week.start, week.end))
-            for channel in store.channels_used_by(user, limit=MAX_CHANNELS + 1)
+            ChannelSummary(
+                self.channels.settings(channel), channel_spend(self.database, channel, week.start, week.end)
+            )
+            for channel in self.store.channels_used_by(user, limit=MAX_CHANNELS + 1)
         ]
         view = home_view(
-            summaries, policy=bot.policy, week=week, default_provider=bot.config.provider, who=who
+            summaries,
+            policy=self.policy,
+            week=week,
+            default_provider=self.channels.default_provider,
+            who=self.who,
         )
         try:
             client.views_publish(user_id=user, view=view)

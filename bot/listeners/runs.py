@@ -5,63 +5,96 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 
-from bot.context import Routebot
-from bot.listeners.approvals import ask_for_approval
+from bot.run_dispatch import RunDispatcher
 from commands.errors import ApprovalRequired, UserError
-from commands.runs import RunPlan
+from commands.runs import RunPlan, RunService
 
 log = logging.getLogger(__name__)
+AskForApproval = Callable[[Respond, str, RunPlan], None]  # (respond, requester, the plan that needs it)
 
 
-def register(app: App, bot: Routebot) -> None:
-    @app.action(re.compile(r"^run_(anthropic|openai)$"))
-    def on_run(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+def provider_action(prefix: str, providers: Sequence[str]) -> re.Pattern[str]:
+    """The action ids of one button per provider, `run_anthropic` or `escalate_openai` (bot/blocks)."""
+    return re.compile(rf"^{re.escape(prefix)}({'|'.join(re.escape(p) for p in providers)})$")
+
+
+class RunButtons:
+    def __init__(self, runs: RunService, dispatcher: RunDispatcher, ask_for_approval: AskForApproval) -> None:
+        self.runs, self.dispatcher, self.ask_for_approval = runs, dispatcher, ask_for_approval
+
+    def on_run(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         value = _value(action)
-        _start(
-            bot,
+        self._start(
             respond,
             body["user"]["id"],
-            lambda: bot.runs.plan_first_run(int(value["request"]), str(value["provider"])),
+            lambda: self.runs.plan_first_run(int(value["request"]), str(value["provider"])),
         )
 
-    @app.action(re.compile(r"^escalate_(anthropic|openai)$"))
-    def on_escalate(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def on_escalate(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         value = _value(action)
         reason = _selected_reason(body, action.get("block_id", ""))
-        _start(
-            bot,
+        self._start(
             respond,
             body["user"]["id"],
-            lambda: bot.runs.plan_escalation(int(value["run"]), str(value["provider"]), reason),
+            lambda: self.runs.plan_escalation(int(value["run"]), str(value["provider"]), reason),
         )
 
-    @app.action("retry")
-    def on_retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def on_retry(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         value = _value(action)
-        _start(bot, respond, body["user"]["id"], lambda: bot.runs.plan_retry(int(value["run"])))
+        self._start(respond, body["user"]["id"], lambda: self.runs.plan_retry(int(value["run"])))
 
-    @app.action("escalate_reason")
-    def on_reason(ack: Ack) -> None:
+    def on_reason(self, ack: Ack) -> None:
         ack()  # the choice is read from the message state when an Escalate button is pressed
 
-    @app.command("/escalate")
-    def on_escalate_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def on_escalate_command(self, ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
         user, channel = command["user_id"], command["channel_id"]
-        _start(
-            bot,
+        self._start(
             respond,
             user,
-            lambda: bot.runs.plan_escalation_for_latest(channel, user, command.get("text") or None),
+            lambda: self.runs.plan_escalation_for_latest(channel, user, command.get("text") or None),
             announce=True,
         )
+
+    def _start(
+        self, respond: Respond, user_id: str, plan: Callable[[], RunPlan], *, announce: bool = False
+    ) -> None:
+        """Plan, gate and claim a run, then hand it to the dispatcher; refusals go only to the clicker."""
+        try:
+            planned = plan()
+            if not planned.request.card_ts:
+                _private(
+                    respond,
+                    "This request has no card in the channel to answer under; run `/route` again here.",
+                )
+                return
+            run = self.runs.claim(planned, user_id)
+        except ApprovalRequired as exc:
+            self.ask_for_approval(respond, user_id, exc.plan)
+            return
+        except UserError as exc:
+            _private(respond, exc.message)
+            return
+        except (KeyError, ValueError):
+            _private(respond, "That button is out of date; run `/route` again.")
+            return
+        if run is None:
+            _private(respond, "That run has already started; its answer will appear in the thread.")
+            return
+        if announce:
+            _private(
+                respond,
+                f"Escalating to `{planned.choice.label}`: the answer will appear in the request's thread.",
+            )
+        self.dispatcher.start(run)
 
 
 def _value(action: dict[str, Any]) -> dict[str, Any]:
@@ -78,42 +111,5 @@ def _selected_reason(body: dict[str, Any], block_id: str) -> str | None:
     return selected.get("value") if isinstance(selected, dict) else None
 
 
-def _start(bot: Routebot, respond: Respond, user_id: str, plan: Any, *, announce: bool = False) -> None:
-    """Plan, gate and claim a run, then hand it to the dispatcher. Refusals go privately to the clicker."""
-    try:
-        planned: RunPlan = plan()
-        if not planned.request.card_ts:
-            respond(
-                text="This request has no card in the channel to answer under; run `/route` again here.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
-            return
-        run = bot.runs.claim(planned, user_id)
-    except ApprovalRequired as exc:
-        ask_for_approval(bot, respond, user_id, exc.plan)
-        return
-    except UserError as exc:
-        respond(text=exc.message, response_type="ephemeral", replace_original=False)
-        return
-    except (KeyError, ValueError):
-        respond(
-            text="That button is out of date; run `/route` again.",
-            response_type="ephemeral",
-            replace_original=False,
-        )
-        return
-    if run is None:
-        respond(
-            text="That run has already started; its answer will appear in the thread.",
-            response_type="ephemeral",
-            replace_original=False,
-        )
-        return
-    if announce:
-        respond(
-            text=f"Escalating to `{planned.choice.label}`: the answer will appear in the request's thread.",
-            response_type="ephemeral",
-            replace_original=False,
-        )
-    bot.dispatcher.start(run)
+def _private(respond: Respond, text: str) -> None:
+    respond(text=text, response_type="ephemeral", replace_original=False)

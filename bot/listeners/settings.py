@@ -1,8 +1,7 @@
-"""Channel settings: `/route settings` (a modal, editable by admins), saving it, and wiring the rules in.
+"""Channel settings: `/route settings` (a modal, editable by admins) and saving it.
 
-`register` also installs what the settings decide elsewhere: the providers a channel's cards and escalation
-buttons offer, the budget and approval gates every run passes before it is claimed, the 80% budget warning
-after each run, the Approve / Decline buttons and the App Home tab.
+What the settings decide elsewhere (the providers cards offer, the budget and approval gates, the 80%
+warning) is wired in bot/app.py.
 
 Permission is checked on the server for every save (https://api.slack.com/surfaces/modals#handling_submissions):
 the modal a non-admin sees has no submit button, but a crafted view_submission must change nothing either.
@@ -12,72 +11,61 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.settings import ACTION, CALLBACK_ID, change_notice, settings_modal
-from bot.budget_watch import BudgetWatch
-from bot.context import Routebot
-from bot.listeners import approvals as approval_listeners
-from bot.listeners import home as home_listeners
+from bot.blocks.settings import ACTION, change_notice, settings_modal
 from bot.permissions import Permissions
-from commands.approvals import approval_gate
-from commands.budget import budget_gate, spend_line, week_spend
+from commands.budget import spend_line, week_spend
 from commands.channel_settings import (
     APPROVAL_FIELD,
     BUDGET_FIELD,
     PROVIDERS_FIELD,
-    default_settings,
-    effective_settings,
+    Channels,
     is_channel_id,
     validate_form,
-    who_can_change,
 )
-from storage.approvals import ApprovalStore
-from storage.channel_settings import ChannelSettings, ChannelSettingsStore
+from commands.policy import Policy
+from storage.channel_settings import ChannelSettingsStore
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 USAGE = "• `/route settings`: this channel's providers, weekly budget and approvals (admins can change them)"
 NOT_ALLOWED = "Only workspace admins, owners and ROUTEBOT_ADMINS can change channel settings."
 
 
-def register(app: App, bot: Routebot) -> None:
-    store = ChannelSettingsStore(bot.database)
-    approvals = ApprovalStore(bot.database)
-    permissions = Permissions(app.client, bot.config.admins, bot.clock)
-    who = who_can_change(bot.config.admins)
+class ChannelSettingsForm:
+    def __init__(
+        self,
+        *,
+        policy: Policy,
+        database: Database,
+        store: ChannelSettingsStore,
+        channels: Channels,
+        permissions: Permissions,
+        clock: Callable[[], float],
+        tz: str,
+        who: str,
+    ) -> None:
+        self.policy, self.database, self.store, self.channels = policy, database, store, channels
+        self.permissions, self.clock, self.tz, self.who = permissions, clock, tz, who
 
-    def settings_of(channel_id: str) -> ChannelSettings:
-        return effective_settings(store.get(channel_id), channel_id)
-
-    bot.channel_prefs = settings_of
-    bot.runs.channel_providers = bot.allowed_providers
-    bot.runs.gates.extend(
-        [  # budget first: nobody is asked to approve a run the budget would stop
-            budget_gate(settings_of, bot.database, bot.clock, bot.config.tz, who),
-            approval_gate(settings_of, permissions.is_allowed, approvals, bot.policy),
-        ]
-    )
-    watch = BudgetWatch(app.client, bot.database, store, settings_of, bot.clock, bot.config.tz, who)
-    bot.dispatcher.finished_hooks.append(watch.after_run)
-    bot.usage_extras = (*bot.usage_extras, USAGE)
-    approval_listeners.register(app, bot, approvals, permissions)
-    home_listeners.register(app, bot, store, settings_of)
-
-    def open_settings(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def open(self, ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        """`/route settings`: the modal, editable for those who may change the settings."""
         ack()
         channel = command["channel_id"]
-        settings = settings_of(channel)
-        _week, spend = week_spend(bot.database, channel, bot.clock(), bot.config.tz)
+        settings = self.channels.settings(channel)
+        _week, spend = week_spend(self.database, channel, self.clock(), self.tz)
         view = settings_modal(
             settings,
-            policy=bot.policy,
-            default_provider=bot.config.provider,
-            editable=permissions.is_allowed(command["user_id"]),
-            who=who,
+            policy=self.policy,
+            default_provider=self.channels.default_provider,
+            editable=self.permissions.is_allowed(command["user_id"]),
+            who=self.who,
             spend=spend_line(spend, settings.budget_nanousd),
         )
         try:
@@ -90,28 +78,25 @@ def register(app: App, bot: Routebot) -> None:
                 response_type="ephemeral",
             )
 
-    bot.subcommands["settings"] = open_settings
-
-    @app.view(CALLBACK_ID)
-    def on_save(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def on_save(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         user = body["user"]["id"]
         channel = _channel_of(view)
         if channel is None:
             ack(response_action="errors", errors={PROVIDERS_FIELD: "This window is out of date; reopen it."})
             return
-        if not permissions.is_allowed(user):
+        if not self.permissions.is_allowed(user):
             log.warning("%s submitted settings for %s but may not change them", user, channel)
             ack(response_action="errors", errors={PROVIDERS_FIELD: NOT_ALLOWED})
             return
-        result = validate_form(settings_of(channel), form_values(view))
+        result = validate_form(self.channels.settings(channel), form_values(view), self.policy)
         if result.settings is None:
             ack(response_action="errors", errors=result.errors)
             return
-        changes = store.save(result.settings, default_settings(channel), user, bot.clock())
+        changes = self.store.save(result.settings, self.channels.defaults(channel), user, self.clock())
         ack()
         if not changes:
             return
-        notice = change_notice(changes, bot.policy, bot.config.provider)
+        notice = change_notice(changes, self.policy, self.channels.default_provider)
         try:
             client.chat_postMessage(channel=channel, **notice)
         except SlackApiError as exc:  # recorded all the same: the audit table has it

@@ -6,28 +6,38 @@ and no explicit timeout raises ValueError, so the timeout is always passed per c
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import anthropic
 
 from bot.config import Config
-from bot.providers.retrying import CallLimits, call_with_retries
-from commands.providers import Completion, TokenCounts
+from bot.providers.retrying import CallLimits, SdkErrors, call_with_retries
+from commands.providers import Completion, TokenCounts, api_key_variable, base_url_variable
+
+ERRORS = SdkErrors(
+    timeout=anthropic.APITimeoutError,
+    connection=anthropic.APIConnectionError,
+    status=anthropic.APIStatusError,
+    auth=anthropic.AuthenticationError,
+    permission=anthropic.PermissionDeniedError,
+    not_found=anthropic.NotFoundError,
+    conflict=anthropic.ConflictError,
+    rate_limit=anthropic.RateLimitError,
+    server=anthropic.InternalServerError,
+)
 
 
 @dataclass
 class AnthropicProvider:
     client: anthropic.Anthropic
     limits: CallLimits
-    base_url_hint: str = "ANTHROPIC_BASE_URL"
     name: str = "anthropic"
 
     @classmethod
     def from_config(cls, config: Config) -> AnthropicProvider:
         client = anthropic.Anthropic(
-            api_key=config.anthropic_api_key,
-            base_url=config.anthropic_base_url,
+            api_key=config.api_keys.get(cls.name),
+            base_url=config.base_urls.get(cls.name),
             timeout=config.provider_timeout,
             max_retries=0,  # retries are ours: see bot.providers.retrying
         )
@@ -35,11 +45,11 @@ class AnthropicProvider:
 
     def complete(self, *, model: str, effort: str | None, task: str) -> Completion:
         extra = {"output_config": {"effort": effort}} if effort else {}
-        started = time.monotonic()
         message = call_with_retries(
             self.name,
             "Anthropic",
             self.limits.retry,
+            ERRORS,
             lambda: self.client.messages.create(
                 model=model,
                 max_tokens=self.limits.max_tokens,
@@ -47,7 +57,7 @@ class AnthropicProvider:
                 timeout=self.limits.timeout,
                 **extra,  # type: ignore[arg-type]
             ),
-            {"var": "ANTHROPIC_API_KEY", "base": self.base_url_hint},
+            {"var": api_key_variable(self.name), "base": base_url_variable(self.name)},
         )
         text = "".join(block.text for block in message.content if getattr(block, "type", "") == "text")
         usage = message.usage
@@ -61,6 +71,4 @@ class AnthropicProvider:
                 cache_write_tokens=usage.cache_creation_input_tokens or 0,
                 reasoning_tokens=(getattr(details, "thinking_tokens", 0) or 0) if details else 0,
             ),
-            seconds=time.monotonic() - started,
-            model=message.model,
         )

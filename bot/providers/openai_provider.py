@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import openai
 
 from bot.config import Config
-from bot.providers.retrying import CallLimits, call_with_retries
-from commands.providers import Completion, TokenCounts
+from bot.providers.retrying import CallLimits, SdkErrors, call_with_retries
+from commands.providers import Completion, TokenCounts, api_key_variable, base_url_variable
+
+ERRORS = SdkErrors(
+    timeout=openai.APITimeoutError,
+    connection=openai.APIConnectionError,
+    status=openai.APIStatusError,
+    auth=openai.AuthenticationError,
+    permission=openai.PermissionDeniedError,
+    not_found=openai.NotFoundError,
+    conflict=openai.ConflictError,
+    rate_limit=openai.RateLimitError,
+    server=openai.InternalServerError,
+)
 
 
 @dataclass
 class OpenAIProvider:
     client: openai.OpenAI
     limits: CallLimits
-    base_url_hint: str = "OPENAI_BASE_URL"
     name: str = "openai"
 
     @classmethod
     def from_config(cls, config: Config) -> OpenAIProvider:
         client = openai.OpenAI(
-            api_key=config.openai_api_key,
-            base_url=config.openai_base_url,
+            api_key=config.api_keys.get(cls.name),
+            base_url=config.base_urls.get(cls.name),
             timeout=config.provider_timeout,
             max_retries=0,  # retries are ours: see bot.providers.retrying
         )
@@ -31,11 +41,11 @@ class OpenAIProvider:
 
     def complete(self, *, model: str, effort: str | None, task: str) -> Completion:
         extra = {"reasoning": {"effort": effort}} if effort else {}
-        started = time.monotonic()
         response = call_with_retries(
             self.name,
             "OpenAI",
             self.limits.retry,
+            ERRORS,
             lambda: self.client.responses.create(
                 model=model,
                 input=task,
@@ -43,7 +53,7 @@ class OpenAIProvider:
                 timeout=self.limits.timeout,
                 **extra,  # type: ignore[arg-type]
             ),
-            {"var": "OPENAI_API_KEY", "base": self.base_url_hint},
+            {"var": api_key_variable(self.name), "base": base_url_variable(self.name)},
         )
         usage = response.usage
         input_details = getattr(usage, "input_tokens_details", None) if usage else None
@@ -61,6 +71,4 @@ class OpenAIProvider:
                 if output_details
                 else 0,
             ),
-            seconds=time.monotonic() - started,
-            model=response.model,
         )

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import threading
 from typing import Any
 
 import pytest
 
-from bot.app import slack_client
 from bot.cli import main
 from bot.digest_cli import run_digest_command
-from bot.digest_post import LEASE, MAX_ATTEMPTS, run_digest_job
+from bot.digest_post import run_digest_job
 from bot.scheduler import DIGEST_GRACE, start_scheduler
+from bot.slack_client import slack_client
 from bot.startup import on_startup
+from commands.digest_delivery import LEASE, MAX_ATTEMPTS
 from commands.providers import TokenCounts
 from commands.weeks import parse_week
 from storage.digest_ledger import DigestLedger
@@ -140,21 +142,24 @@ def test_archived_or_missing_channels_are_skipped_and_recorded(harness: Harness,
     assert report.failed == {"C1": error} and report.posted == ["C2"]
 
 
-def test_a_rate_limit_is_waited_out_and_the_digest_posted(harness: Harness) -> None:
+def test_a_rate_limit_is_waited_out_and_the_digest_posted(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     _seed(harness)
-    harness.slack.fail("chat.postMessage", status=429, retry_after=2, times=1, channel="C1")
-    waits: list[float] = []
-    report = run_digest_job(harness.built, MONDAY_9, sleep=waits.append)
-    assert waits == [2.0] and sorted(report.posted) == ["C1", "C2"]
+    harness.slack.fail("chat.postMessage", status=429, retry_after=1, times=1, channel="C1")
+    with caplog.at_level(logging.INFO, logger="bot.slack_client"):
+        report = run_digest_job(harness.built, MONDAY_9)
+    assert sorted(report.posted) == ["C1", "C2"]
     assert [c.error for c in _digests(harness, "C1")] == ["ratelimited", None]
+    assert "chat.postMessage; retrying after 1 s" in caplog.text  # the WebClient's retry handler waited
 
 
 def test_a_long_rate_limit_fails_that_channel_and_the_others_go_on(harness: Harness) -> None:
     _seed(harness)
     harness.slack.fail("chat.postMessage", status=429, retry_after=120, channel="C1")
-    waits: list[float] = []
-    report = run_digest_job(harness.built, MONDAY_9, sleep=waits.append)
-    assert waits == [] and report.failed == {"C1": "ratelimited"} and report.posted == ["C2"]
+    report = run_digest_job(harness.built, MONDAY_9)
+    assert report.failed == {"C1": "ratelimited"} and report.posted == ["C2"]
+    assert [c.error for c in _digests(harness, "C1")] == ["ratelimited"]  # not waited for: over the cap
 
 
 def test_a_crash_between_claim_and_post_is_posted_after_the_lease(harness: Harness) -> None:

@@ -90,7 +90,7 @@ def _set(
 ) -> None:
     budget = None if budget_usd is None else int(budget_usd * USD)
     new = ChannelSettings(channel, providers, budget, lanes)
-    _store(harness).save(new, default_settings(channel), "UADMIN", harness.clock())
+    _store(harness).save(new, default_settings(channel, harness.bot.policy), "UADMIN", harness.clock())
 
 
 def _spent(harness: Harness, usd: float | None, channel: str = "C1", *, at: float | None = None) -> None:
@@ -255,6 +255,7 @@ def test_each_change_is_recorded_and_announced_in_the_channel(harness: Harness) 
 
 def test_an_openai_only_channel_recommends_and_runs_only_openai(harness: Harness) -> None:
     _submit(harness, "UADMIN", providers=["openai"])
+    harness.slack.wait_for("chat.postMessage")  # the change notice, posted after the ack
     harness.slack.clear()
     card = harness.route(CHEAP_TASK)
     assert [b["label"] for b in harness.buttons(card)] == ["Run on gpt-5.4 (low)"]

@@ -7,14 +7,9 @@ from pathlib import Path
 import pytest
 
 from commands.approvals import approval_gate, plan_of
+from commands.approvers import who_can_change
 from commands.budget import budget_gate, budget_reached, exceeded_message, spend_line, warning_due
-from commands.channel_settings import (
-    budget_input,
-    default_settings,
-    parse_budget,
-    validate_form,
-    who_can_change,
-)
+from commands.channel_settings import budget_input, default_settings, parse_budget, validate_form
 from commands.errors import ApprovalRequired, BudgetExceeded, UsageError
 from commands.policy import load_policy
 from commands.providers import TokenCounts
@@ -123,29 +118,31 @@ def test_bad_budgets_are_refused_with_a_reason(text: str, words: str) -> None:
 
 
 def test_the_form_needs_a_provider_and_a_valid_budget() -> None:
-    current = default_settings("C1")
-    result = validate_form(current, {"providers": [], "budget": "-1", "approval_lanes": ["max"]})
+    current = default_settings("C1", POLICY)
+    result = validate_form(current, {"providers": [], "budget": "-1", "approval_lanes": ["max"]}, POLICY)
     assert result.settings is None
     assert result.errors == {
         "providers": "Choose at least one provider.",
         "budget": "The budget can't be negative. Leave it empty for no budget.",
     }
-    crafted = validate_form(current, {"providers": ["anthropic", "mistral"], "approval_lanes": ["ultra"]})
+    crafted = validate_form(
+        current, {"providers": ["anthropic", "mistral"], "approval_lanes": ["ultra"]}, POLICY
+    )
     assert set(crafted.errors) == {"providers", "approval_lanes"}
 
 
 def test_a_valid_form_is_canonical_and_missing_fields_keep_their_value() -> None:
     current = ChannelSettings("C1", ("anthropic", "openai"), 7 * USD, ("max",))
-    result = validate_form(current, {"providers": ["openai"], "approval_lanes": ["max", "premium"]})
+    result = validate_form(current, {"providers": ["openai"], "approval_lanes": ["max", "premium"]}, POLICY)
     assert result.errors == {}
     assert result.settings == ChannelSettings("C1", ("openai",), 7 * USD, ("premium", "max"))
-    assert validate_form(current, {"budget": None}).settings == ChannelSettings(
+    assert validate_form(current, {"budget": None}, POLICY).settings == ChannelSettings(
         "C1", ("anthropic", "openai"), None, ("max",)
     )
 
 
 def test_defaults_are_both_providers_no_budget_and_approval_for_max() -> None:
-    assert default_settings("C9") == ChannelSettings("C9", ("anthropic", "openai"), None, ("max",))
+    assert default_settings("C9", POLICY) == ChannelSettings("C9", ("anthropic", "openai"), None, ("max",))
 
 
 # --- storage and gates ----------------------------------------------------------------------------------
@@ -171,14 +168,18 @@ def _run(store: RunStore, channel: str, cost: int | None, lane: str = "cheap", n
 def test_saving_records_each_changed_field_with_old_and_new_values(database: Database) -> None:
     store = ChannelSettingsStore(database)
     new = ChannelSettings("C1", ("anthropic",), 50 * USD, ("max",))
-    changes = store.save(new, default_settings("C1"), "UADMIN", NOW)
+    changes = store.save(new, default_settings("C1", POLICY), "UADMIN", NOW)
     assert [(c.field, c.old, c.new, c.user_id, c.at) for c in changes] == [
         ("providers", "anthropic,openai", "anthropic", "UADMIN", NOW),
         ("budget_nanousd", None, str(50 * USD), "UADMIN", NOW),
     ]
     assert store.get("C1") == ChannelSettings("C1", ("anthropic",), 50 * USD, ("max",), NOW, "UADMIN")
-    assert store.save(new, default_settings("C1"), "UOTHER", NOW + 1) == []  # no change: nothing written
-    store.save(ChannelSettings("C1", ("anthropic",), None, ()), default_settings("C1"), "UOTHER", NOW + 2)
+    assert (
+        store.save(new, default_settings("C1", POLICY), "UOTHER", NOW + 1) == []
+    )  # no change: nothing written
+    store.save(
+        ChannelSettings("C1", ("anthropic",), None, ()), default_settings("C1", POLICY), "UOTHER", NOW + 2
+    )
     assert [(c.field, c.old, c.new) for c in store.changes("C1")][2:] == [
         ("budget_nanousd", str(50 * USD), None),
         ("approval_lanes", "max", ""),
@@ -196,7 +197,9 @@ def test_the_budget_warning_is_marked_once_per_channel_and_week(database: Databa
 def test_the_budget_gate_refuses_at_the_budget_and_lets_other_channels_run(database: Database) -> None:
     runs = RunStore(database)
     settings = {"C1": ChannelSettings("C1", ("anthropic",), 50 * USD, ())}
-    gate = budget_gate(lambda c: settings.get(c, default_settings(c)), database, lambda: NOW, "UTC", "admins")
+    gate = budget_gate(
+        lambda c: settings.get(c, default_settings(c, POLICY)), database, lambda: NOW, "UTC", "admins"
+    )
     service = RunService(runs, POLICY, {}, lambda: NOW, gates=[gate])
     _run(runs, "C1", 30 * USD)
     _run(runs, "C1", None)
@@ -217,7 +220,9 @@ def test_the_budget_gate_refuses_at_the_budget_and_lets_other_channels_run(datab
 
 def test_approval_gate_stops_others_until_approved_and_rebuilds_the_plan(database: Database) -> None:
     runs, approvals = RunStore(database), ApprovalStore(database)
-    gate = approval_gate(default_settings, lambda user: user == "UADMIN", approvals, POLICY)
+    gate = approval_gate(
+        lambda c: default_settings(c, POLICY), lambda user: user == "UADMIN", approvals, POLICY
+    )
     request = runs.request(_run(runs, "C1", USD, lane="premium"))
     assert request is not None
     plan = RunPlan(request, "openai", "max", POLICY.lane("max").models["openai"], 3)
