@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+
+import pytest
 
 from tests.conftest import Harness
 
@@ -129,3 +132,26 @@ def test_bad_signature_is_rejected(harness: Harness) -> None:
     body = slash_command("/route", "x", response_url=harness.slack.response_url())
     headers = sign(body, "wrong-secret")
     assert harness.app.dispatch(BoltRequest(body=body, headers=headers)).status == 401
+
+
+def test_a_rate_limited_card_is_posted_after_slacks_retry_after(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness.slack.fail("chat.postMessage", status=429, retry_after=1, times=1)
+    with caplog.at_level(logging.INFO, logger="bot.slack_client"):
+        harness.command("/route", "Tag each of these 400 support tickets as billing, bug or other")
+        calls = harness.slack.wait_for("chat.postMessage", count=2)
+        card_ts = harness.latest_card_ts()
+    assert [c.error for c in calls] == ["ratelimited", None]  # refused once, then posted after the wait
+    assert calls[0].args == calls[1].args and "Run on claude-haiku-4-5" in _text(calls[1].args)
+    assert card_ts and harness.slack.calls("response_url") == []
+    assert "retrying after 1 s" in caplog.text
+
+
+def test_a_rate_limit_longer_than_the_cap_is_not_waited_for(make_harness) -> None:  # type: ignore[no-untyped-def]
+    harness = make_harness(ROUTEBOT_SLACK_MAX_RETRY_WAIT="5")
+    harness.slack.fail("chat.postMessage", status=429, retry_after=60, times=1)
+    harness.command("/route", "Summarize this thread")
+    note = harness.slack.wait_for("response_url")[0]
+    assert "Slack refused the card (ratelimited)" in note.args["text"]
+    assert [c.error for c in harness.slack.calls("chat.postMessage")] == ["ratelimited"]

@@ -9,6 +9,7 @@ import pytest
 from commands.approvals import approval_gate, plan_of
 from commands.approvers import who_can_change
 from commands.budget import budget_gate, budget_reached, exceeded_message, spend_line, warning_due
+from commands.budget_warning import BudgetWarning
 from commands.channel_settings import budget_input, default_settings, parse_budget, validate_form
 from commands.errors import ApprovalRequired, BudgetExceeded, UsageError
 from commands.policy import load_policy
@@ -237,3 +238,29 @@ def test_approval_gate_stops_others_until_approved_and_rebuilds_the_plan(databas
     assert approvals.decide(approval.id, "declined", "UADMIN", NOW) is None  # the first decision stands
     gate(plan, "U1")  # approved now
     assert plan_of(approvals.get(approval.id), runs) == plan  # type: ignore[arg-type]
+
+
+def test_the_budget_warning_goes_out_once_a_week_and_again_after_a_failed_post(database: Database) -> None:
+    runs, store = RunStore(database), ChannelSettingsStore(database)
+    settings = ChannelSettings("C1", ("anthropic",), 10 * USD, ())
+    posted: list[tuple[str, str]] = []
+    answers = [False, True]  # Slack refuses the first warning, takes the second
+
+    def post(channel: str, text: str) -> bool:
+        posted.append((channel, text))
+        return answers.pop(0) if answers else True
+
+    warning = BudgetWarning(
+        database, store, lambda c: settings, post, clock=lambda: NOW, tz="UTC", who="admins"
+    )
+    finished = runs.run(runs.runs_for_request(_run(runs, "C1", 7 * USD))[0].id)
+    assert finished is not None
+    warning.after_run(finished)
+    assert posted == []  # 70%: nothing yet
+    finished = runs.run(runs.runs_for_request(_run(runs, "C1", 1 * USD))[0].id)
+    assert finished is not None
+    warning.after_run(finished)  # 80%, but the post fails: not marked
+    warning.after_run(finished)  # the next finished run tries again, and it goes out
+    warning.after_run(finished)  # warned this week: no more
+    assert len(posted) == 2 and all(c == "C1" and "$8.00 of its $10.00" in t for c, t in posted)
+    assert not store.mark_budget_warned("C1", WEEK.label, NOW)
