@@ -98,7 +98,7 @@ class RunService:
         channel_providers: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
         self.store, self.policy, self.providers, self.clock = store, policy, providers, clock
-        self.gates = list(gates)
+        self.gates = tuple(gates)  # in order: the first to refuse decides what the person is told
         self.channel_providers = channel_providers  # channel id -> providers its settings allow; None: all
 
     # --- planning -----------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Retries and error translation shared by both adapters.
 
-The SDKs' own retries are turned off (max_retries=0): the anthropic SDK obeys any `retry-after`, up to
-49 days, so a misbehaving proxy could park a worker thread indefinitely. Here a wait longer than
-`max_wait` seconds ends the attempt at once with a clear "rate limited" error instead.
+Errors are told apart by the SDKs' own exception classes (each adapter hands in its SdkErrors), never by
+their names. The SDKs' own retries are turned off (max_retries=0): the anthropic SDK obeys any
+`retry-after`, up to 49 days, so a misbehaving proxy could park a worker thread indefinitely. Here a wait
+longer than `max_wait` seconds ends the attempt at once with a clear "rate limited" error instead.
 """
 
 from __future__ import annotations
