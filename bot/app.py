@@ -22,6 +22,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.blocks.approvals import APPROVE, DECLINE
+from bot.blocks.route_card import RUN
+from bot.blocks.run_messages import ESCALATE, ESCALATE_REASON, RETRY
 from bot.blocks.settings import CALLBACK_ID as SETTINGS_FORM
 from bot.channel_notice import post_notice
 from bot.config import Config
@@ -188,10 +190,10 @@ def build_app(
     # /route: the card (and `/route help`, `/route settings`, `/route digest`)
     app.command("/route")(route.on_route)
     # the card's Run buttons, then Escalate, Retry and the reason menu under each answer, and /escalate
-    app.action(provider_action("run_", policy.providers))(buttons.on_run)
-    app.action(provider_action("escalate_", policy.providers))(buttons.on_escalate)
-    app.action("retry")(buttons.on_retry)
-    app.action("escalate_reason")(buttons.on_reason)
+    app.action(provider_action(RUN, policy.providers))(buttons.on_run)
+    app.action(provider_action(ESCALATE, policy.providers))(buttons.on_escalate)
+    app.action(RETRY)(buttons.on_retry)
+    app.action(ESCALATE_REASON)(buttons.on_reason)
     app.command("/escalate")(buttons.on_escalate_command)
     # runs on lanes that need approval
     app.action(APPROVE)(approvals.on_approve)

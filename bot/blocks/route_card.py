@@ -18,6 +18,8 @@ USAGE = (
     "• `/route help`: this message"
 )
 
+RUN = "run_"  # + provider id: the card's Run buttons
+
 
 def usage_blocks(extra_lines: tuple[str, ...] = ()) -> list[Block]:
     return [section("\n".join((USAGE, *extra_lines)))]
@@ -68,7 +70,7 @@ def route_card(
         buttons = [
             button(
                 f"Run on {c.label}",
-                f"run_{p}",
+                f"{RUN}{p}",
                 {"request": request_id, "provider": p},
                 style="primary" if p == decision.provider else None,
             )

@@ -13,6 +13,10 @@ from commands.runs import REASONS
 from storage.records import Run
 
 Message = dict[str, Any]  # keyword arguments for chat.postMessage / chat.update (minus channel, thread)
+# action ids of the controls under an answer or a failure
+ESCALATE = "escalate_"  # + provider id
+ESCALATE_REASON = "escalate_reason"
+RETRY = "retry"
 
 
 def choice_of(run: Run) -> ModelChoice:
@@ -100,14 +104,14 @@ def escalation_blocks(run: Run, steps: list[Step], policy: Policy) -> list[Block
         buttons.append(
             button(
                 f"Escalate to {step.choice.label}",
-                f"escalate_{step.provider}",
+                f"{ESCALATE}{step.provider}",
                 {"run": run.id, "provider": step.provider},
                 confirm=confirm,
             )
         )
     reason = {
         "type": "static_select",
-        "action_id": "escalate_reason",
+        "action_id": ESCALATE_REASON,
         "placeholder": {"type": "plain_text", "text": "Why escalate? (optional)"},
         "options": [
             {"text": {"type": "plain_text", "text": label}, "value": key} for key, label in REASONS.items()
@@ -141,5 +145,5 @@ def failure(run: Run, policy: Policy) -> Message:
         text = f":x: *{label}* could not answer: {escape(run.error_message or 'unknown error')}"
     blocks = [section(text)]
     if run.error_kind not in ("purged",):
-        blocks.append(actions(f"retry:{run.id}", button("Retry", "retry", {"run": run.id}, style="primary")))
+        blocks.append(actions(f"retry:{run.id}", button("Retry", RETRY, {"run": run.id}, style="primary")))
     return {"text": f"Run on {run.model} {run.status}", "blocks": blocks}

@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 
+from bot.blocks.run_messages import ESCALATE_REASON
 from bot.run_dispatch import RunDispatcher
 from commands.errors import ApprovalRequired, UserError
 from commands.runs import RunPlan, RunService
@@ -19,7 +20,7 @@ AskForApproval = Callable[[Respond, str, RunPlan], None]  # (respond, requester,
 
 
 def provider_action(prefix: str, providers: Sequence[str]) -> re.Pattern[str]:
-    """The action ids of one button per provider, `run_anthropic` or `escalate_openai` (bot/blocks)."""
+    """The action ids of one button per provider: `run_anthropic`, `escalate_openai` (bot/blocks)."""
     return re.compile(rf"^{re.escape(prefix)}({'|'.join(re.escape(p) for p in providers)})$")
 
 
@@ -107,7 +108,7 @@ def _value(action: dict[str, Any]) -> dict[str, Any]:
 
 def _selected_reason(body: dict[str, Any], block_id: str) -> str | None:
     state = (body.get("state") or {}).get("values") or {}
-    selected = (state.get(block_id) or {}).get("escalate_reason", {}).get("selected_option")
+    selected = (state.get(block_id) or {}).get(ESCALATE_REASON, {}).get("selected_option")
     return selected.get("value") if isinstance(selected, dict) else None
 
 
