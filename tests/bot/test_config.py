@@ -28,6 +28,7 @@ def test_secrets_are_not_in_repr() -> None:
     for secret in ("xoxb-secret", "sk-ant-secret", "sk-secret", "shh"):
         assert secret not in text
     assert config.configured_providers == ("anthropic", "openai")
+    assert config.api_keys == {"anthropic": "sk-ant-secret", "openai": "sk-secret"}
 
 
 @pytest.mark.parametrize(
@@ -39,6 +40,7 @@ def test_secrets_are_not_in_repr() -> None:
         ({"ROUTEBOT_RUN_WORKERS": "0"}, "at least 1"),
         ({"ROUTEBOT_PROVIDER_TIMEOUT": "-1"}, "greater than 0"),
         ({"ROUTEBOT_DIGEST_SHOW_USERS": "maybe"}, "on or off"),
+        ({"ROUTEBOT_SLACK_MAX_RETRY_WAIT": "soon"}, "ROUTEBOT_SLACK_MAX_RETRY_WAIT"),
     ],
 )
 def test_bad_values_stop_startup_naming_the_variable(env: dict[str, str], words: str) -> None:

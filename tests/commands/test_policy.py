@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from commands.channel_settings import default_settings
 from commands.errors import PolicyError
-from commands.policy import DEFAULT_POLICY_PATH, load_policy
+from commands.ladder import escalation_steps, next_step
+from commands.policy import DEFAULT_POLICY_PATH, LANE_IDS, PROVIDERS, LaneRoles, load_policy
 
 
 def test_default_lanes_models_and_ladder_follow_the_guide() -> None:
@@ -62,6 +64,8 @@ def test_default_prices_are_exact_with_date_and_source() -> None:
         ("input = 3.00", "input = -3.00", 'prices."claude-sonnet-4-6".input', "price must be zero or more"),
         ('effort = "low"', 'effort = "ludicrous"', "lanes.cheap.models.openai.effort", "unknown effort"),
         ("[lanes.code]", "[lanes.codez]", "lanes.codez", "unknown lane"),
+        ('last_resort = "max"', 'last_resort = "turbo"', "roles.last_resort", "unknown lane 'turbo'"),
+        ('code = "code"', 'codes = "code"', "roles.codes", "unknown role"),
     ],
 )
 def test_broken_policy_names_file_key_and_problem(
@@ -86,3 +90,27 @@ def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
         load_policy(path)
     with pytest.raises(PolicyError, match="file not found"):
         load_policy(tmp_path / "missing.toml")
+
+
+def test_lane_roles_and_provider_ids_come_from_the_policy(tmp_path: Path) -> None:
+    policy = load_policy()
+    assert policy.roles == LaneRoles(cheapest="cheap", premium="premium", last_resort="max", code="code")
+    assert policy.providers == PROVIDERS == ("anthropic", "openai")
+    assert policy.lane_ids == LANE_IDS == ("cheap", "default", "premium", "max", "code")
+    # stepping onto the last resort asks for confirmation, whichever lane the policy names for it
+    steps = escalation_steps(policy, "premium", "openai", PROVIDERS)
+    assert [(s.provider, s.lane, s.needs_confirmation) for s in steps] == [("openai", "max", True)]
+    path = tmp_path / "roles.toml"
+    path.write_text(DEFAULT_POLICY_PATH.read_text().replace('last_resort = "max"', 'last_resort = "premium"'))
+    moved = load_policy(path)
+    step = next_step(moved, "default", "anthropic")
+    assert step is not None and (step.lane, step.needs_confirmation) == ("premium", True)
+    assert default_settings("C1", moved).approval_lanes == ("premium",)
+
+
+def test_a_copy_made_before_roles_existed_keeps_the_default_roles(tmp_path: Path) -> None:
+    text = DEFAULT_POLICY_PATH.read_text()
+    start, end = text.index("[roles]"), text.index("# The escalation ladder")
+    path = tmp_path / "old.toml"
+    path.write_text(text[:start] + text[end:])
+    assert load_policy(path).roles == load_policy().roles
