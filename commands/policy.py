@@ -24,7 +24,7 @@ EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 
 @cache
 def _embedded() -> dict[str, Any]:
-    """The embedded policy file as TOML, read once (parse_policy never changes what it is given)."""
+    """The embedded policy file as TOML, read once for the ids below."""
     return tomllib.loads(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
 
 
@@ -120,8 +120,6 @@ def load_policy(path: str | Path | None = None) -> Policy:
     """Read and validate a policy file; raises PolicyError naming the file, key and problem."""
     file = Path(path) if path else DEFAULT_POLICY_PATH
     where = str(file)
-    if file == DEFAULT_POLICY_PATH:
-        return parse_policy(_embedded(), where)
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
