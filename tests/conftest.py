@@ -127,6 +127,16 @@ class Harness:
         self.responses.append(response)
         return response
 
+    def runs_settled(self, timeout: float = 10.0) -> None:
+        """Wait until everything the run pool took so far has finished, finished-run hooks included.
+
+        One barrier task per worker: the barrier opens only once every worker is free to wait at it.
+        """
+        workers = self.config.run_workers
+        barrier = threading.Barrier(workers)
+        for future in [self.built.run_pool.submit(barrier.wait, timeout) for _ in range(workers)]:
+            future.result()
+
     def thread_messages(self, thread_ts: str) -> list[dict[str, Any]]:
         return [c.args for c in self.slack.calls("chat.postMessage") if c.args.get("thread_ts") == thread_ts]
 

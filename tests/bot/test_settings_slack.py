@@ -333,7 +333,7 @@ def test_the_channel_is_warned_once_a_week_at_80_percent(harness: Harness) -> No
     card = harness.route(CHEAP_TASK)
     harness.press(harness.buttons(card)[0], message_ts=card["ts"])
     harness.wait_answers(card["ts"])
-    harness.built.run_pool.submit(lambda: None).result()  # hooks run right after the answer is posted
+    harness.runs_settled()  # hooks run right after the answer is posted
     assert _warnings(harness) == []  # 79.98%: not yet
     _spent(harness, 0.02)
     harness.press(harness.buttons(card)[1], message_ts=card["ts"])
@@ -345,7 +345,7 @@ def test_the_channel_is_warned_once_a_week_at_80_percent(harness: Harness) -> No
     answer = _answer_with_buttons(harness, card, count=2)
     harness.press(harness.buttons(answer)[0], message_ts="3.0")  # another run this week: no second warning
     harness.wait_answers(card["ts"], count=3)
-    harness.built.run_pool.submit(lambda: None).result()
+    harness.runs_settled()  # before the clock moves on: that run's hook must see this week
     assert len(_warnings(harness)) == 1
     harness.clock.advance(7 * 86_400)  # next week: spend starts again, and so does the warning
     _spent(harness, 45)
