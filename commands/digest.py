@@ -8,14 +8,15 @@ unknown are counted apart, never added in as $0.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from commands.policy import ModelChoice, Policy
-from commands.reprice import premium_rules
+from commands.pricing import ModelRates
+from commands.reprice import premium_rates, reprice, size_bands
 from commands.runs import REASONS
 from commands.weeks import Week
 from storage.db import Database
@@ -147,20 +148,29 @@ def compute_digests(
     before = week.previous(options.tz)
     before_until = before.end if until >= week.end else before.start + (until - week.start)
     period = Period(week.start, until, day_starts(week, options.tz)[1:])
+    premium = premium_rates(policy, week.start)  # the rates in force when the week began
     weeks = week_activity(
         database,
         names,
         period,
-        premium_rules(policy),
+        size_bands(premium),
         before=(before.start, before_until),
         users=TOP_SPENDERS if options.show_users else 0,
         workers=options.workers,
     )
-    return [build_digest(w, week, policy, options, until=until) for w in weeks if w.counts.runs]
+    return [
+        build_digest(w, week, policy, options, until=until, premium=premium) for w in weeks if w.counts.runs
+    ]
 
 
 def build_digest(
-    data: ChannelWeek, week: Week, policy: Policy, options: DigestOptions, *, until: float
+    data: ChannelWeek,
+    week: Week,
+    policy: Policy,
+    options: DigestOptions,
+    *,
+    until: float,
+    premium: Mapping[str, ModelRates],
 ) -> Digest:
     counts = data.counts
     summary = Summary(
@@ -184,11 +194,9 @@ def build_digest(
         for x in data.models
     )
     succeeded = sum(x.runs for x in data.lanes)
-    premium = PremiumComparison(
-        counts.premium_nanousd,
-        counts.repriced_cost_nanousd,
-        counts.repriced_runs,
-        succeeded - counts.repriced_runs,
+    repriced = reprice(data.token_groups, premium)
+    comparison = PremiumComparison(
+        repriced.premium_nanousd, repriced.actual_nanousd, repriced.runs, succeeded - repriced.runs
     )
     prior, previous = None, data.before
     if previous is not None:
@@ -210,7 +218,7 @@ def build_digest(
             _divide(summary.spend_nanousd, counts.requests) if counts.requests else 0,
             at_least=summary.unknown_runs > 0,
         ),
-        premium=premium,
+        premium=comparison,
         previous=prior,
         days=_days(data, week, policy, options.tz),
         users=users if options.show_users else (),

@@ -1,14 +1,16 @@
-"""The routing policy: providers, lanes and their roles, ladder and prices, from TOML into frozen dataclasses.
+"""The routing policy: providers, lanes and their roles, ladder, price overrides, from TOML into dataclasses.
 
 The default policy ships beside this module (policy.toml); a team points ROUTEBOT_POLICY at its own copy.
 Loading validates everything once, so the rest of the code can trust the values. Provider and lane ids come
 from that file: PROVIDERS and LANE_IDS are the embedded policy's, for what has to know them before any
 policy is loaded (command-line choices, ROUTEBOT_PROVIDER); code that has a Policy asks it
 (`policy.providers`, `policy.lane_ids`, `policy.roles`).
+Prices come from the genai-prices catalog (commands/pricing.py); the policy's [prices] only override it.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
@@ -20,6 +22,8 @@ from commands.errors import PolicyError
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+DEFAULT_LANE_COLOR = "#8A8F98"  # a lane whose policy gives no colour is drawn in neutral grey
+_HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
 @cache
@@ -67,6 +71,11 @@ class Lane:
     avoid_when: str
     models: dict[str, ModelChoice]
     escalates_to: str | None
+    color: str = DEFAULT_LANE_COLOR  # "#RRGGBB": the lane in the digest's chart and anywhere it is drawn
+
+    @property
+    def rgb(self) -> tuple[int, int, int]:
+        return (int(self.color[1:3], 16), int(self.color[3:5], 16), int(self.color[5:7], 16))
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,8 @@ class LongContextRate:
 
 @dataclass(frozen=True)
 class Price:
-    """USD per million tokens; None where the provider publishes no such rate."""
+    """A policy's own price for a model, overriding the catalog's: USD per million tokens; None where the
+    provider publishes no such rate."""
 
     model: str
     input: Decimal
@@ -113,6 +123,7 @@ class Policy:
         return self.lanes[lane_id]
 
     def price_of(self, model: str) -> Price | None:
+        """The policy's override for the model; commands.pricing.rates_of falls back to the catalog."""
         return self.prices.get(model)
 
 
@@ -244,6 +255,9 @@ def _lane(lane_id: str, spec: Any, rung: int, climbs: str | None, labels: dict[s
                 where, f"{mkey}.effort", f"unknown effort {effort!r}; known are {', '.join(EFFORTS)}"
             )
         models[provider] = ModelChoice(provider, choice["model"], effort)
+    color = spec.get("color", DEFAULT_LANE_COLOR)
+    if not isinstance(color, str) or not _HEX_COLOR.fullmatch(color):
+        raise PolicyError(where, f"{key}.color", 'must be a colour written "#RRGGBB", e.g. "#3B82F6"')
     best_for = spec.get("best_for", [])
     if not isinstance(best_for, list) or not all(isinstance(b, str) for b in best_for):
         raise PolicyError(where, f"{key}.best_for", "must be a list of strings")
@@ -258,6 +272,7 @@ def _lane(lane_id: str, spec: Any, rung: int, climbs: str | None, labels: dict[s
         avoid_when=_text(spec, "avoid_when", where, key),
         models=models,
         escalates_to=climbs,
+        color=color.upper(),
     )
 
 

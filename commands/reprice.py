@@ -1,64 +1,54 @@
-"""What runs would have cost on the premium lane: commands.pricing's rules as whole-number rates for SQL.
+"""What runs would have cost on the premium lane, priced by commands.pricing from storage's token sums.
 
-The digest re-prices every succeeded run of the week, so the re-pricing runs inside SQLite rather than a
-million calls to price_of_run. These rules carry the same provider rules as commands/pricing.py: Anthropic
-bills cache reads and writes apart from input; OpenAI's input includes cached tokens (and cache writes unless
-the price has a cache_write rate); GPT-5.4's long-context rates above its input threshold; a token class
-with no rate makes the price unknown. Rates are scaled to whole numbers and the sum is rounded half to even
-once per run, so the result is price_of_run's to the nano-dollar (tests/commands/test_digest.py checks it).
+storage/repricing.py adds up a week's runs in groups that price alike; each group is priced here at the
+premium lane's rates for its provider, once, so a million runs cost a few hundred prices, not a million.
+Pricing a group's sums gives the exact sum of its runs' exact prices, rounded half to even once for the
+whole comparison (tests/commands/test_digest.py checks it against the runs priced one by one).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
-from commands.policy import PROVIDERS, Policy, Price
-from commands.pricing import NANO_PER_USD
-from storage.repricing import RepriceRule, TokenRates
-
-_NANO_PER_TOKEN = Decimal(NANO_PER_USD) / Decimal(1_000_000)  # $/M tokens -> nano-dollars per token
-
-
-def premium_rules(policy: Policy) -> tuple[RepriceRule, ...]:
-    """A rule per provider whose premium-lane model has a price; other providers' runs re-price as unknown."""
-    rules = []
-    for provider in PROVIDERS:
-        choice = policy.lane("premium").models.get(provider)
-        price = policy.price_of(choice.model) if choice else None
-        if price is not None:
-            rules.append(_rule(provider, price))
-    return tuple(rules)
+from commands.policy import Policy
+from commands.pricing import ModelRates, exact_cost, rates_of, size_fields, to_nanousd
+from commands.providers import TokenCounts
+from storage.repricing import SizeBands, TokenGroup
 
 
-def _rule(provider: str, price: Price) -> RepriceRule:
-    lc = price.long_context if provider == "openai" else None
-    rates = [price.input, price.output, price.cache_read, price.cache_write]
-    if lc is not None:
-        rates += [lc.input, lc.output, lc.cache_read]
-    scale = _scale([r for r in rates if r is not None])
-
-    def whole(rate: Decimal | None) -> int | None:
-        return None if rate is None else int((rate * _NANO_PER_TOKEN * scale).to_integral_value())
-
-    def of(i: Decimal, o: Decimal, r: Decimal | None) -> TokenRates:
-        return TokenRates(whole(i) or 0, whole(o) or 0, whole(r), whole(price.cache_write))
-
-    return RepriceRule(
-        provider=provider,
-        scale=scale,
-        rates=of(price.input, price.output, price.cache_read),
-        input_includes_cache=provider == "openai",
-        long_context_above=lc.above_input_tokens if lc else None,
-        long_context=of(lc.input, lc.output, lc.cache_read) if lc else None,
-    )
+@dataclass(frozen=True)
+class Repriced:
+    premium_nanousd: int  # the compared runs on the premium lane
+    actual_nanousd: int  # what the same runs cost
+    runs: int  # runs compared: of known price, with a known premium re-price
 
 
-def _scale(rates: list[Decimal]) -> int:
-    """The smallest power of ten making every rate a whole number of (scaled) nano-dollars per token.
+def premium_rates(policy: Policy, at: float) -> dict[str, ModelRates]:
+    """The premium lane's rates for each provider whose premium model has a price at `at`."""
+    rates = {}
+    for provider, choice in policy.lane("premium").models.items():
+        found = rates_of(policy, provider, choice.model, at)
+        if found is not None:
+            rates[provider] = found
+    return rates
 
-    Capped at 10**6 (a millionth of a nano-dollar per token) so the sums stay far inside SQLite's 64 bits.
-    """
-    scale = 1
-    while scale < 10**6 and any((r * _NANO_PER_TOKEN * scale) % 1 for r in rates):
-        scale *= 10
-    return scale
+
+def size_bands(rates: Mapping[str, ModelRates]) -> tuple[SizeBands, ...]:
+    """How storage must split each provider's runs so that every group has one set of rates."""
+    return tuple(SizeBands(p, size_fields(p), r.thresholds) for p, r in rates.items() if r.thresholds)
+
+
+def reprice(groups: Sequence[TokenGroup], rates: Mapping[str, ModelRates]) -> Repriced:
+    premium, actual, runs = Decimal(0), 0, 0
+    for g in groups:
+        found = rates.get(g.provider)
+        tokens = TokenCounts(g.input_tokens, g.output_tokens, g.cache_read_tokens, g.cache_write_tokens)
+        cost = exact_cost(found, tokens, size=g.size_floor) if found is not None else None
+        if cost is None:
+            continue  # unknown on premium: these runs are left out of the comparison
+        premium += cost
+        actual += g.cost_nanousd
+        runs += g.runs
+    return Repriced(to_nanousd(premium), actual, runs)

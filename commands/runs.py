@@ -211,9 +211,15 @@ class RunService:
                 kind="internal",
                 message="routebot hit an internal error; the log has details.",
             )
-        cost = price_of_run(self.policy, run.provider, run.model, completion.tokens)
+        now = self.clock()
+        price = price_of_run(self.policy, run.provider, run.model, completion.tokens, at=now)
         return self.store.finish_run(
-            run_id, now=self.clock(), answer=completion.text, tokens=completion.tokens, cost_nanousd=cost
+            run_id,
+            now=now,
+            answer=completion.text,
+            tokens=completion.tokens,
+            cost_nanousd=price.nanousd if price else None,
+            price_source=price.source if price else None,
         )
 
     def ladder_so_far(self, request_id: int) -> list[Run]:

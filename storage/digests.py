@@ -16,7 +16,7 @@ from itertools import pairwise
 from typing import Any
 
 from storage.db import Database
-from storage.repricing import RepriceRule, premium_expression
+from storage.repricing import SizeBands, TokenGroup, token_groups
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,6 @@ class Counts:
     runs: int  # every run, whatever its status
     requests: int  # requests with a run in the period
     escalated: int  # of those, requests with an escalated run in the period
-    repriced_runs: int  # succeeded runs of known price whose premium re-price is known
-    repriced_cost_nanousd: int  # their actual cost
-    premium_nanousd: int  # their cost on the premium lane
 
 
 @dataclass(frozen=True)
@@ -102,6 +99,7 @@ class ChannelWeek:
     escalated_first_runs: dict[str, int]  # lane -> escalations from runs that began their request this period
     users: tuple[UserSpend, ...]  # the biggest spenders, when asked for
     before: Totals | None  # the span compared with, when asked for and it had runs
+    token_groups: tuple[TokenGroup, ...] = ()  # the succeeded runs of known price, for re-pricing
 
 
 @dataclass(frozen=True)
@@ -134,7 +132,7 @@ def week_activity(
     database: Database,
     channels: Sequence[str],
     period: Period,
-    rules: Sequence[RepriceRule],
+    bands: Sequence[SizeBands],
     *,
     before: tuple[float, float] | None = None,
     users: int = 0,
@@ -145,10 +143,9 @@ def week_activity(
     `before` is the span to compare with (the week before); `users` is how many of the biggest spenders to
     return (0: none). A channel without runs in the period comes back with counts.runs == 0 and nothing else.
     """
-    premium = premium_expression(rules)
 
     def one(channel: str) -> ChannelWeek:
-        return _channel_week(database.conn, channel, period, premium, before, users)
+        return _channel_week(database.conn, channel, period, bands, before, users)
 
     if workers <= 1 or len(channels) < _PARALLEL_FROM:
         return [one(c) for c in channels]
@@ -160,29 +157,17 @@ def _channel_week(
     conn: Any,
     channel: str,
     period: Period,
-    premium: tuple[str, list[Any]],
+    bands: Sequence[SizeBands],
     before: tuple[float, float] | None,
     users: int,
 ) -> ChannelWeek:
     span = (channel, period.start, period.end)
-    sql, params = premium
-    repriced = f"CASE WHEN status = 'succeeded' AND price_known = 1 THEN {sql} END"
-    # A co-routine subquery (LIMIT keeps it from being flattened): each run is re-priced once, not per use.
-    runs, requests, escalated, repriced_runs, premium_cost = conn.execute(
-        "SELECT COUNT(*), COUNT(DISTINCT request_id), COUNT(DISTINCT CASE WHEN e THEN request_id END),"
-        " COUNT(p), COALESCE(SUM(p), 0) FROM (SELECT request_id, escalated_from IS NOT NULL AS e,"
-        f" {repriced} AS p FROM runs WHERE {_RANGE} LIMIT -1)",
-        (*params, *span),
+    runs, requests, escalated = conn.execute(
+        f"SELECT COUNT(*), COUNT(DISTINCT request_id), {_ESCALATED_REQUEST} FROM runs WHERE {_RANGE}", span
     ).fetchone()
     if not runs:
-        return ChannelWeek(channel, Counts(0, 0, 0, 0, 0, 0), (), (), (), (), (), {}, (), None)
+        return ChannelWeek(channel, Counts(0, 0, 0), (), (), (), (), (), {}, (), None)
     lanes, models, days = _spend(conn, span, period)
-    actual = sum(v[1] for v in lanes.values())
-    if repriced_runs != sum(v[0] - v[2] for v in lanes.values()):  # rare: a known price, an unknown re-price
-        actual = conn.execute(
-            f"SELECT COALESCE(SUM(cost_nanousd), 0) FROM runs WHERE {_RANGE} AND {repriced} IS NOT NULL",
-            (*span, *params),
-        ).fetchone()[0]
     paths, reasons, from_first = _escalations(conn, span)
     spenders: tuple[UserSpend, ...] = ()
     if users:
@@ -196,7 +181,7 @@ def _channel_week(
         )
     return ChannelWeek(
         channel_id=channel,
-        counts=Counts(runs, requests, escalated, repriced_runs, actual, premium_cost),
+        counts=Counts(runs, requests, escalated),
         lanes=tuple(LaneSpend(lane, *v) for lane, v in lanes.items()),
         models=tuple(ModelSpend(model, effort, *v) for (model, effort), v in models.items()),
         days=tuple(DaySpend(d, lane, cost) for (d, lane), cost in days.items()),
@@ -205,6 +190,7 @@ def _channel_week(
         escalated_first_runs=from_first,
         users=spenders,
         before=_totals(conn, channel, *before) if before else None,
+        token_groups=token_groups(conn, _RANGE, span, bands),
     )
 
 

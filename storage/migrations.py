@@ -158,8 +158,21 @@ def _003_channel_settings(conn: sqlite3.Connection) -> None:
     )
 
 
+def _004_price_source(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        -- Where a run's price came from: the catalog and its version ("genai-prices 0.2.3") or "policy";
+        -- NULL while the price is unknown. Every run priced before this column was priced by the policy.
+        ALTER TABLE runs ADD COLUMN price_source TEXT;
+        UPDATE runs SET price_source = 'policy' WHERE price_known = 1;
+        """,
+    )
+
+
 MIGRATIONS = (
     (1, "requests and runs", _001_requests_and_runs),
     (2, "digest ledger", _002_digest_ledger),
     (3, "channel settings", _003_channel_settings),
+    (4, "price source", _004_price_source),
 )

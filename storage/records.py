@@ -58,6 +58,7 @@ class Run:
     error_message: str | None
     answer: str | None
     progress_ts: str | None
+    price_source: str | None  # "genai-prices 0.2.3" or "policy"; None while the price is unknown
 
     @property
     def cost_known(self) -> bool:

@@ -1,7 +1,14 @@
-"""Re-pricing runs inside SQLite: a RepriceRule per provider becomes one SQL expression.
+"""The token sums a re-pricing needs, from SQLite: runs grouped so that each group prices as one.
 
-commands/reprice.py turns the policy's premium prices into these rules (the pricing rules live there); this
-module only writes them as SQL, so a week's runs are re-priced where they are stored, once each.
+The digest re-prices a week's succeeded runs on the premium lane's model. Pricing them one by one in Python
+would read every run; instead SQL adds up their token counts in groups whose runs all price alike, and
+commands/reprice.py prices each group's sums with commands.pricing, the one pricing implementation. No rate
+and no rounding lives here.
+
+A run's price is linear in its token counts as long as the rates and the rules that make it unknown stay
+the same, so a group holds the runs of one provider in one size band (the rates depend on the request's
+size: GPT-5.4 above 272K input tokens) that agree on which cache classes they report and on whether their
+cached tokens exceed their input (counts that contradict each other are unknown).
 """
 
 from __future__ import annotations
@@ -10,72 +17,59 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-
-@dataclass(frozen=True)
-class TokenRates:
-    """Nano-dollars per token times the rule's scale, so every rate is a whole number; None: no such rate."""
-
-    input: int
-    output: int
-    cache_read: int | None
-    cache_write: int | None
+_TOKEN_COLUMNS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 
 
 @dataclass(frozen=True)
-class RepriceRule:
-    """How to price one provider's runs on another model, in SQL, exactly as commands.pricing would."""
+class SizeBands:
+    """How one provider's runs are sorted by size: the sum of `size_columns` against `thresholds`."""
 
     provider: str
-    scale: int  # the rates are multiplied by this; the sum is divided back and rounded half to even
-    rates: TokenRates
-    input_includes_cache: bool  # OpenAI: input_tokens counts cache reads (and writes without their own rate)
-    long_context_above: int | None = None
-    long_context: TokenRates | None = None
+    size_columns: tuple[str, ...]  # token columns, e.g. ("input_tokens",)
+    thresholds: tuple[int, ...]  # ascending; a request above one is billed at that tier's rates
 
 
-def premium_expression(rules: Sequence[RepriceRule]) -> tuple[str, list[Any]]:
-    """A SQL expression giving each run's re-price in nano-dollars, NULL where it is unknown."""
-    if not rules:
-        return "NULL", []
-    whens = []
-    params: list[Any] = []
-    for rule in rules:
-        expr = _priced(rule, rule.rates)
-        if rule.long_context_above is not None and rule.long_context is not None:
-            expr = (
-                f"CASE WHEN input_tokens > {int(rule.long_context_above)}"
-                f" THEN {_priced(rule, rule.long_context)} ELSE {expr} END"
-            )
-        whens.append(f"WHEN ? THEN {expr}")
-        params.append(rule.provider)
-    return f"(CASE provider {' '.join(whens)} ELSE NULL END)", params
+@dataclass(frozen=True)
+class TokenGroup:
+    """Succeeded runs of known price that price alike, with their token counts and actual cost added up."""
+
+    provider: str
+    size_floor: int  # the smallest request size in the group's band: 0, or a threshold + 1
+    runs: int
+    cost_nanousd: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
 
 
-def _priced(rule: RepriceRule, rates: TokenRates) -> str:
-    # A NULL token count (never written for a succeeded run) makes the re-price NULL: unknown, not $0.
-    i, o, r, w = "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"
-    missing = []
-    if rates.cache_read is None:
-        missing.append(f"{r} > 0")
-    apart = not rule.input_includes_cache or rates.cache_write is not None
-    if apart and rates.cache_write is None:
-        missing.append(f"{w} > 0")
-    uncached = i
-    if rule.input_includes_cache:
-        uncached = f"({i} - {r}" + (f" - {w})" if apart else ")")
-        missing.append(f"{uncached} < 0")  # counts that contradict each other: refuse to guess
-    terms = [f"{uncached} * {int(rates.input)}", f"{o} * {int(rates.output)}"]
-    if rates.cache_read is not None:
-        terms.append(f"{r} * {int(rates.cache_read)}")
-    if apart and rates.cache_write is not None:
-        terms.append(f"{w} * {int(rates.cache_write)}")
-    total = " + ".join(terms)
-    if rule.scale != 1:  # divide back, rounding half to even as Decimal does in commands.pricing
-        s = int(rule.scale)
-        total = (
-            f"(({total}) / {s} + CASE WHEN (({total}) % {s}) * 2 > {s} OR ((({total}) % {s}) * 2 = {s}"
-            f" AND (({total}) / {s}) % 2 = 1) THEN 1 ELSE 0 END)"
-        )
-    if not missing:
-        return f"({total})"
-    return f"(CASE WHEN {' OR '.join(missing)} THEN NULL ELSE {total} END)"
+def token_groups(
+    conn: Any, where: str, params: Sequence[Any], bands: Sequence[SizeBands]
+) -> tuple[TokenGroup, ...]:
+    """The groups of the succeeded, priced runs matching `where` (a condition on the runs table)."""
+    band, band_params = _band_expression(bands)
+    i, o, r, w = _TOKEN_COLUMNS
+    rows = conn.execute(
+        f"SELECT provider, {band}, {r} > 0, {w} > 0, {i} < {r}, {i} < {r} + {w}, COUNT(*),"
+        f" SUM(cost_nanousd), SUM({i}), SUM({o}), SUM({r}), SUM({w}) FROM runs"
+        f" WHERE {where} AND status = 'succeeded' AND price_known = 1 GROUP BY 1, 2, 3, 4, 5, 6",
+        (*band_params, *params),
+    )
+    return tuple(TokenGroup(row[0], row[1], *row[6:]) for row in rows)
+
+
+def _band_expression(bands: Sequence[SizeBands]) -> tuple[str, list[Any]]:
+    whens, params = [], []
+    for b in bands:
+        if not b.thresholds:
+            continue
+        if not b.size_columns or any(c not in _TOKEN_COLUMNS for c in b.size_columns):
+            raise ValueError(f"size columns must be among {_TOKEN_COLUMNS}: {b.size_columns}")
+        size = " + ".join(b.size_columns)
+        above = sorted((int(t) for t in b.thresholds), reverse=True)
+        steps = " ".join(f"WHEN {size} > {t} THEN {t + 1}" for t in above)
+        whens.append(f"WHEN ? THEN CASE {steps} ELSE 0 END")
+        params.append(b.provider)
+    if not whens:
+        return "0", []
+    return f"CASE provider {' '.join(whens)} ELSE 0 END", params

@@ -135,12 +135,19 @@ class RunStore:
         self.database.conn.execute("UPDATE runs SET progress_ts = ? WHERE id = ?", (ts, run_id))
 
     def finish_run(
-        self, run_id: int, *, now: float, answer: str, tokens: TokenCounts, cost_nanousd: int | None
+        self,
+        run_id: int,
+        *,
+        now: float,
+        answer: str,
+        tokens: TokenCounts,
+        cost_nanousd: int | None,
+        price_source: str | None = None,
     ) -> Run:
         self.database.conn.execute(
             "UPDATE runs SET status = 'succeeded', ended_at = ?, answer = ?, input_tokens = ?,"
             " output_tokens = ?, cache_read_tokens = ?, cache_write_tokens = ?, reasoning_tokens = ?,"
-            " cost_nanousd = ?, price_known = ?"
+            " cost_nanousd = ?, price_known = ?, price_source = ?"
             " WHERE id = ?",
             (
                 now,
@@ -152,6 +159,7 @@ class RunStore:
                 tokens.reasoning_tokens,
                 cost_nanousd,
                 int(cost_nanousd is not None),
+                price_source if cost_nanousd is not None else None,
                 run_id,
             ),
         )

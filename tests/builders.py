@@ -108,9 +108,14 @@ class Seeder:
             return run
         self.store.start_run(run.id, at)
         if status == "succeeded":
-            cost = price_of_run(self.policy, run.provider, run.model, tokens)
+            price = price_of_run(self.policy, run.provider, run.model, tokens, at=at + 5)
             return self.store.finish_run(
-                run.id, now=at + 5, answer="an answer", tokens=tokens, cost_nanousd=cost
+                run.id,
+                now=at + 5,
+                answer="an answer",
+                tokens=tokens,
+                cost_nanousd=price.nanousd if price else None,
+                price_source=price.source if price else None,
             )
         if status == "running":
             return self.store.run(run.id) or run

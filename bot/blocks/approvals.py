@@ -6,7 +6,7 @@ from bot.blocks.common import actions, button, code, context, section
 from bot.blocks.run_messages import Message
 from commands.approvers import sentence_case
 from commands.policy import ModelChoice, Policy
-from commands.pricing import rate_card
+from commands.pricing import rate_card, rates_of
 from storage.approvals import Approval
 
 APPROVE, DECLINE = "approval_approve", "approval_decline"
@@ -26,7 +26,8 @@ def approval_request(approval: Approval, policy: Policy, who: str) -> Message:
             "which needs approval in this channel."
         ),
         context(
-            f"Price: {rate_card(policy.price_of(approval.model))}.", f"{sentence_case(who)} can approve."
+            f"Price: {rate_card(rates_of(policy, approval.provider, approval.model, approval.created_at))}.",
+            f"{sentence_case(who)} can approve.",
         ),
         actions(
             f"approval:{approval.id}",

@@ -8,7 +8,7 @@ from bot.blocks.common import Block, actions, button, code, confirm_dialog, cont
 from bot.mrkdwn import MESSAGE_TEXT_BUDGET, SECTION_LIMIT, escape, split_escaped
 from commands.ladder import Step
 from commands.policy import ModelChoice, Policy
-from commands.pricing import rate_card, usd
+from commands.pricing import rate_card, rates_of, usd
 from commands.runs import REASONS
 from storage.records import Run
 
@@ -121,10 +121,12 @@ def escalation_blocks(run: Run, steps: list[Step], policy: Policy) -> list[Block
 
 
 def _max_cost_note(policy: Policy, run: Run, step: Step) -> str:
-    new, old = policy.price_of(step.choice.model), policy.price_of(run.model)
+    # The rates in force when the run was made: close enough to now for a note, and needs no clock.
+    new = rates_of(policy, step.provider, step.choice.model, run.created_at)
+    old = rates_of(policy, run.provider, run.model, run.created_at)
     note = f"{step.choice.label}: {rate_card(new)}."
     if new and old:
-        more_in, more_out = new.input - old.input, new.output - old.output
+        more_in, more_out = new.base.input - old.base.input, new.base.output - old.base.output
         note += (
             f" That is ${more_in:+.2f} in / ${more_out:+.2f} out per million tokens"
             f" vs {choice_of(run).label}."

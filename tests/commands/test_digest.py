@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,14 +21,13 @@ from commands.digest import (
 )
 from commands.digest_text import render_text
 from commands.policy import DEFAULT_POLICY_PATH, ModelChoice, Policy, load_policy
-from commands.pricing import price_of_run
+from commands.pricing import exact_cost, rates_of, to_nanousd
 from commands.providers import TokenCounts
-from commands.reprice import premium_rules
+from commands.reprice import premium_rates, size_bands
 from commands.weeks import Week, parse_week
 from storage.db import Database
 from storage.digests import ChannelWeek, Counts, LaneSpend, ModelSpend, Period, week_activity
 from storage.records import Run
-from storage.repricing import premium_expression
 from storage.runs import RunStore
 from tests.builders import Seeder
 
@@ -98,7 +98,8 @@ def _label(model: str, effort: str | None) -> str:
     return ModelChoice("", model, effort).label
 
 
-def _premium(policy: Policy, run: Run) -> int | None:
+def _premium(policy: Policy, run: Run) -> Decimal | None:
+    """The run on the premium lane, priced on its own, unrounded, at the rates of the week's start."""
     choice = policy.lane("premium").models.get(run.provider)
     tokens = TokenCounts(
         run.input_tokens or 0,
@@ -107,7 +108,8 @@ def _premium(policy: Policy, run: Run) -> int | None:
         run.cache_write_tokens or 0,
         run.reasoning_tokens or 0,
     )
-    return price_of_run(policy, run.provider, choice.model, tokens) if choice else None
+    rates = rates_of(policy, run.provider, choice.model, WEEK.start) if choice else None
+    return exact_cost(rates, tokens) if rates else None
 
 
 def _plain(runs: list[Run], channel: str, start: float, end: float) -> dict:
@@ -150,7 +152,7 @@ def _plain(runs: list[Run], channel: str, start: float, end: float) -> dict:
             )
         ),
         "reasons": dict(Counter(r.escalation_reason for r in escalations)),
-        "premium": sum(p for _, p in compared),
+        "premium": to_nanousd(sum((p for _, p in compared), Decimal(0))),
         "premium_actual": sum(r.cost_nanousd for r, _ in compared),
         "premium_excluded": len(ok) - len(compared),
         "days": dict(days),
@@ -251,7 +253,9 @@ def test_top_spenders_match_a_plain_recomputation(seeded: tuple[Database, list[R
 def test_suggestion_inputs_match_a_plain_recomputation(seeded: tuple[Database, list[Run]]) -> None:
     database, runs = seeded
     period = Period(WEEK.start, WEEK.end, day_starts(WEEK, TZ)[1:])
-    for week in week_activity(database, ["C1", "C2"], period, premium_rules(POLICY), workers=1):
+    for week in week_activity(
+        database, ["C1", "C2"], period, size_bands(premium_rates(POLICY, WEEK.start)), workers=1
+    ):
         want = _plain(runs, week.channel_id, WEEK.start, WEEK.end)
         assert {x.lane: x.first_runs for x in week.lanes if x.first_runs} == want["first_runs"]
         assert week.escalated_first_runs == want["escalated_first"]
@@ -293,41 +297,68 @@ def test_unknown_prices_are_counted_apart_never_as_zero(tmp_path: Path) -> None:
     assert "add their prices" in (d.suggestion or "") and "claude-mystery-1" in (d.suggestion or "")
 
 
-def test_premium_repricing_in_sql_rounds_exactly_like_price_of_run(tmp_path: Path) -> None:
-    """Rates that are not whole nano-dollars per token: SQL scales them and rounds half to even per run."""
-    text = DEFAULT_POLICY_PATH.read_text()
-    opus, long = '[prices."claude-opus-4-6"]\ninput = 5.00', "above_input_tokens = 272000\ninput = 5.00"
-    text = text.replace(opus, opus + "00375").replace(long, long + "00005")
+_FRACTIONAL_PRICES = """
+[prices."claude-opus-4-6"]
+input = 5.00000375
+output = 25.00
+cache_read = 0.50
+cache_write = 6.25
+as_of = "2026-11-25"
+source = "a test: rates that are not whole nano-dollars per token"
+
+[prices."claude-opus-4-6".long_context]
+above_input_tokens = 200000
+input = 10.0000005
+output = 37.50
+cache_read = 1.00
+
+[prices."gpt-5.4"]
+input = 2.50
+output = 15.00
+as_of = "2026-11-25"
+source = "a test: no cache-read rate, so a run with cache reads is of unknown price on premium"
+
+[prices."gpt-5.4".long_context]
+above_input_tokens = 272000
+input = 5.00005
+output = 22.50
+"""
+
+
+def test_premium_repricing_of_grouped_sums_is_the_runs_priced_one_by_one(tmp_path: Path) -> None:
+    """Fractional rates, both sides of each size tier (Anthropic's size counts its cache tokens), runs
+    whose re-price is unknown (cache reads with no rate, counts that contradict): the digest's premium
+    figure is the exact sum of every run priced on its own, rounded once."""
     path = tmp_path / "policy.toml"
-    path.write_text(text)
+    path.write_text(DEFAULT_POLICY_PATH.read_text() + _FRACTIONAL_PRICES)
     policy = load_policy(path)
-    assert {r.provider: r.scale for r in premium_rules(policy)} == {"anthropic": 10_000, "openai": 10_000}
+    bands = size_bands(premium_rates(policy, WEEK.start))
+    assert {b.provider: b.thresholds for b in bands} == {"anthropic": (200_000,), "openai": (272_000,)}
     database = Database(str(tmp_path / "r.db"))
-    seeder = Seeder(RunStore(database), policy)
-    rng = random.Random(3)
-    for i in range(300):
-        provider = "openai" if i % 2 else "anthropic"
-        # 40 and 120 Opus input tokens, 273,000 long-context GPT ones: exact halves, rounded to even
-        tokens = TokenCounts(
-            rng.choice((1, 2, 3, 7, 40, 120, 272_001, 273_000)),
-            rng.randint(0, 50),
-            rng.choice((0, 0, 1)),
-            rng.choice((0, 3)),
-        )
-        seeder.task("C1", WEEK.start + i, lane="cheap", provider=provider, tokens=tokens)
-    sql, params = premium_expression(premium_rules(policy))
-    rows = database.conn.execute(f"SELECT id, {sql} FROM runs", params).fetchall()
     store = RunStore(database)
-    for run_id, repriced in rows:
-        run = store.run(run_id)
-        assert run is not None
-        assert repriced == _premium(policy, run), run
+    seeder = Seeder(store, POLICY)  # the runs' own prices come from the catalog; only premium is overridden
+    rng = random.Random(3)
+    for i in range(400):
+        provider = "openai" if i % 2 else "anthropic"
+        size = rng.choice((1, 3, 7, 40, 120, 199_000, 200_001, 272_000, 272_001, 273_000))
+        read = rng.choice((0, 0, 1, 1_000, size + 5 if provider == "openai" else 1_000))
+        tokens = TokenCounts(size, rng.randint(0, 50), read, rng.choice((0, 3)))
+        seeder.task("C1", WEEK.start + i, lane="cheap", provider=provider, tokens=tokens)
+    (d,) = compute_digests(database, policy, WEEK, DigestOptions(tz=TZ))
+    runs = [store.run(r[0]) for r in database.conn.execute("SELECT id FROM runs")]
+    priced = [(r, _premium(policy, r)) for r in runs if r is not None and r.price_known == 1]
+    compared = [(r, p) for r, p in priced if p is not None]
+    assert 100 < len(compared) < len(priced)  # some runs are unknown on premium, most are not
+    assert any(p != int(p) for _, p in compared)  # fractions of a nano-dollar to round
+    assert d.premium.premium_nanousd == to_nanousd(sum((p for _, p in compared), Decimal(0)))
+    assert d.premium.actual_nanousd == sum(r.cost_nanousd or 0 for r, _ in compared)
+    assert (d.premium.compared_runs, d.premium.excluded_runs) == (len(compared), 400 - len(compared))
 
 
 def _week(
     lanes: list[LaneSpend], escalated: dict[str, int], models: tuple[ModelSpend, ...] = ()
 ) -> ChannelWeek:
-    counts = Counts(100, 50, 10, 0, 0, 0)
+    counts = Counts(100, 50, 10)
     return ChannelWeek("C1", counts, tuple(lanes), models, (), (), (), escalated, (), None)
 
 

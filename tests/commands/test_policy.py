@@ -10,7 +10,9 @@ import pytest
 from commands.channel_settings import default_settings
 from commands.errors import PolicyError
 from commands.ladder import escalation_steps, next_step
-from commands.policy import DEFAULT_POLICY_PATH, LANE_IDS, PROVIDERS, LaneRoles, load_policy
+from commands.policy import DEFAULT_LANE_COLOR, DEFAULT_POLICY_PATH, LANE_IDS, PROVIDERS, LaneRoles, load_policy
+
+PUBLISHED = Path(__file__).parents[1] / "data" / "published_prices.toml"
 
 
 def test_default_lanes_models_and_ladder_follow_the_guide() -> None:
@@ -28,8 +30,18 @@ def test_default_lanes_models_and_ladder_follow_the_guide() -> None:
     assert policy.lane("max").escalates_to is None
 
 
-def test_default_prices_are_exact_with_date_and_source() -> None:
-    prices = load_policy().prices
+def test_default_policy_overrides_no_price_and_gives_every_lane_a_colour() -> None:
+    policy = load_policy()
+    assert policy.prices == {}  # the catalog prices the default models (tests/commands/test_catalog.py)
+    colours = {lane.color for lane in policy.lanes.values()}
+    assert len(colours) == len(policy.lanes) and DEFAULT_LANE_COLOR not in colours
+    assert policy.lane("default").rgb == (0x3A, 0x86, 0xFF)
+
+
+def test_price_overrides_are_exact_with_date_and_source(tmp_path: Path) -> None:
+    path = tmp_path / "priced.toml"
+    path.write_text(DEFAULT_POLICY_PATH.read_text() + PUBLISHED.read_text())
+    prices = load_policy(path).prices
     haiku = prices["claude-haiku-4-5"]
     assert (haiku.input, haiku.output, haiku.cache_read, haiku.cache_write) == (
         Decimal("1.00"),
@@ -62,6 +74,7 @@ def test_default_prices_are_exact_with_date_and_source() -> None:
             "lane has no model",
         ),
         ("input = 3.00", "input = -3.00", 'prices."claude-sonnet-4-6".input', "price must be zero or more"),
+        ('color = "#3A86FF"', 'color = "blue"', "lanes.default.color", 'written "#RRGGBB"'),
         ('effort = "low"', 'effort = "ludicrous"', "lanes.cheap.models.openai.effort", "unknown effort"),
         ("[lanes.code]", "[lanes.codez]", "lanes.codez", "unknown lane"),
         ('last_resort = "max"', 'last_resort = "turbo"', "roles.last_resort", "unknown lane 'turbo'"),
@@ -71,7 +84,7 @@ def test_default_prices_are_exact_with_date_and_source() -> None:
 def test_broken_policy_names_file_key_and_problem(
     tmp_path: Path, old: str, new: str, key: str, problem: str
 ) -> None:
-    text = DEFAULT_POLICY_PATH.read_text()
+    text = DEFAULT_POLICY_PATH.read_text() + PUBLISHED.read_text()
     assert old in text
     path = tmp_path / "broken.toml"
     path.write_text(text.replace(old, new, 1))
