@@ -104,7 +104,8 @@ def _requests(  # type: ignore[no-untyped-def]
                 model = UNPRICED if rng.random() < 0.01 else choice.model
                 t = rng.randrange(len(templates))
                 if (provider, model, t) not in costs:
-                    costs[(provider, model, t)] = price_of_run(policy, provider, model, templates[t])
+                    price = price_of_run(policy, provider, model, templates[t], span.start)
+                    costs[(provider, model, t)] = price.nanousd if price else None
                 tokens = templates[t]
                 if status == "succeeded":
                     cost = costs[(provider, model, t)]

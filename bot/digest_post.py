@@ -65,7 +65,7 @@ class DigestSlack:
             self.client.files_upload_v2(
                 channel=digest.channel_id,
                 thread_ts=thread_ts,
-                content=spend_chart_png(digest.days),
+                content=spend_chart_png(digest, self.policy),
                 filename=f"routebot-spend-{digest.week.label}.png",
                 title=f"Spend per day by lane, {digest.week.label}",
             )
