@@ -120,6 +120,20 @@ def exact_cost(rates: ModelRates, tokens: TokenCounts, *, size: int | None = Non
     return total * _NANO_PER_TOKEN
 
 
+def may_refuse_a_priced_run(rates: ModelRates) -> bool:
+    """Whether a run priced on another model of the same provider can be of unknown price at these rates.
+
+    It can when these rates lack a rate for a cache class (that run may report it), or, for a provider that
+    counts cache inside input, when they bill cache writes apart (more cache than input: counts that
+    contradict each other). Re-pricing then keeps such runs apart (storage/repricing.py).
+    """
+    apart = rates.provider not in _INPUT_INCLUDES_CACHE
+    for r in (rates.base, *(tier for _, tier in rates.tiers)):
+        if r.cache_read is None or (r.cache_write is None) == apart:
+            return True
+    return False
+
+
 def request_size(provider: str, tokens: TokenCounts) -> int:
     """A request's input tokens, cache included: what a model's size tiers are measured on."""
     return sum(getattr(tokens, name) for name in size_fields(provider))

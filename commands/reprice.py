@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from commands.policy import Policy
-from commands.pricing import ModelRates, exact_cost, rates_of, size_fields, to_nanousd
+from commands.pricing import (
+    ModelRates,
+    exact_cost,
+    may_refuse_a_priced_run,
+    rates_of,
+    size_fields,
+    to_nanousd,
+)
 from commands.providers import TokenCounts
 from storage.repricing import SizeBands, TokenGroup
 
@@ -36,8 +43,11 @@ def premium_rates(policy: Policy, at: float) -> dict[str, ModelRates]:
 
 
 def size_bands(rates: Mapping[str, ModelRates]) -> tuple[SizeBands, ...]:
-    """How storage must split each provider's runs so that every group has one set of rates."""
-    return tuple(SizeBands(p, size_fields(p), r.thresholds) for p, r in rates.items() if r.thresholds)
+    """How storage must split each provider's runs so that the runs of a group price alike."""
+    return tuple(
+        SizeBands(p, size_fields(p), r.thresholds, by_shape=may_refuse_a_priced_run(r))
+        for p, r in rates.items()
+    )
 
 
 def reprice(groups: Sequence[TokenGroup], rates: Mapping[str, ModelRates]) -> Repriced:

@@ -7,8 +7,11 @@ and no rounding lives here.
 
 A run's price is linear in its token counts as long as the rates and the rules that make it unknown stay
 the same, so a group holds the runs of one provider in one size band (the rates depend on the request's
-size: GPT-5.4 above 272K input tokens) that agree on which cache classes they report and on whether their
-cached tokens exceed their input (counts that contradict each other are unknown).
+size: GPT-5.4 above 272K input tokens). Where the premium rates could find a priced run of unknown price
+(a cache class they have no rate for, cache counts that exceed input) a group's runs also agree on which
+cache classes they report and on whether their cache exceeds their input. Only the runs' own prices are
+known here (price_known = 1), so with the default catalog rates that split is never needed, and it costs
+a third of the query.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class SizeBands:
     provider: str
     size_columns: tuple[str, ...]  # token columns, e.g. ("input_tokens",)
     thresholds: tuple[int, ...]  # ascending; a request above one is billed at that tier's rates
+    by_shape: bool = False  # also split by which cache classes a run reports and whether they exceed input
 
 
 @dataclass(frozen=True)
@@ -48,14 +52,14 @@ def token_groups(
 ) -> tuple[TokenGroup, ...]:
     """The groups of the succeeded, priced runs matching `where` (a condition on the runs table)."""
     band, band_params = _band_expression(bands)
+    shape, shape_params = _shape_expression(bands)
     i, o, r, w = _TOKEN_COLUMNS
     rows = conn.execute(
-        f"SELECT provider, {band}, {r} > 0, {w} > 0, {i} < {r}, {i} < {r} + {w}, COUNT(*),"
-        f" SUM(cost_nanousd), SUM({i}), SUM({o}), SUM({r}), SUM({w}) FROM runs"
-        f" WHERE {where} AND status = 'succeeded' AND price_known = 1 GROUP BY 1, 2, 3, 4, 5, 6",
-        (*band_params, *params),
+        f"SELECT provider, {band}, {shape}, COUNT(*), SUM(cost_nanousd), SUM({i}), SUM({o}), SUM({r}),"
+        f" SUM({w}) FROM runs WHERE {where} AND status = 'succeeded' AND price_known = 1 GROUP BY 1, 2, 3",
+        (*band_params, *shape_params, *params),
     )
-    return tuple(TokenGroup(row[0], row[1], *row[6:]) for row in rows)
+    return tuple(TokenGroup(row[0], row[1], *row[3:]) for row in rows)
 
 
 def _band_expression(bands: Sequence[SizeBands]) -> tuple[str, list[Any]]:
@@ -73,3 +77,13 @@ def _band_expression(bands: Sequence[SizeBands]) -> tuple[str, list[Any]]:
     if not whens:
         return "0", []
     return f"CASE provider {' '.join(whens)} ELSE 0 END", params
+
+
+def _shape_expression(bands: Sequence[SizeBands]) -> tuple[str, list[Any]]:
+    """Which cache classes a run reports and whether they exceed its input, packed into one number."""
+    providers = [b.provider for b in bands if b.by_shape]
+    if not providers:
+        return "0", []
+    i, _, r, w = _TOKEN_COLUMNS
+    shape = f"({r} > 0) + 2 * ({w} > 0) + 4 * ({i} < {r}) + 8 * ({i} < {r} + {w})"
+    return f"CASE WHEN provider IN ({', '.join('?' * len(providers))}) THEN {shape} ELSE 0 END", providers
