@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from commands.policy import Policy, Price
 from commands.providers import TokenCounts
 
 if TYPE_CHECKING:
     from genai_prices.data_snapshot import DataSnapshot
+    from genai_prices.types import TieredPrices
 
 NANO_PER_USD = 1_000_000_000
 _NANO_PER_TOKEN = Decimal(NANO_PER_USD) / Decimal(1_000_000)  # $/M tokens -> nano-dollars per token
@@ -164,40 +165,36 @@ def _from_policy(provider: str, price: Price) -> ModelRates:
 
 
 def _from_catalog(provider: str, model: str, at: float) -> ModelRates | None:
+    from genai_prices.types import TieredPrices  # loaded with the catalog
+
     try:
         _, info = _catalog().find_provider_model(model, None, provider, None)
     except LookupError:
         return None
     prices = info.get_prices(datetime.fromtimestamp(at, UTC))
-    keys = {"input": "input_mtok", "output": "output_mtok", "cache_read": "cache_read_mtok"}
-    keys["cache_write"] = "cache_write_mtok"  # the 5-minute write; the catalog's 1-hour rate is apart
-    values = {field: getattr(prices, key) for field, key in keys.items()}
-    if values["input"] is None or values["output"] is None:
+    # cache_write_mtok is the 5-minute write, the one routebot's requests make; the 1-hour rate is apart.
+    keys = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok")
+    values: list[Decimal | TieredPrices | None] = [getattr(prices, key) for key in keys]
+    if values[0] is None or values[1] is None:
         return None  # priced per request or per second, not per token: not something routebot runs
-    starts = sorted({t.start for v in values.values() if _tiered(v) for t in v.tiers})
-    tiers = tuple((start, _catalog_rates(values, start + 1)) for start in starts)
-    return ModelRates(provider, model, catalog_source(), _catalog_rates(values, 0), tiers)
+    starts = sorted({t.start for v in values if isinstance(v, TieredPrices) for t in v.tiers})
+
+    def rates(size: int) -> Rates:
+        at_size = [_rate_at(v, size) for v in values]
+        return Rates(at_size[0] or Decimal(0), at_size[1] or Decimal(0), at_size[2], at_size[3])
+
+    tiers = tuple((start, rates(start + 1)) for start in starts)
+    return ModelRates(provider, model, catalog_source(), rates(0), tiers)
 
 
-def _tiered(value: Any) -> bool:
-    return hasattr(value, "tiers")  # genai_prices.types.TieredPrices, imported lazily
-
-
-def _catalog_rates(values: dict[str, Any], size: int) -> Rates:
-    def at(value: Any) -> Decimal | None:
-        if value is None or not _tiered(value):
-            return value
-        for tier in reversed(value.tiers):  # the catalog's rule: a tier applies above its start
-            if size > tier.start:
-                return Decimal(tier.price)
-        return Decimal(value.base)
-
-    return Rates(
-        input=at(values["input"]) or Decimal(0),  # both checked present by the caller
-        output=at(values["output"]) or Decimal(0),
-        cache_read=at(values["cache_read"]),
-        cache_write=at(values["cache_write"]),
-    )
+def _rate_at(value: Decimal | TieredPrices | None, size: int) -> Decimal | None:
+    """The catalog's rule: a tier's rate applies to a whole request above the tier's start."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    for tier in reversed(value.tiers):
+        if size > tier.start:
+            return tier.price
+    return value.base
 
 
 @cache
