@@ -12,6 +12,7 @@ import pytest
 from bot.mrkdwn import unescape
 from bot.startup import on_startup
 from commands.policy import DEFAULT_POLICY_PATH
+from commands.pricing import catalog_source
 from storage.runs import NewRun
 from tests.conftest import Harness
 
@@ -74,7 +75,7 @@ def test_anthropic_cost_counts_cache_reads_and_writes_at_their_own_rates(harness
         2000,
         400,
     )
-    assert run.cost_nanousd == 4_200_000
+    assert run.cost_nanousd == 4_200_000 and run.price_source == catalog_source()  # priced by the catalog
     assert "$0.004200" in _blocks_text(_answer(messages))
 
 
@@ -94,7 +95,7 @@ def test_openai_cost_counts_cached_input_once_and_reasoning_inside_output(harnes
     assert harness.openai.requests[0].body["reasoning"] == {"effort": "low"}
     # 6000 uncached x $2.50 + 4000 cached x $0.25 + 3000 output (reasoning included) x $15 = $0.061
     assert run.reasoning_tokens == 2500
-    assert run.cost_nanousd == 61_000_000
+    assert run.cost_nanousd == 61_000_000 and run.price_source == catalog_source()
 
 
 def test_model_without_a_price_is_unknown_never_zero(make_harness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -108,6 +109,7 @@ def test_model_without_a_price_is_unknown_never_zero(make_harness, tmp_path: Pat
     _card, messages = _run(harness, CHEAP_TASK)
     run = _runs(harness)[0]
     assert run.status == "succeeded" and run.cost_nanousd is None and run.price_known == 0
+    assert run.price_source is None
     text = _blocks_text(_answer(messages))
     assert "cost unknown" in text and "$0.00" not in text
 
