@@ -32,8 +32,8 @@ _CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricte
 
 
 class DigestSlack:
-    def __init__(self, client: WebClient) -> None:
-        self.client = client
+    def __init__(self, client: WebClient, policy: Policy) -> None:
+        self.client, self.policy = client, policy  # the policy's lane colours and titles draw the chart
 
     def send(self, digest: Digest) -> Sent:
         """Post one digest in its channel. Never raises: a failure is Slack's error, or the exception."""
@@ -79,7 +79,7 @@ class DigestSlack:
 
 def digest_delivery(client: WebClient, database: Database, policy: Policy, config: Config) -> DigestDelivery:
     """Exactly-once delivery (commands/digest_delivery.py) posting through `client`."""
-    slack = DigestSlack(client)
+    slack = DigestSlack(client, policy)
     options = DigestOptions(tz=config.tz, show_users=config.digest_show_users)
     return DigestDelivery(database, policy, options, send=slack.send, attach=slack.attach_chart)
 

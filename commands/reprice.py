@@ -35,7 +35,7 @@ class Repriced:
 def premium_rates(policy: Policy, at: float) -> dict[str, ModelRates]:
     """The premium lane's rates for each provider whose premium model has a price at `at`."""
     rates = {}
-    for provider, choice in policy.lane("premium").models.items():
+    for provider, choice in policy.lane(policy.roles.premium).models.items():
         found = rates_of(policy, provider, choice.model, at)
         if found is not None:
             rates[provider] = found

@@ -10,7 +10,14 @@ import pytest
 from commands.channel_settings import default_settings
 from commands.errors import PolicyError
 from commands.ladder import escalation_steps, next_step
-from commands.policy import DEFAULT_LANE_COLOR, DEFAULT_POLICY_PATH, LANE_IDS, PROVIDERS, LaneRoles, load_policy
+from commands.policy import (
+    DEFAULT_LANE_COLOR,
+    DEFAULT_POLICY_PATH,
+    LANE_IDS,
+    PROVIDERS,
+    LaneRoles,
+    load_policy,
+)
 
 PUBLISHED = Path(__file__).parents[1] / "data" / "published_prices.toml"
 
