@@ -141,7 +141,8 @@ def week_activity(
     """The aggregates of each channel's runs created in the period, in the order of `channels`.
 
     `before` is the span to compare with (the week before); `users` is how many of the biggest spenders to
-    return (0: none). A channel without runs in the period comes back with counts.runs == 0 and nothing else.
+    return (0: none); `bands` say how to group the runs of known price for re-pricing (storage/repricing.py).
+    A channel without runs in the period comes back with counts.runs == 0 and nothing else.
     """
 
     def one(channel: str) -> ChannelWeek:
