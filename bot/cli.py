@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stdin: 
 
 
 def _route(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
-    from bot.config import load_config
+    from bot.config import load_routing_config
     from commands.decision_view import decision_as_dict
     from commands.policy import load_policy
     from commands.router import RouteOptions, route
@@ -81,7 +81,7 @@ def _route(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
     if not text.strip():
         print("routebot: the task is empty; say what you want done", file=sys.stderr)
         return 2
-    config = load_config()
+    config = load_routing_config()
     policy = load_policy(config.policy_path)
     decision = route(text, policy, RouteOptions(lane=args.lane, provider=args.provider or config.provider))
     if args.json:
@@ -106,12 +106,12 @@ def _route(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
 
 
 def _eval(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
-    from bot.config import load_config
+    from bot.config import load_routing_config
     from commands.decision_view import decision_as_dict
     from commands.evaluate import evaluate, format_report, read_cases
     from commands.policy import load_policy
 
-    config = load_config()
+    config = load_routing_config()
     policy = load_policy(config.policy_path)
     if args.file == "-":
         lines = stdin.read().splitlines()

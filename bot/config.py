@@ -5,10 +5,12 @@ Nothing else in routebot reads os.environ. Secrets are kept out of repr() so a l
 
 from __future__ import annotations
 
+import math
 import os
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from bot.digest_schedule import crontab_trigger
 from commands.errors import ConfigError
@@ -89,6 +91,8 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number of seconds, got {raw!r}")
     if value <= 0:
         raise ConfigError(f"{name} must be greater than 0, got {raw}")
     return value
@@ -108,17 +112,54 @@ def _optional(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def _per_provider(env: Mapping[str, str], variable: Callable[[str], str]) -> dict[str, str]:
+def _per_provider(
+    env: Mapping[str, str],
+    variable: Callable[[str], str],
+    read: Callable[[Mapping[str, str], str], str | None],
+) -> dict[str, str]:
     """Each provider's value of one variable (its API key, say), leaving out those not set."""
-    values = {p: _optional(env, variable(p)) for p in PROVIDERS}
+    values = {p: read(env, variable(p)) for p in PROVIDERS}
     return {p: value for p, value in values.items() if value}
+
+
+def _base_url(env: Mapping[str, str], name: str) -> str | None:
+    """An http(s) URL with a host, or unset; anything else would fail at the first call with a traceback."""
+    value = _optional(env, name)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http:// or https:// URL such as https://host/, got {value!r}")
+    return value
+
+
+def _policy_path(env: Mapping[str, str]) -> str | None:
+    path = _optional(env, "ROUTEBOT_POLICY")
+    if path is not None and os.path.isdir(path):
+        raise ConfigError(f"ROUTEBOT_POLICY must name a policy file (.toml), but {path} is a directory")
+    return path
+
+
+def _provider(env: Mapping[str, str]) -> str:
+    provider = env.get("ROUTEBOT_PROVIDER", "anthropic").strip().lower() or "anthropic"
+    if provider not in PROVIDERS:
+        raise ConfigError(f"ROUTEBOT_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}")
+    return provider
+
+
+def load_routing_config(env: Mapping[str, str] | None = None) -> Config:
+    """Only what routing reads (the policy and the preferred provider), for `routebot route` and `eval`.
+
+    A bad value of a variable only the server uses (ROUTEBOT_DIGEST_CRON, the worker counts) must not stop
+    someone asking the router a question.
+    """
+    env = os.environ if env is None else env
+    return Config(policy_path=_policy_path(env), provider=_provider(env))
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
-    provider = env.get("ROUTEBOT_PROVIDER", "anthropic").strip().lower() or "anthropic"
-    if provider not in PROVIDERS:
-        raise ConfigError(f"ROUTEBOT_PROVIDER must be one of {', '.join(PROVIDERS)}, got {provider!r}")
+    routing = load_routing_config(env)
     tz = env.get("ROUTEBOT_TZ", "UTC").strip() or "UTC"
     try:
         zoneinfo.ZoneInfo(tz)
@@ -141,12 +182,12 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         slack_bot_token=_optional(env, "SLACK_BOT_TOKEN"),
         slack_signing_secret=_optional(env, "SLACK_SIGNING_SECRET"),
         slack_app_token=_optional(env, "SLACK_APP_TOKEN"),
-        slack_api_url=_optional(env, "SLACK_API_URL"),
-        api_keys=_per_provider(env, api_key_variable),
-        base_urls=_per_provider(env, base_url_variable),
-        policy_path=_optional(env, "ROUTEBOT_POLICY"),
+        slack_api_url=_base_url(env, "SLACK_API_URL"),
+        api_keys=_per_provider(env, api_key_variable, _optional),
+        base_urls=_per_provider(env, base_url_variable, _base_url),
+        policy_path=routing.policy_path,
         db_path=_optional(env, "ROUTEBOT_DB") or "routebot.db",
-        provider=provider,
+        provider=routing.provider,
         retention_days=_int(env, "ROUTEBOT_RETENTION_DAYS", 30, minimum=1),
         run_workers=_int(env, "ROUTEBOT_RUN_WORKERS", 64, minimum=1),
         listener_workers=_int(env, "ROUTEBOT_LISTENER_WORKERS", 32, minimum=1),

@@ -8,7 +8,6 @@ run exactly once: the decision is a conditional UPDATE, and the run's own UNIQUE
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ from bot.blocks.approvals import (
     approved_but_refused,
     declined_notice,
 )
+from bot.button_values import button_id, button_value
 from bot.permissions import Permissions
 from bot.run_dispatch import RunDispatcher
 from commands.approvals import plan_of
@@ -162,9 +162,8 @@ class Approvals:
 
 def _approval_id(action: dict[str, Any]) -> int | None:
     try:
-        value = json.loads(action.get("value") or "{}")
-        return int(value["approval"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        return button_id(button_value(action), "approval")
+    except (KeyError, TypeError, ValueError):
         return None
 
 

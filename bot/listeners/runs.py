@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -11,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.blocks.run_messages import ESCALATE_REASON
+from bot.button_values import button_id, button_value
 from bot.run_dispatch import RunDispatcher
 from commands.errors import ApprovalRequired, UserError
 from commands.runs import RunPlan, RunService
@@ -30,27 +30,27 @@ class RunButtons:
 
     def on_run(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        value = _value(action)
+        value = button_value(action)
         self._start(
             respond,
             body["user"]["id"],
-            lambda: self.runs.plan_first_run(int(value["request"]), str(value["provider"])),
+            lambda: self.runs.plan_first_run(button_id(value, "request"), str(value["provider"])),
         )
 
     def on_escalate(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        value = _value(action)
+        value = button_value(action)
         reason = _selected_reason(body, action.get("block_id", ""))
         self._start(
             respond,
             body["user"]["id"],
-            lambda: self.runs.plan_escalation(int(value["run"]), str(value["provider"]), reason),
+            lambda: self.runs.plan_escalation(button_id(value, "run"), str(value["provider"]), reason),
         )
 
     def on_retry(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        value = _value(action)
-        self._start(respond, body["user"]["id"], lambda: self.runs.plan_retry(int(value["run"])))
+        value = button_value(action)
+        self._start(respond, body["user"]["id"], lambda: self.runs.plan_retry(button_id(value, "run")))
 
     def on_reason(self, ack: Ack) -> None:
         ack()  # the choice is read from the message state when an Escalate button is pressed
@@ -96,14 +96,6 @@ class RunButtons:
                 f"Escalating to `{planned.choice.label}`: the answer will appear in the request's thread.",
             )
         self.dispatcher.start(run)
-
-
-def _value(action: dict[str, Any]) -> dict[str, Any]:
-    try:
-        value = json.loads(action.get("value") or "{}")
-    except json.JSONDecodeError:
-        value = {}
-    return value if isinstance(value, dict) else {}
 
 
 def _selected_reason(body: dict[str, Any], block_id: str) -> str | None:

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import io
-import threading
 import urllib.request
 
 import pytest
 
 from bot.cli import main
-from bot.server import http_server
-from tests.conftest import SECRET, Harness
+from tests.conftest import SECRET
 from tests.fakes.slack_requests import post, slash_command
-
-
-@pytest.fixture
-def served(harness: Harness):  # type: ignore[no-untyped-def]
-    server = http_server(harness.built, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield harness, f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=5)
 
 
 def test_signed_route_over_http_is_answered_and_the_card_posted(served) -> None:  # type: ignore[no-untyped-def]
