@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print one JSON object per case")
 
     serve = sub.add_parser("serve", help="run the Slack bot (Socket Mode when SLACK_APP_TOKEN is set)")
-    serve.add_argument("--port", type=int, default=3000, help="HTTP mode port (default 3000)")
+    serve.add_argument("--port", type=_port, default=3000, help="HTTP mode port (default 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP mode address (default 0.0.0.0)")
 
     digest = sub.add_parser("digest", help="print or post a channel's weekly spend digest")
@@ -45,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument("--channel", help="one channel id (default: every channel with runs that week)")
     digest.add_argument("--post", action="store_true", help="post to Slack instead of printing")
     return parser
+
+
+def _port(text: str) -> int:
+    """0 asks the system for a free port; anything past 65535 waitress would silently wrap around."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text!r}")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stdin: TextIO = sys.stdin) -> int:
