@@ -23,7 +23,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     route = sub.add_parser("route", help="recommend a lane and model for a task")
-    route.add_argument("text", nargs="+", help="the task; '-' reads it from standard input")
+    # REMAINDER: everything after the options is the task, as in Slack, so "write a script with the -v
+    # flag" routes instead of failing on -v. Options after the first word of the task are task text.
+    route.add_argument(
+        "text",
+        nargs=argparse.REMAINDER,
+        help="the task, after any options ('-' reads stdin)",
+    )
     route.add_argument("--json", action="store_true", help="print one JSON object")
     route.add_argument("--lane", choices=LANE_IDS, help="force a lane")
     route.add_argument(
@@ -84,7 +90,8 @@ def _route(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
     from commands.policy import load_policy
     from commands.router import RouteOptions, route
 
-    text = stdin.read() if args.text == ["-"] else " ".join(args.text)
+    words = args.text[1:] if args.text[:1] == ["--"] else args.text
+    text = stdin.read() if words == ["-"] else " ".join(words)
     if not text.strip():
         print("routebot: the task is empty; say what you want done", file=sys.stderr)
         return 2

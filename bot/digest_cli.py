@@ -7,6 +7,7 @@ the current week so far is posted as such and not recorded, so next Monday's dig
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from typing import TextIO
@@ -15,12 +16,15 @@ from slack_sdk import WebClient
 
 from bot.config import Config, load_config
 from bot.digest_post import digest_delivery
+from bot.preflight import open_database
 from commands.digest import DigestOptions, compute_digests
 from commands.digest_text import render_text
 from commands.errors import ConfigError, UsageError
 from commands.policy import load_policy
 from commands.weeks import parse_week, week_containing
-from storage.db import Database
+
+# Public channels start with C, private ones (and old group DMs) with G; names are lower-case.
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
 
 
 def run_digest_command(
@@ -33,6 +37,11 @@ def run_digest_command(
     clock: Callable[[], float] = time.time,
     client: WebClient | None = None,
 ) -> int:
+    if channel is not None and not _CHANNEL_ID.fullmatch(channel):
+        raise UsageError(
+            f"--channel takes a channel id such as C0123ABCD, not a name ({channel!r}); in Slack, open the"
+            " channel's name, and the id is at the bottom of the About tab"
+        )
     config = config or load_config()
     now = clock()
     target = parse_week(week, config.tz) if week else week_containing(now, config.tz)
@@ -40,7 +49,7 @@ def run_digest_command(
         raise UsageError(f"{target.label} has not started yet.")
     if not os.path.exists(config.db_path):
         raise ConfigError(f"no database at {config.db_path} (ROUTEBOT_DB)")
-    database = Database(config.db_path)
+    database = open_database(config)
     policy = load_policy(config.policy_path)
     channels = [channel] if channel else None
     where = f" in {channel}" if channel else ""

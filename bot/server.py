@@ -25,10 +25,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from bot.app import Built, build_app
-from bot.slack_client import slack_client
 from bot.config import Config, load_config
 from bot.http_front import MAX_BODY, wsgi_app
 from bot.preflight import bind_error, check_app_token, check_bot_token, open_database
+from bot.slack_client import slack_client
 from bot.startup import on_startup
 
 log = logging.getLogger("routebot")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from commands.errors import UsageError
 
-_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)  # 2026-w47 is the same week
 
 
 @dataclass(frozen=True)
@@ -53,4 +53,6 @@ def parse_week(label: str, tz: str) -> Week:
         monday = date.fromisocalendar(year, number, 1)
     except ValueError:
         raise UsageError(f"{label} is not a week of {year}.") from None
+    if monday.year >= 9999:  # its end, the next Monday, is past the last date Python can represent
+        raise UsageError(f"{label} is too far in the future.")
     return _week_from_monday(monday, tz)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,3 +100,46 @@ def test_bad_policy_stops_with_the_file_named(tmp_path: Path, monkeypatch, capsy
     code, _ = run("route", "hello")
     assert code == 2
     assert str(path) in capsys.readouterr().err
+
+
+def test_everything_after_the_options_is_the_task() -> None:
+    code, out = run("route", "--json", "write", "a", "script", "with", "the", "-v", "flag")
+    assert code == 0 and json.loads(out)["lane"] == "code"
+    code, out = run("route", "write a script with the", "-v", "flag")
+    assert code == 0 and "Code specialist lane" in out
+    code, out = run("route", "--json", "--", "--lane", "max", "is", "a", "flag", "I", "documented")
+    assert code == 0 and json.loads(out)["lane"] != "max"  # after --, even an option's name is task text
+
+
+def test_a_bad_server_only_variable_does_not_stop_routing(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ROUTEBOT_DIGEST_CRON", "every monday")
+    monkeypatch.setenv("ROUTEBOT_RUN_WORKERS", "lots")
+    monkeypatch.setenv("SLACK_API_URL", "not-a-url")
+    code, out = run("route", "--json", "Summarize this thread")
+    assert code == 0 and json.loads(out)["lane"] == "cheap"
+    assert main(["digest"]) == 2  # the commands that use those variables still refuse them
+    assert "ROUTEBOT_DIGEST_CRON" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["digest", "--week", "9999-W52"], "9999-W52 is too far in the future"),
+        (["digest", "--channel", "general"], "channel id such as C0123ABCD, not a name ('general')"),
+        (["digest", "--channel", "#eng-team"], "channel id such as C0123ABCD"),
+    ],
+)
+def test_digest_cli_edges_are_one_clear_line(argv: list[str], message: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_digest_week_is_case_insensitive(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from storage.db import Database
+
+    Database(str(tmp_path / "r.db"))
+    monkeypatch.setenv("ROUTEBOT_DB", str(tmp_path / "r.db"))
+    out = io.StringIO()
+    assert main(["digest", "--week", "2025-w47", "--channel", "C0123ABCD"], stdout=out) == 0
+    assert out.getvalue() == "No runs in C0123ABCD in 2025-W47.\n"
