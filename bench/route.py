@@ -1,45 +1,35 @@
-"""Benchmark: routing decisions, `routebot route` cold start, and /route over HTTP on waitress.
+"""Benchmark: routing decisions and `routebot route` cold start (/route over HTTP is bench.http).
 
-Run from the repo root: `python bench/route.py`. It measures and prints a table with each goal and
+Run from the repo root: `python -m bench.route`. It measures and prints a table with each goal and
 PASS/MISS; it never fails (exit status 0), so it is not a test and pytest does not collect it.
 Everything runs on 127.0.0.1 (FakeSlack on an ephemeral port); every loop is bounded in count and time.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import math
 import os
 import random
 import shutil
-import signal
-import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import Row, ms, percentile, run_sections, us  # noqa: E402
+from bench.common import Row, percentile, run_sections, us  # noqa: E402
 
 SEED = 20_251_125
 TASKS = 12_000
 HUGE_TASKS = 12  # 40,000-character pastes among them
 WARMUP_CALLS = 2_000
 CLI_RUNS = 15
-HTTP_REQUESTS = 500
-HTTP_CONCURRENCY = 25
-HTTP_SEQUENTIAL = 50  # first, one at a time: the service time without queueing
 CLI_TASK = "Summarize this thread in 3 bullets for people who missed standup"
 SDK_MODULES = ("anthropic", "openai", "slack_bolt", "slack_sdk")
 
@@ -346,175 +336,11 @@ def bench_cli() -> list[Row]:
     return rows
 
 
-# --- 3. /route over HTTP on waitress ----------------------------------------------------------------------
-
-
-def _post(port: int, body: str, headers: dict[str, str]) -> tuple[int, float, str]:
-    """One signed POST on a fresh connection; returns (status, seconds to the full response, error)."""
-    start = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("POST", "/slack/events", body=body.encode(), headers=headers)
-        response = conn.getresponse()
-        response.read()
-        return response.status, time.perf_counter() - start, ""
-    except (OSError, http.client.HTTPException) as exc:
-        return 0, time.perf_counter() - start, f"{type(exc).__name__}: {exc}"
-    finally:
-        conn.close()
-
-
-_FAKE_SLACK = """
-import sys, time
-from tests.fakes.slack import FakeSlack
-with FakeSlack() as slack:
-    print(slack.api_url, flush=True)
-    sys.stdin.read()  # runs until the benchmark closes our stdin
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("routebot serve did not become healthy")
-
-
-def bench_http() -> list[Row]:
-    """The production command, `routebot serve`, in its own process; Slack's Web API faked in a third one.
-
-    Keeping the load generator and the fake out of the server's process means the figures are the server's,
-    not the GIL contention of three programs sharing one interpreter.
-    """
-    from tests.conftest import SECRET
-    from tests.fakes.slack_requests import sign, slash_command
-
-    rng = random.Random(SEED + 1)
-    texts = make_tasks(HTTP_REQUESTS + HTTP_SEQUENTIAL, 0, rng)
-    rows: list[Row] = []
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with tempfile.TemporaryDirectory(prefix="routebot-bench-") as tmp:
-        fake = subprocess.Popen(
-            [sys.executable, "-c", _FAKE_SLACK],
-            cwd=root,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        api_url = fake.stdout.readline().strip() if fake.stdout else ""
-        db = os.path.join(tmp, "routebot.db")
-        port = _free_port()
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SLACK_", "ROUTEBOT_", "ANTHROPIC_", "OPENAI_"))
-        }
-        env.update(
-            SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url, ROUTEBOT_DB=db
-        )
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=root,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            _wait_healthy(port, time.monotonic() + 30)
-
-            def send(i: int, text: str) -> tuple[int, float, str]:
-                body = slash_command(
-                    "/route",
-                    text,
-                    user_id=f"U{i % 40}",
-                    channel_id=f"C{i % 7}",
-                    response_url=api_url.replace("/api/", f"/response/route-{i}"),
-                )
-                return _post(port, body, sign(body, SECRET))
-
-            for i in range(5):  # warm-up: `/route help` goes through Bolt and waitress but posts no card
-                send(-1 - i, "help")
-            alone = [send(HTTP_REQUESTS + i, texts[HTTP_REQUESTS + i]) for i in range(HTTP_SEQUENTIAL)]
-            with ThreadPoolExecutor(HTTP_CONCURRENCY) as pool:
-                started = time.perf_counter()
-                results = list(pool.map(send, range(HTTP_REQUESTS), texts[:HTTP_REQUESTS]))
-                elapsed = time.perf_counter() - started
-            latencies = [seconds for _, seconds, _ in results]
-            failures = [(status, error) for status, _, error in results + alone if status != 200]
-            expected = HTTP_REQUESTS + HTTP_SEQUENTIAL
-            deadline = time.monotonic() + 60
-            cards = 0
-            while time.monotonic() < deadline:
-                with sqlite3.connect(db) as conn:
-                    cards = conn.execute(
-                        "SELECT COUNT(*) FROM requests WHERE card_ts IS NOT NULL"
-                    ).fetchone()[0]
-                if cards >= expected:
-                    break
-                time.sleep(0.05)
-            cards_at = time.perf_counter() - started
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            if fake.stdin:
-                fake.stdin.close()
-            fake.wait(timeout=10)
-        print(
-            f"HTTP: `routebot serve` in its own process (waitress, default pools), fake Slack in another; "
-            f"{HTTP_REQUESTS} signed /route POSTs, {HTTP_CONCURRENCY} at a time; "
-            f"{HTTP_REQUESTS / elapsed:,.0f} requests/s; "
-            f"every card posted {cards_at:.2f} s after the first request"
-        )
-        for status, error in failures[:5]:
-            print(f"  failure: status {status} {error}")
-        p99 = percentile(latencies, 99)
-        rows += [
-            Row(
-                f"HTTP /route one at a time, p50 of {HTTP_SEQUENTIAL}",
-                ms(percentile([a[1] for a in alone], 50)),
-                "",
-                None,
-            ),
-            Row(f"HTTP /route {HTTP_CONCURRENCY} at a time, p50", ms(percentile(latencies, 50)), "", None),
-            Row(f"HTTP /route {HTTP_CONCURRENCY} at a time, p99", ms(p99), "<= 100 ms", p99 <= 0.1),
-            Row(f"HTTP /route {HTTP_CONCURRENCY} at a time, max", ms(max(latencies)), "", None),
-            Row("HTTP /route failures", f"{len(failures)} of {expected}", "0", not failures),
-            Row(
-                "cards posted to Slack (recorded in the database)",
-                f"{cards} of {expected}",
-                f"{expected}",
-                cards == expected,
-            ),
-            Row(
-                "server stopped cleanly on SIGTERM",
-                "yes" if server.returncode == 0 else f"exit {server.returncode}",
-                "yes",
-                server.returncode == 0,
-            ),
-        ]
-    return rows
-
-
 def main() -> int:
     title = f"routebot bench_route — Python {sys.version.split()[0]}, {os.cpu_count()} cores"
     sections = [
         ("1. one routing decision (commands.router.route)", bench_route_decisions),
         ("2. CLI cold start", bench_cli),
-        ("3. /route over HTTP (`routebot serve` on waitress, fake Slack in another process)", bench_http),
     ]
     return run_sections(title, sections)
 

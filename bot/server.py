@@ -36,7 +36,7 @@ STOP_SECONDS = 4.5
 REQUEST_GRACE = 3.0  # Slack's own limit for an ack; a request still running after it has lost anyway
 BACKLOG = 1024
 
-__all__ = ["http_server", "serve", "socket_mode_handler", "stop_http", "wsgi_app"]
+__all__ = ["http_server", "serve", "socket_mode_handler", "stop_http", "waitress_settings", "wsgi_app"]
 
 
 def socket_mode_handler(built: Built) -> Any:
@@ -70,22 +70,29 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def waitress_settings(listener_workers: int) -> dict[str, Any]:
+    """Waitress's adjustments for HTTP mode (bench.http gives its baseline app the same ones)."""
+    threads = max(8, listener_workers)
+    return {
+        "threads": threads,
+        "backlog": BACKLOG,
+        "connection_limit": max(200, threads * 4),
+        "ident": "routebot",
+        "clear_untrusted_proxy_headers": True,
+        # Waitress reads a whole body before calling the app (its default limit is 1 GiB); this bounds that.
+        # The front answers 413 from Content-Length with a log line; this backstop catches chunked bodies.
+        "max_request_body_size": 2 * MAX_BODY,
+    }
+
+
 def http_server(built: Built, host: str, port: int) -> Any:
     """A waitress server, bound but not yet serving: run .run() (blocking) and stop it with stop_http()."""
     from waitress.server import create_server
 
-    threads = max(8, built.bot.config.listener_workers)
     return create_server(
         wsgi_app(built),
         sockets=[listening_socket(host, port)],
-        threads=threads,
-        backlog=BACKLOG,
-        connection_limit=max(200, threads * 4),
-        ident="routebot",
-        clear_untrusted_proxy_headers=True,
-        # Waitress reads a whole body before calling the app (its default limit is 1 GiB); this bounds that.
-        # The front answers 413 from Content-Length with a log line; this backstop catches chunked bodies.
-        max_request_body_size=2 * MAX_BODY,
+        **waitress_settings(built.bot.config.listener_workers),
     )
 
 

@@ -1,0 +1,258 @@
+"""Benchmark: `/route` over HTTP, routebot against a minimal Bolt app on the same server settings.
+
+Run from the repo root: `python -m bench.http`. Three processes besides this one: the fake Slack Web API,
+the real `routebot serve`, and bench.minimal_app (a Bolt app whose /route acks and posts one line). Each
+round sends REQUESTS signed `/route` requests, CONCURRENCY at a time, to each server in turn (the order
+alternates between rounds), and measures the time from sending a request to its full HTTP response. The
+figures are the medians over ROUNDS rounds, with the range across rounds as the noise; the ratio is taken
+within each round, so both servers saw the same machine load. Everything is on 127.0.0.1, every loop is
+bounded in count and time, and the script always exits 0 (it measures; it is not a test).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import Row, ms, percentile, run_sections  # noqa: E402
+from bench.route import make_tasks  # noqa: E402
+
+SEED = 20_251_126
+ROUNDS = int(os.environ.get("BENCH_HTTP_ROUNDS", "5"))
+REQUESTS = 500
+CONCURRENCY = 25
+WARMUP = 25
+GOAL_RATIO = 1.2
+
+_FAKE_SLACK = """
+import sys
+from tests.fakes.slack import FakeSlack
+with FakeSlack() as slack:
+    print(slack.api_url, flush=True)
+    sys.stdin.read()  # runs until the benchmark closes our stdin
+"""
+
+
+@dataclass(frozen=True)
+class Load:
+    alone: float  # p50 of the warm-up requests sent one at a time: the service time without queueing
+    p50: float
+    p99: float
+    failures: int
+    seconds: float
+
+
+def _post(port: int, body: str, headers: dict[str, str]) -> tuple[int, float]:
+    """One signed POST on a fresh connection (as Slack sends them); (status, seconds to the full response)."""
+    start = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", "/slack/events", body=body.encode(), headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status, time.perf_counter() - start
+    except (OSError, http.client.HTTPException):
+        return 0, time.perf_counter() - start
+    finally:
+        conn.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(port: int, process: subprocess.Popen[str], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not become healthy")
+
+
+def _stop(process: subprocess.Popen[str]) -> int | None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+        return None
+
+
+class Target:
+    """One server under load; `bodies` makes signed /route requests that reach the fake Slack."""
+
+    def __init__(self, name: str, port: int, api_url: str, secret: str) -> None:
+        self.name, self.port, self.api_url, self.secret = name, port, api_url, secret
+        self.sent = 0
+
+    def send(self, i: int, text: str) -> tuple[int, float]:
+        from tests.fakes.slack_requests import sign, slash_command
+
+        body = slash_command(
+            "/route",
+            text,
+            user_id=f"U{i % 40}",
+            channel_id=f"C{i % 7}",
+            response_url=self.api_url.replace("/api/", f"/response/{self.name}-{i}"),
+        )
+        self.sent += 1
+        return _post(self.port, body, sign(body, self.secret))
+
+    def load(self, texts: list[str]) -> Load:
+        alone = [self.send(-1 - i, texts[i])[1] for i in range(WARMUP)]
+        with ThreadPoolExecutor(CONCURRENCY) as pool:
+            started = time.perf_counter()
+            results = list(pool.map(self.send, range(len(texts)), texts))
+            seconds = time.perf_counter() - started
+        latencies = [s for _, s in results]
+        failures = sum(1 for status, _ in results if status != 200)
+        return Load(
+            percentile(alone, 50), percentile(latencies, 50), percentile(latencies, 99), failures, seconds
+        )
+
+
+def _cards(db: str, expected: int, timeout: float = 60.0) -> int:
+    deadline = time.monotonic() + timeout
+    cards = 0
+    while time.monotonic() < deadline:
+        with sqlite3.connect(db) as conn:
+            cards = conn.execute("SELECT COUNT(*) FROM requests WHERE card_ts IS NOT NULL").fetchone()[0]
+        if cards >= expected:
+            break
+        time.sleep(0.05)
+    return int(cards)
+
+
+def bench_http() -> list[Row]:
+    from tests.conftest import SECRET
+
+    texts = make_tasks(REQUESTS, 0, random.Random(SEED))
+    with tempfile.TemporaryDirectory(prefix="routebot-bench-") as tmp:
+        fake = subprocess.Popen(
+            [sys.executable, "-c", _FAKE_SLACK],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        api_url = fake.stdout.readline().strip() if fake.stdout else ""
+        db = os.path.join(tmp, "routebot.db")
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "ROUTEBOT_", "ANTHROPIC_", "OPENAI_"))
+        }
+        env.update(
+            SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url, ROUTEBOT_DB=db
+        )
+        ports = {"routebot": _free_port(), "minimal": _free_port()}
+        commands = {
+            "routebot": ["-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(ports["routebot"])],
+            "minimal": ["-m", "bench.minimal_app", str(ports["minimal"])],
+        }
+        servers = {
+            name: subprocess.Popen(
+                [sys.executable, *argv],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for name, argv in commands.items()
+        }
+        targets = {name: Target(name, ports[name], api_url, SECRET) for name in servers}
+        loads: dict[str, list[Load]] = {name: [] for name in servers}
+        try:
+            for name, server in servers.items():
+                _wait_healthy(ports[name], server, time.monotonic() + 60)
+            for round_no in range(ROUNDS):
+                order = ["routebot", "minimal"] if round_no % 2 == 0 else ["minimal", "routebot"]
+                for name in order:
+                    loads[name].append(targets[name].load(texts))
+            cards = _cards(db, targets["routebot"].sent)
+        finally:
+            codes = {name: _stop(server) for name, server in servers.items()}
+            if fake.stdin:
+                fake.stdin.close()
+            fake.wait(timeout=10)
+
+    print(
+        f"HTTP: {ROUNDS} rounds of {REQUESTS} signed /route POSTs, {CONCURRENCY} at a time (after {WARMUP}"
+        f" one at a time), to `routebot serve` and to bench.minimal_app, alternating which goes first"
+    )
+    print("  round  routebot p50 / p99     minimal p50 / p99     p99 ratio")
+    ratios = []
+    for i, (ours, base) in enumerate(zip(loads["routebot"], loads["minimal"], strict=True)):
+        ratios.append(ours.p99 / base.p99)
+        print(
+            f"  {i + 1:>5}  {ms(ours.p50):>9} / {ms(ours.p99):>9}  {ms(base.p50):>9} / {ms(base.p99):>9}"
+            f"  {ratios[-1]:>9.2f}"
+        )
+
+    def median(name: str, field: str) -> str:
+        values = [getattr(load, field) for load in loads[name]]
+        return f"{ms(statistics.median(values))} ({ms(min(values))}-{ms(max(values))})"
+
+    ratio = statistics.median(ratios)
+    failures = sum(load.failures for name in loads for load in loads[name])
+    return [
+        Row("routebot one at a time, p50, median of rounds (range)", median("routebot", "alone"), "", None),
+        Row("minimal one at a time, p50, median of rounds (range)", median("minimal", "alone"), "", None),
+        Row("routebot p50, median of rounds (range)", median("routebot", "p50"), "", None),
+        Row("routebot p99, median of rounds (range)", median("routebot", "p99"), "", None),
+        Row("minimal Bolt app p50, median of rounds (range)", median("minimal", "p50"), "", None),
+        Row("minimal Bolt app p99, median of rounds (range)", median("minimal", "p99"), "", None),
+        Row(
+            "p99 ratio routebot / minimal, median (range)",
+            f"{ratio:.2f} ({min(ratios):.2f}-{max(ratios):.2f})",
+            f"<= {GOAL_RATIO}",
+            ratio <= GOAL_RATIO,
+        ),
+        Row("failed requests", f"{failures} of {2 * ROUNDS * REQUESTS}", "0", failures == 0),
+        Row(
+            "routebot cards posted to Slack (recorded)",
+            f"{cards} of {targets['routebot'].sent}",
+            "all",
+            cards == targets["routebot"].sent,
+        ),
+        Row(
+            "both servers stopped cleanly on SIGTERM",
+            ", ".join(f"{n} {'exit 0' if c == 0 else c}" for n, c in codes.items()),
+            "exit 0",
+            all(c == 0 for c in codes.values()),
+        ),
+    ]
+
+
+def main() -> int:
+    title = f"routebot bench.http — Python {sys.version.split()[0]}, {os.cpu_count()} cores"
+    return run_sections(title, [("/route over HTTP: routebot vs a minimal Bolt app", bench_http)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
