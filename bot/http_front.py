@@ -88,11 +88,14 @@ def check_signature(verifier: SignatureVerifier, environ: dict[str, Any], body: 
         raise Refused("401 Unauthorized", "bad or expired Slack signature")
 
 
-def check_shape(text: str, content_type: str) -> None:
-    """What Bolt's parser would crash on (a 500 with a traceback) is refused here with a 400."""
+def check_shape(text: str, content_type: str) -> dict[str, str] | None:
+    """What Bolt's parser would crash on (a 500 with a traceback) is refused here with a 400.
+
+    Returns the fields of a form body (a slash command, or an interaction's `payload=`); None for JSON.
+    """
     if content_type.split(";")[0].strip().lower() == "application/json" or text.startswith("{"):
         _json_object(text, "body")
-        return
+        return None
     form = dict(parse_qsl(text, keep_blank_values=True))
     if "payload" in form:
         _check_interaction(_json_object(form["payload"], "payload"))
@@ -100,6 +103,26 @@ def check_shape(text: str, content_type: str) -> None:
         missing = [name for name in _COMMAND_FIELDS if not form.get(name)]
         if missing:
             raise Refused("400 Bad Request", f"slash command without {', '.join(missing)}")
+    return form
+
+
+def as_bolt_parses(
+    text: str, form: dict[str, str] | None, environ: dict[str, Any], secret: str
+) -> tuple[str, dict[str, Any]]:
+    """The body and environ to hand Bolt, so that Bolt reads the fields Slack sent.
+
+    slack_bolt 1.30's parse_body takes any form body containing the letters "payload" for an interaction
+    and, finding no payload= field, reads it as {}: `/route explain this webhook payload` was answered
+    404. Such a body goes to Bolt as the same fields in JSON, which Bolt parses as sent, signed again with
+    the same secret and timestamp (the front has verified the original), since Bolt checks the signature
+    of what it gets. Every other body goes through unchanged.
+    """
+    if form is None or "payload" in form or "payload" not in text:
+        return text, environ
+    as_json = json.dumps(form, ensure_ascii=False)
+    timestamp = str(environ["HTTP_X_SLACK_REQUEST_TIMESTAMP"]).strip()
+    signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=as_json)
+    return as_json, {**environ, "CONTENT_TYPE": "application/json", "HTTP_X_SLACK_SIGNATURE": signature}
 
 
 def _check_interaction(data: dict[str, Any]) -> None:
@@ -133,7 +156,8 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
 def wsgi_app(built: Built, path: str = "/slack/events", max_body: int = MAX_BODY) -> WsgiApp:
     """Bolt's WSGI handler at `path` behind the front, plus GET /healthz."""
     slack = SlackRequestHandler(built.app, path=path)
-    verifier = SignatureVerifier(built.bot.config.slack_signing_secret or "")
+    secret = built.bot.config.slack_signing_secret or ""
+    verifier = SignatureVerifier(secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method, where = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
@@ -147,14 +171,16 @@ def wsgi_app(built: Built, path: str = "/slack/events", max_body: int = MAX_BODY
             body = read_body(environ, max_body)
             text = decode(body)
             check_signature(verifier, environ, text)
-            check_shape(text, str(environ.get("CONTENT_TYPE") or ""))
+            form = check_shape(text, str(environ.get("CONTENT_TYPE") or ""))
         except Refused as refused:
             log.warning(
                 "refused %s %s from %s: %s", method, where, environ.get("REMOTE_ADDR", "?"), refused.reason
             )
             return _reply(start_response, refused.status, refused.reason)
+        text, environ = as_bolt_parses(text, form, environ, secret)
         # Bolt's adapter reads the body again, from the bytes already read.
-        inner = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+        data = text.encode()
+        inner = {**environ, "wsgi.input": io.BytesIO(data), "CONTENT_LENGTH": str(len(data))}
         return slack(inner, start_response)
 
     return application

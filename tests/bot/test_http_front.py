@@ -205,3 +205,15 @@ def test_health_check_answers_head_and_other_methods_are_refused(served) -> None
         assert response.status == 405 and response.getheader("Allow") == "POST"
     finally:
         conn.close()
+
+
+def test_a_task_with_the_word_payload_is_routed_not_dropped(served, caplog) -> None:  # type: ignore[no-untyped-def]
+    # Bolt alone reads any form body containing "payload" as an empty interaction and answers 404.
+    harness, url = served
+    task = "Explain the fields of this webhook payload"
+    body = slash_command("/route", task, response_url=harness.slack.response_url())
+    status, _ = post(url + "/slack/events", body, SECRET)
+    assert status == 200
+    (card,) = harness.slack.wait_for("chat.postMessage")
+    assert task in json.dumps(card.args["blocks"])
+    _no_tracebacks(caplog)
