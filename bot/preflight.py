@@ -56,7 +56,7 @@ def open_database(config: Config) -> Database:
         ) from None
 
 
-def check_bot_token(client: WebClient, config: Config) -> None:
+def check_bot_token(client: WebClient) -> None:
     """auth.test: Slack is reachable at SLACK_API_URL and accepts SLACK_BOT_TOKEN."""
     try:
         _quiet_copy(client).auth_test()

@@ -141,7 +141,7 @@ def serve(*, port: int = 3000, host: str = "0.0.0.0", config: Config | None = No
     socket_mode = bool(config.slack_app_token)
     config.require_slack(socket_mode=socket_mode)
     client = slack_client(config)
-    check_bot_token(client, config)
+    check_bot_token(client)
     if socket_mode:
         check_app_token(client, config)
     database = open_database(config)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import load_config
+from bot.config import Config, load_config
 from bot.preflight import check_app_token, check_bot_token, open_database
 from bot.server import listening_socket
 from commands.errors import ConfigError
@@ -70,7 +70,7 @@ def test_serve_without_a_bot_token_stops_with_where_to_find_it(monkeypatch, caps
 # --- startup checks, one by one ---------------------------------------------------------------------------
 
 
-def _config(slack: FakeSlack, tmp_path: Path, **env: str) -> object:
+def _config(slack: FakeSlack, tmp_path: Path, **env: str) -> Config:
     values = {
         "SLACK_BOT_TOKEN": "xoxb-test",
         "SLACK_SIGNING_SECRET": SECRET,
@@ -97,15 +97,15 @@ def test_slack_refusing_or_unreachable_is_named(fakes, tmp_path: Path) -> None: 
     config = _config(slack, tmp_path)
     slack.fail("auth.test", "invalid_auth", times=1)
     with pytest.raises(ConfigError, match=r"rejected SLACK_BOT_TOKEN \(auth.test: invalid_auth\)"):
-        check_bot_token(slack_client(config), config)  # type: ignore[arg-type]
+        check_bot_token(slack_client(config))
     slack.fail("apps.connections.open", "invalid_auth", times=1)
     app_config = _config(slack, tmp_path, SLACK_APP_TOKEN="xapp-1")
     with pytest.raises(ConfigError, match=r"rejected SLACK_APP_TOKEN \(apps.connections.open"):
-        check_app_token(slack_client(app_config), app_config)  # type: ignore[arg-type]
+        check_app_token(slack_client(app_config), app_config)
     away = _config(slack, tmp_path, SLACK_API_URL=closed_port_url())
     with pytest.raises(ConfigError, match=r"cannot reach Slack at http://127.0.0.1:\d+/.*SLACK_API_URL"):
-        check_bot_token(slack_client(away), away)  # type: ignore[arg-type]
-    check_bot_token(slack_client(config), config)  # type: ignore[arg-type]
+        check_bot_token(slack_client(away))
+    check_bot_token(slack_client(config))
 
 
 def test_a_taken_port_is_named_with_the_fix() -> None:
