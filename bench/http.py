@@ -57,6 +57,7 @@ class Load:
     p99: float
     failures: int
     seconds: float
+    cpu: float | None  # the server's CPU seconds per request, its work after the responses included
 
 
 def _post(port: int, body: str, headers: dict[str, str]) -> tuple[int, float]:
@@ -106,9 +107,30 @@ def _stop(process: subprocess.Popen[str]) -> int | None:
 class Target:
     """One server under load; `bodies` makes signed /route requests that reach the fake Slack."""
 
-    def __init__(self, name: str, port: int, api_url: str, secret: str) -> None:
-        self.name, self.port, self.api_url, self.secret = name, port, api_url, secret
+    def __init__(self, name: str, port: int, api_url: str, secret: str, pid: int) -> None:
+        self.name, self.port, self.api_url, self.secret, self.pid = name, port, api_url, secret, pid
         self.sent = 0
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of the server process so far (Linux); None where /proc is missing."""
+        try:
+            with open(f"/proc/{self.pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def settled_cpu_seconds(self, timeout: float = 10.0) -> float | None:
+        """CPU time once the server has finished its work after the responses (two equal readings)."""
+        last = self.cpu_seconds()
+        deadline = time.monotonic() + timeout
+        while last is not None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            now = self.cpu_seconds()
+            if now == last:
+                break
+            last = now
+        return last
 
     def send(self, i: int, text: str) -> tuple[int, float]:
         from tests.fakes.slack_requests import sign, slash_command
@@ -125,15 +147,17 @@ class Target:
 
     def load(self, texts: list[str]) -> Load:
         alone = [self.send(-1 - i, texts[i])[1] for i in range(WARMUP)]
+        cpu_before = self.settled_cpu_seconds()
         with ThreadPoolExecutor(CONCURRENCY) as pool:
             started = time.perf_counter()
             results = list(pool.map(self.send, range(len(texts)), texts))
             seconds = time.perf_counter() - started
+        cpu_after = self.settled_cpu_seconds()
+        cpu = None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before) / len(texts)
         latencies = [s for _, s in results]
         failures = sum(1 for status, _ in results if status != 200)
-        return Load(
-            percentile(alone, 50), percentile(latencies, 50), percentile(latencies, 99), failures, seconds
-        )
+        p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+        return Load(percentile(alone, 50), p50, p99, failures, seconds, cpu)
 
 
 def _cards(db: str, expected: int, timeout: float = 60.0) -> int:
@@ -185,7 +209,7 @@ def bench_http() -> list[Row]:
             )
             for name, argv in commands.items()
         }
-        targets = {name: Target(name, ports[name], api_url, SECRET) for name in servers}
+        targets = {name: Target(name, ports[name], api_url, SECRET, servers[name].pid) for name in servers}
         loads: dict[str, list[Load]] = {name: [] for name in servers}
         try:
             for name, server in servers.items():
@@ -219,6 +243,22 @@ def bench_http() -> list[Row]:
         return f"{ms(statistics.median(values))} ({ms(min(values))}-{ms(max(values))})"
 
     ratio = statistics.median(ratios)
+    cpu_rows: list[Row] = []
+    if all(load.cpu is not None for name in loads for load in loads[name]):
+        cpu = {name: [float(load.cpu or 0) for load in loads[name]] for name in loads}
+        cpu_ratio = statistics.median([a / b for a, b in zip(cpu["routebot"], cpu["minimal"], strict=True)])
+        cpu_rows = [
+            Row(
+                f"server CPU per request, {name}, median (range)",
+                f"{ms(statistics.median(cpu[name]))} ({ms(min(cpu[name]))}-{ms(max(cpu[name]))})",
+                "",
+                None,
+            )
+            for name in ("routebot", "minimal")
+        ]
+        cpu_rows.append(
+            Row("server CPU per request, ratio routebot / minimal, median", f"{cpu_ratio:.2f}", "", None)
+        )
     failures = sum(load.failures for name in loads for load in loads[name])
     return [
         Row("routebot one at a time, p50, median of rounds (range)", median("routebot", "alone"), "", None),
@@ -233,6 +273,7 @@ def bench_http() -> list[Row]:
             f"<= {GOAL_RATIO}",
             ratio <= GOAL_RATIO,
         ),
+        *cpu_rows,
         Row("failed requests", f"{failures} of {2 * ROUNDS * REQUESTS}", "0", failures == 0),
         Row(
             "routebot cards posted to Slack (recorded)",
