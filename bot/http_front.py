@@ -143,6 +143,10 @@ def _check_interaction(data: dict[str, Any]) -> None:
         raise Refused("400 Bad Request", "block_actions on a message without a response_url")
 
 
+def _is_ssl_check(text: str) -> bool:
+    return len(text) < 1024 and dict(parse_qsl(text, keep_blank_values=True)).get("ssl_check") == "1"
+
+
 def _json_object(text: str, what: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
@@ -170,6 +174,10 @@ def wsgi_app(built: Built, path: str = "/slack/events", max_body: int = MAX_BODY
         try:
             body = read_body(environ, max_body)
             text = decode(body)
+            if _is_ssl_check(text):
+                # Slack's periodic check of a slash command URL; Bolt answers it 200 before any signature
+                # check, and so do we. https://api.slack.com/interactivity/slash-commands#ssl
+                return _reply(start_response, "200 OK", "")
             check_signature(verifier, environ, text)
             form = check_shape(text, str(environ.get("CONTENT_TYPE") or ""))
         except Refused as refused:

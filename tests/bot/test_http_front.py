@@ -217,3 +217,15 @@ def test_a_task_with_the_word_payload_is_routed_not_dropped(served, caplog) -> N
     (card,) = harness.slack.wait_for("chat.postMessage")
     assert task in json.dumps(card.args["blocks"])
     _no_tracebacks(caplog)
+
+
+def test_slack_url_checks_are_answered(served) -> None:  # type: ignore[no-untyped-def]
+    harness, url = served
+    # Event Subscriptions: Slack verifies the Request URL with a signed challenge when it is saved.
+    token = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    challenge = json.dumps({"token": "t", "challenge": token, "type": "url_verification"})
+    status, text = post(url + "/slack/events", challenge, SECRET)
+    assert status == 200 and token in text
+    # Slash commands: the periodic SSL check, which Bolt too answers before any signature check.
+    assert _send(url, b"ssl_check=1&token=t", {"Content-Type": "application/x-www-form-urlencoded"})[0] == 200
+    assert harness.slack.calls("chat.postMessage") == []
