@@ -146,8 +146,8 @@ def serve(*, port: int = 3000, host: str = "0.0.0.0", config: Config | None = No
         check_app_token(client, config)
     database = open_database(config)
     with _stop_requested() as stop:
-        # Bound before recovery: a second process on a taken port stops before it touches the database.
         built = build_app(config, client=client, database=database, socket_mode=socket_mode)
+        # Bound before recovery: a second process on a taken port stops before it touches the database.
         server = None if socket_mode else http_server(built, host, port)
         report = on_startup(built)
         log.info(
