@@ -1,4 +1,4 @@
-"""The `routebot` command: route, eval, serve, digest.
+"""The `routebot` command: route, eval, train, serve, digest.
 
 `routebot route` must answer in well under a second, so this module imports only the pure routing code at
 the top; Slack, the provider SDKs and storage are imported inside the subcommands that need them.
@@ -42,6 +42,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object per case")
 
+    train = sub.add_parser(
+        "train", help="rebuild the router's lane model from the shipped corpus plus your labelled files"
+    )
+    train.add_argument("files", nargs="*", help="more labelled JSONL files (the format of `eval`)")
+    train.add_argument("--out", help="model file to write (default: the one the policy names)")
+    train.add_argument(
+        "--no-shipped", action="store_true", help="train on the given files only, not the shipped corpus"
+    )
+
     serve = sub.add_parser("serve", help="run the Slack bot (Socket Mode when SLACK_APP_TOKEN is set)")
     serve.add_argument("--port", type=_port, default=3000, help="HTTP mode port (default 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP mode address (default 0.0.0.0)")
@@ -67,6 +76,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stdin: 
             return _route(args, stdout, stdin)
         if args.command == "eval":
             return _eval(args, stdout, stdin)
+        if args.command == "train":
+            from bot.train_cli import run_train_command
+
+            return run_train_command(args.files, out=args.out, shipped=not args.no_shipped, stdout=stdout)
         if args.command == "serve":
             from bot.server import serve
 
@@ -135,7 +148,16 @@ def _eval(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
                 lines = handle.read().splitlines()
         except OSError as exc:
             raise UserError(f"cannot read {args.file}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{args.file}: not UTF-8 text (byte {exc.start}); save it as UTF-8 JSONL") from None
     report = evaluate(read_cases(lines, args.file), policy)
+    if not report.outcomes:
+        raise UserError(f"{args.file}: no cases (one JSON object a line, each with `text`)")
+    if not args.json and not report.labelled:
+        raise UserError(
+            f"{args.file}: no case has a `lane` label, so there is nothing to score; "
+            "use --json to see each decision"
+        )
     if args.json:
         for outcome in report.outcomes:
             row = {"id": outcome.case.id, **decision_as_dict(outcome.decision)}
@@ -146,9 +168,26 @@ def _eval(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
                     under=outcome.under_rungs > 0,
                     over=outcome.over,
                 )
-            stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            try:
+                stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+                stdout.flush()
+            except BrokenPipeError:
+                return _reader_left()
         return 0
     stdout.write(format_report(report) + "\n")
+    return 0
+
+
+def _reader_left() -> int:
+    """`routebot eval --json | head`: the reader has gone, which is no error. Point stdout at devnull so the
+    interpreter's flush at exit does not raise again (the Python docs' recipe for SIGPIPE)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (a test's StringIO)
+        pass
     return 0
 
 

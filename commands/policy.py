@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from commands.errors import PolicyError
+from commands.errors import ConfigError, PolicyError
+from commands.lane_model import LaneModel, load_lane_model
+from commands.model_names import ModelNames
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
+DEFAULT_MODEL_NAME = "lane-model.json"
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 DEFAULT_LANE_COLOR = "#8A8F98"  # a lane whose policy gives no colour is drawn in neutral grey
 _HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -33,7 +36,7 @@ def _embedded() -> dict[str, Any]:
 
 
 PROVIDERS: tuple[str, ...] = tuple(_embedded()["providers"])
-# Every policy defines these lanes: the router's vocabulary (commands/cues.py) names them.
+# Every policy defines these lanes: the router's rules and the lane model name them.
 LANE_IDS: tuple[str, ...] = tuple(_embedded()["lanes"])
 
 
@@ -118,6 +121,10 @@ class Policy:
     @property
     def lane_ids(self) -> tuple[str, ...]:
         return tuple(self.lanes)
+    # The router's part: the lane model named by [router] model, and the model and effort names that the
+    # guide's failure rules recognise, read from the lanes above.
+    lane_model: LaneModel
+    model_names: ModelNames
 
     def lane(self, lane_id: str) -> Lane:
         return self.lanes[lane_id]
@@ -127,8 +134,10 @@ class Policy:
         return self.prices.get(model)
 
 
-def load_policy(path: str | Path | None = None) -> Policy:
-    """Read and validate a policy file; raises PolicyError naming the file, key and problem."""
+def load_policy(path: str | Path | None = None, lane_model: LaneModel | None = None) -> Policy:
+    """Read and validate a policy file; raises PolicyError naming the file, key and problem.
+
+    `lane_model` replaces the model file the policy names (training starts from a blank one)."""
     file = Path(path) if path else DEFAULT_POLICY_PATH
     where = str(file)
     try:
@@ -137,10 +146,12 @@ def load_policy(path: str | Path | None = None) -> Policy:
         raise PolicyError(where, "(file)", "file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(where, "(syntax)", f"not valid TOML: {exc}") from None
-    return parse_policy(raw, where)
+    return parse_policy(raw, where, file.parent, lane_model)
 
 
-def parse_policy(raw: dict[str, Any], where: str = "<policy>") -> Policy:
+def parse_policy(
+    raw: dict[str, Any], where: str = "<policy>", folder: Path | None = None, lane_model: LaneModel | None = None
+) -> Policy:
     labels = _provider_labels(raw, where)
     ladder = _ladder(raw, where)
     side = _table(raw.get("escalation", {}), "side_lanes", where, "escalation.side_lanes", required=False)
@@ -177,8 +188,40 @@ def parse_policy(raw: dict[str, Any], where: str = "<policy>") -> Policy:
     }
     prices_raw = _table(raw, "prices", where, "prices", required=False)
     prices = {model: _price(model, spec, where) for model, spec in prices_raw.items()}
-    roles = _roles(raw, lanes, where)
-    return Policy(path=where, lanes=lanes, ladder=ladder, prices=prices, provider_labels=labels, roles=roles)
+    model_file = _router_model_file(raw, where, folder or DEFAULT_POLICY_PATH.parent)
+    if lane_model is None:
+        try:
+            lane_model = load_lane_model(model_file)
+        except ConfigError as exc:
+            raise PolicyError(where, "router.model", str(exc)) from None
+    else:
+        lane_model = replace(lane_model, source=str(model_file))
+    unknown = set(lane_model.lanes) - set(lanes)
+    if unknown:
+        raise PolicyError(where, "router.model", f"{model_file} routes to lanes this policy lacks: {sorted(unknown)}")
+    return Policy(
+        path=where,
+        lanes=lanes,
+        ladder=ladder,
+        prices=prices,
+        provider_labels=labels,
+        roles=_roles(raw, lanes, where),
+        lane_model=lane_model,
+        model_names=ModelNames.from_lanes(lanes.values()),
+    )
+
+
+def _router_model_file(raw: dict[str, Any], where: str, folder: Path) -> Path:
+    """[router] model: a path, relative to the policy file's folder; a bare name the policy's folder lacks
+    is looked up among the models that ship with routebot, so a copy of the default policy works as is."""
+    name = _table(raw, "router", where, "router", required=False).get("model", DEFAULT_MODEL_NAME)
+    if not isinstance(name, str) or not name.strip():
+        raise PolicyError(where, "router.model", "must be the path of a lane model file (JSON)")
+    path = folder / name
+    shipped = DEFAULT_POLICY_PATH.parent / name
+    if not path.exists() and Path(name).name == name and shipped.exists():
+        return shipped
+    return path
 
 
 def _roles(raw: dict[str, Any], lanes: dict[str, Lane], where: str) -> LaneRoles:

@@ -1,0 +1,93 @@
+"""How people name the policy's models and efforts in a task, and on which rung each one sits.
+
+Read from the policy's lanes, never from a list in code, so a team that renames a lane's model is
+understood: `claude-haiku-4-5` is also "haiku" (the part of the id that no other model of that provider
+shares), `gpt-5.4` with effort `low` is "gpt-5.4 low" or "low effort", and lanes are named by their id
+("the premium lane", "default model"). Each name stands for the lowest rung that uses it: Opus serves
+premium and max, so "Opus failed" is a failure at the premium rung.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from commands.text_features import Word, fold
+
+if TYPE_CHECKING:
+    from commands.policy import Lane
+
+# Words that turn an effort name or a lane id into a name of a model ("high effort", "cheap model").
+_EFFORT_NEXT = frozenset({"effort", "reasoning", "mode", "setting"})
+_LANE_NEXT = frozenset({"lane", "model", "tier", "models", "pass"})
+_SQUASH = re.compile(r"[^a-z0-9]")
+
+
+def _key(word: str) -> str:
+    """`GPT-5.4`, `gpt5.4` and `gpt-5-4` all name one model."""
+    return _SQUASH.sub("", word)
+
+
+def rung_word(rung: int) -> str:
+    return f"rung{rung}"  # one of text_features.RUNG_WORDS
+
+
+@dataclass(frozen=True)
+class ModelNames:
+    models: dict[str, int]  # squashed model word -> rung ("haiku": 0, "claudehaiku00": 0)
+    efforts: dict[str, int]  # effort name -> rung ("low": 0), when next to a model that takes efforts
+    effort_models: frozenset[str]  # squashed words of models that take an effort ("gpt00")
+    lanes: dict[str, int]  # lane id -> rung, when followed by "lane", "model", ...
+
+    @classmethod
+    def from_lanes(cls, lanes: Iterable[Lane]) -> ModelNames:
+        models: dict[str, int] = {}
+        efforts: dict[str, int] = {}
+        effort_models: set[str] = set()
+        ids_by_provider: dict[str, set[str]] = {}
+        lanes = list(lanes)
+        for lane in lanes:
+            for choice in lane.models.values():
+                ids_by_provider.setdefault(choice.provider, set()).add(fold(choice.model))
+        for lane in sorted(lanes, key=lambda lane: lane.rung):
+            for choice in lane.models.values():
+                model = fold(choice.model)
+                if choice.effort:
+                    effort_models.add(_key(model))
+                    efforts.setdefault(choice.effort, lane.rung)
+                    continue
+                models.setdefault(_key(model), lane.rung)
+                others = ids_by_provider[choice.provider] - {model}
+                shared = {part for other in others for part in re.split(r"[-_.]", other)}
+                for part in re.split(r"[-_.]", model):
+                    if part.isalpha() and part not in shared and len(part) > 2:
+                        models.setdefault(part, lane.rung)
+        by_id = {lane.id: lane.rung for lane in lanes}
+        return cls(models, efforts, frozenset(effort_models), by_id)
+
+    def mark(self, read: list[Word]) -> list[Word]:
+        """The words with each model name replaced by its rung (`rung0`); a two-word name keeps its span."""
+        out: list[Word] = []
+        count = len(read)
+        index = 0
+        while index < count:
+            word = read[index]
+            key = _key(word.norm)
+            following = read[index + 1].norm if index + 1 < count else ""
+            rung = self.models.get(key)
+            if rung is None and key in self.effort_models:
+                effort = self.efforts.get(following)
+                if effort is not None:  # "gpt-5.4 high": one name, two words
+                    out.append(Word(rung_word(effort), word.start, read[index + 1].end))
+                    index += 2
+                    continue
+                rung = None
+            if rung is None and following in _EFFORT_NEXT:
+                rung = self.efforts.get(word.norm)
+            if rung is None and following in _LANE_NEXT:
+                rung = self.lanes.get(word.norm)
+            out.append(word if rung is None else replace(word, norm=rung_word(rung)))
+            index += 1
+        return out

@@ -1,0 +1,136 @@
+"""The guide's explicit rules, read from the task: an earlier failure of this task, and a demand for maximum.
+
+The lane model reads the kind of work; these rules sit on top of it because the guide states them as rules:
+- an earlier failure moves the task one rung above the rung that failed;
+- only a failure at the premium rung, or an explicit demand for maximum effort with cost or time no
+  object, reaches `max`.
+Failures are found where a model or effort name (marked with its rung by `ModelNames`) shares a clause with
+a failure phrase. A mention is not a failure: "haiku did fine", "write a prompt for haiku", and "opus got
+something else wrong earlier, unrelated" are recognised and set aside, and the decision says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from commands.text_features import Word
+
+_CLAUSE_END = re.compile(r"[.;!?]+(?=\s|$)|\n|,?\s+but\s+|,?\s+(?:aber|mais|pero|mas|ma)\s+", re.IGNORECASE)
+_RUNG = re.compile(r"^rung(\d)$")
+
+# Said of a model's earlier attempt at this task. English first; the other languages the corpus covers
+# (French, Spanish, German, Portuguese, Italian) get their commonest phrasings.
+_FAILED = re.compile(
+    r"\b(?:fail(?:s|ed|ing|ure)?|wrong|missed|miss(?:es|ing)|keeps? missing|can'?t|cannot|couldn'?t|"
+    r"didn'?t (?:work|help|get|find|solve|manage|catch)|not good enough|inconclusive|shallow|brittle|gave up|"
+    r"incorrect|hallucinat\w*|still (?:wrong|broken|stuck|fails|missing|no|off|bad)|no luck|not enough|"
+    r"tried|struggl\w*|choked|unhelpful|useless|doesn'?t (?:work|even|compile|run)|ran out of|"
+    r"stuck|went nowhere|didn'?t pan out|no progress|plausible but|contradict\w*|flawed|buggy|broken|"
+    r"mislabel\w*|misclassif\w*|misread\w*|mangl\w*|botch\w*|garbled?|messed up|gets? (?:it|them|this) wrong|"
+    r"got (?:it|them|this) wrong|inconsistent|unusable|not usable|mix(?:ing|ed) up|kept \w+ing|isn'?t right|"
+    r"it isn'?t|it'?s not|nonsense|made up|invent\w*|off the mark|way off|wasn'?t (?:able|good|right)|"
+    r"(?:a |ha |hat |è |e )?(?:échou\w*|echou\w*|fall[oóé]\w*|fracas\w*|gescheitert|fehlgeschlagen|versagt|"
+    r"falsch|sbagli\w*|fallit\w*|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
+    r"no (?:pudo|funcion\w*|sirvi\w*)|n'a pas (?:réussi|marché|su)|hat nicht|non (?:è riuscit\w*|ha funzionat\w*)|"
+    r"não (?:conseguiu|funcionou)|erro\w*))"
+    r"\b",
+    re.IGNORECASE,
+)
+# A model named as the subject of the task, or as having done well, or a failure said to be about
+# something else.
+_NOT_THIS_TASK = re.compile(
+    r"\b(?:unrelated|different (?:task|thing|project|issue|question)|something else|another (?:task|thing|project)|"
+    r"other (?:task|project|thing)|separate (?:task|issue|thing)|not (?:this|related)|nothing to do with|"
+    r"sin relaci[oó]n|sans rapport|nichts damit zu tun|non c'entra|não tem (?:nada )?a ver)\b",
+    re.IGNORECASE,
+)
+_SUBJECT_BEFORE = re.compile(r"\b(?:for|to|into|pour|para|für|per)\s+$", re.IGNORECASE)
+
+MAX_DEMAND = re.compile(
+    r"\b(?:max(?:imum|imal)?[- ](?:reasoning|effort|thinking|depth|deliberation|quality)|all[- ]out|"
+    r"(?:strongest|best|highest|top) (?:setting|model|lane|tier|effort|reasoning)|escalate to the top|"
+    r"most careful (?:analysis|review|reasoning|answer)?|as (?:carefully|deeply|thoroughly) as possible|"
+    r"deepest|no stone unturned|exhaustive(?:ly)?|best (?:possible|model) (?:answer|reasoning|analysis)?|"
+    r"esfuerzo m[aá]ximo|m[aá]ximo esfuerzo|effort maximal|maximale[nr]? (?:aufwand|anstrengung)|"
+    r"massimo sforzo|esfor[cç]o m[aá]ximo)\b",
+    re.IGNORECASE,
+)
+NO_LIMIT = re.compile(
+    r"\b(?:(?:cost|money|price|budget|spend|tokens?) (?:is|are|isn'?t|aren'?t) (?:no|not an?) (?:concern|object|issue|"
+    r"problem)|regardless of (?:cost|price|time)|whatever it costs|(?:don'?t|do not) care (?:about|how much) "
+    r"(?:the )?(?:cost|price|time|it costs)|time (?:doesn'?t|does not) matter|no time pressure|"
+    r"take (?:as long as|your time)|latency (?:doesn'?t|does not) matter|no rush|not time-sensitive|no deadline|"
+    r"(?:latency|time|cost|price|speed) (?:is|are) irrelevant|cost no object|money no object|"
+    r"peu importe le (?:co[uû]t|prix)|sin importar el (?:costo|coste|precio)|egal was es kostet|"
+    r"kosten spielen keine rolle|non importa (?:il costo|quanto costa)|n[aã]o importa o custo)\b",
+    re.IGNORECASE,
+)
+LAST_TRY = re.compile(
+    r"\b(?:last (?:escalation|resort|attempt|try|shot)|final (?:attempt|escalation|try|shot)|one (?:last|final) "
+    r"(?:deep )?(?:attempt|try|pass|shot))\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Failure:
+    rung: int
+    clause: str
+
+
+@dataclass(frozen=True)
+class Failures:
+    """Failures of this task (highest rung wins) and model mentions deliberately set aside."""
+
+    failed: Failure | None
+    ignored: tuple[tuple[str, str], ...]  # (clause, why it is not a failure of this task)
+
+
+@dataclass(frozen=True)
+class Demand:
+    maximum: str | None  # the phrase asking for maximum effort
+    no_limit: str | None  # the phrase saying cost or time is no object, or that this is the last try
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for match in _CLAUSE_END.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def find_failures(text: str, read: list[Word]) -> Failures:
+    """`text` is the analysed text; `read` its words with model names marked (`ModelNames.mark`)."""
+    named = [(w, int(m.group(1))) for w in read if (m := _RUNG.match(w.norm))]
+    if not named:
+        return Failures(None, ())
+    best: Failure | None = None
+    ignored: list[tuple[str, str]] = []
+    for start, end in _clauses(text):
+        in_clause = [(w, rung) for w, rung in named if start <= w.start < end]
+        if not in_clause:
+            continue
+        clause = text[start:end].strip()
+        subjects = [(w, r) for w, r in in_clause if not _SUBJECT_BEFORE.search(text, max(start, w.start - 8), w.start)]
+        if not _FAILED.search(clause):
+            ignored.append((clause, "names a model without a failure"))
+            continue
+        if _NOT_THIS_TASK.search(clause):
+            ignored.append((clause, "a failure said to be about something else"))
+            continue
+        if not subjects:
+            ignored.append((clause, "the model is what the task is for, not what failed"))
+            continue
+        rung = max(r for _, r in subjects)
+        if best is None or rung > best.rung:
+            best = Failure(rung, clause)
+    return Failures(best, tuple(ignored))
+
+
+def find_demand(text: str) -> Demand:
+    maximum = MAX_DEMAND.search(text)
+    limit = NO_LIMIT.search(text) or LAST_TRY.search(text)
+    return Demand(maximum.group(0) if maximum else None, limit.group(0) if limit else None)

@@ -1,0 +1,97 @@
+"""The words and character n-grams the lane model reads, each tied to where the person typed it.
+
+Training and routing share this one function, so the model sees at run time exactly what it learned from.
+Pure Python and stdlib only: routing must not need the training extra.
+
+A task becomes a set of features (presence, not counts):
+- `w <word>` every word, lower-cased, accents folded, digits as 0 (`500` and `300` read alike);
+- `b <word> <word>` adjacent word pairs;
+- `c <n-gram>` character 3- to 5-grams of each word padded with spaces, so `refactoring`, `refactorise` and
+  `refactorizar` share evidence and typos still hit most of a word's n-grams.
+Model names from the policy (see `ModelNames`) are replaced by their rung (`rung1`) before anything else,
+so the model learns "a default-rung model failed" rather than the word "sonnet", and a team that renames a
+lane's model is still read the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+# Only the start and the end of a long task are read: requests say what they want up front and add notes
+# ("Sonnet failed twice", "cost is no concern") at the end, with the pasted material in between. This bounds
+# the cost of a decision on a 40,000-character paste to that of a 1,300-character task.
+HEAD_CHARS = 1000
+TAIL_CHARS = 300
+# Longer "words" are hashes, URLs or minified code: their n-grams are noise and cost time.
+_MAX_CHAR_GRAM_WORD = 24
+_CHAR_GRAMS = (3, 4, 5)
+
+# What `ModelNames.mark` turns a model name into. The lane model skips these words: nearly every model named
+# in the corpus is named in a failure, so it would learn "haiku" means "escalate", and "haiku did fine"
+# would climb. Whether a named model failed at this task is the failure rule's call (`route_rules`).
+RUNG_WORDS = frozenset(f"rung{rung}" for rung in range(10))
+
+_WORD = re.compile(r"\w+(?:['’.\-/]\w+)*")
+_FENCE = re.compile(r"```.*?(?:```|$)", re.S)
+_DIGIT = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word as read: its normalized form and where it sits in the original task text."""
+
+    norm: str
+    start: int
+    end: int
+
+
+def analysed_text(text: str) -> str:
+    """The part of the task that is read: head and tail of a long paste, fenced code as one marker word."""
+    if len(text) > HEAD_CHARS + TAIL_CHARS:
+        text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
+    return _FENCE.sub(" codefence ", text)
+
+
+def fold(word: str) -> str:
+    word = word.lower()
+    if not word.isascii():
+        word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    return _DIGIT.sub("0", word)
+
+
+def words(text: str, rename: Callable[[str], str | None] | None = None) -> list[Word]:
+    """The words of `text` (already `analysed_text`); `rename` may map a word to a stand-in (model names)."""
+    out: list[Word] = []
+    for match in _WORD.finditer(text):
+        norm = fold(match.group())
+        if rename is not None:
+            norm = rename(norm) or norm
+        out.append(Word(norm, match.start(), match.end()))
+    return out
+
+
+def features(read: list[Word]) -> dict[str, int]:
+    """Feature -> index of the word it belongs to (a pair belongs to its second word); first occurrence wins."""
+    found: dict[str, int] = {}
+    previous = ""
+    seen_words: set[str] = set()
+    for index, word in enumerate(read):
+        norm = word.norm
+        if norm in RUNG_WORDS:
+            previous = ""
+            continue
+        found.setdefault("w " + norm, index)
+        if previous:
+            found.setdefault(f"b {previous} {norm}", index)
+        previous = norm
+        if norm in seen_words or len(norm) > _MAX_CHAR_GRAM_WORD:
+            continue
+        seen_words.add(norm)
+        padded = f" {norm} "
+        for size in _CHAR_GRAMS:
+            for start in range(len(padded) - size + 1):
+                found.setdefault("c " + padded[start : start + size], index)
+    return found

@@ -1,0 +1,219 @@
+"""`routebot train`: fit the lane model on the shipped corpus plus a team's own labelled files.
+
+Needs the `train` extra (scikit-learn, numpy); routing does not. Deterministic: the same inputs give a
+byte-identical model file (fixed fold split and solver, weights rounded, keys in sorted order).
+
+What is fitted, as chosen by cross-validation on the corpus (README, "Router quality"):
+- multinomial logistic regression over `text_features` (binary presence x idf, L2-normalised);
+- each case teaches its `lane`, and with a smaller weight the other lanes in its `acceptable`, so the
+  probabilities spread over what a careful reader could defend;
+- confidence: out-of-fold decisions of the whole router (rules included) calibrate the model's top
+  probability into the chance the decision is acceptable (Platt scaling).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from commands.errors import UsageError
+from commands.evaluate import Case, read_cases
+from commands.lane_model import FORMAT, Calibration, parse_lane_model
+from commands.policy import Policy
+
+CORPUS_DIR = Path(__file__).with_name("corpus")
+
+
+@dataclass(frozen=True)
+class Params:
+    c: float = 50.0  # inverse regularisation strength of the logistic regression
+    alternative_weight: float = 0.3  # weight of an acceptable lane that is not the case's `lane`
+    min_df: int = 2  # a feature must occur in this many cases to be kept
+    under_cost: float = 2.0  # one rung under costs this many times one rung over (decision rule)
+    folds: int = 5
+    digits: int = 5  # significant digits kept in the model file
+
+
+def corpus_files() -> list[Path]:
+    return sorted(CORPUS_DIR.glob("*.jsonl"))
+
+
+def read_labelled(paths: Iterable[Path]) -> list[Case]:
+    cases: list[Case] = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{path}: not UTF-8 text; save it as UTF-8 JSONL") from None
+        for case in read_cases(text.splitlines(), str(path)):
+            if case.lane is None:
+                raise UsageError(f"{path}: case {case.id} has no `lane`; training needs labelled cases")
+            cases.append(case)
+    if not cases:
+        raise UsageError("no labelled cases to train on")
+    return cases
+
+
+def case_features(case: Case, policy: Policy) -> dict[str, int]:
+    from commands.router import read_task
+
+    return read_task(case.text, policy)[3]
+
+
+def fit(cases: Sequence[Case], policy: Policy, params: Params, calibration: Calibration | None = None) -> dict[str, Any]:
+    """The model file's content for `cases`."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    lanes = tuple(lane for lane in policy.lanes)
+    featured = [case_features(case, policy) for case in cases]
+    df: dict[str, int] = {}
+    for found in featured:
+        for feature in found:
+            df[feature] = df.get(feature, 0) + 1
+    vocabulary = sorted(f for f, n in df.items() if n >= params.min_df)
+    column = {f: i for i, f in enumerate(vocabulary)}
+    n = len(cases)
+    idf = np.array([math.log((1 + n) / (1 + df[f])) + 1 for f in vocabulary])
+
+    rows, cols, vals, targets, sample_weights = [], [], [], [], []
+    row = 0
+    for case, found in zip(cases, featured, strict=True):
+        present = sorted(column[f] for f in found if f in column)
+        norm = math.sqrt(sum(idf[j] ** 2 for j in present)) or 1.0
+        # `max` is the rules' to give (a premium failure, or maximum effort with cost no object): the model
+        # learns such tasks as the premium work they are.
+        taught = {lane if lane != "max" else "premium" for lane in case.acceptable} - {_kind(case.lane)}
+        teach = [(_kind(case.lane), 1.0)] + [(lane, params.alternative_weight) for lane in sorted(taught)]
+        for lane, weight in teach:
+            rows += [row] * len(present)
+            cols += present
+            vals += [idf[j] / norm for j in present]
+            targets.append(lanes.index(lane))
+            sample_weights.append(weight)
+            row += 1
+    matrix = csr_matrix((vals, (rows, cols)), shape=(row, len(vocabulary)))
+    classifier = LogisticRegression(C=params.c, solver="newton-cg", max_iter=1000)
+    # One BLAS thread: on a busy two-core machine OpenBLAS's threads fight each other and a fit takes 10x longer.
+    with threadpool_limits(1):
+        classifier.fit(matrix, np.array(targets), sample_weight=np.array(sample_weights))
+    # Classes absent from the training data get a very negative bias and no weights.
+    coef = np.zeros((len(lanes), len(vocabulary)))
+    bias = np.full(len(lanes), -30.0)
+    for k, label in enumerate(classifier.classes_):
+        coef[label] = classifier.coef_[k]
+        bias[label] = classifier.intercept_[k]
+    keep = [j for j in range(len(vocabulary)) if np.abs(coef[:, j]).max() * idf[j] >= 10 ** -(params.digits - 1)]
+    round_to = _rounder(params.digits)
+    cal = calibration or Calibration(1.0, 0.0, 0.9)
+    return {
+        "format": FORMAT,
+        "lanes": list(lanes),
+        "bias": [round_to(b) for b in bias],
+        "temperature": 1.0,
+        "under_cost": params.under_cost,
+        "calibration": {"slope": round_to(cal.slope), "intercept": round_to(cal.intercept), "ruled": round_to(cal.ruled)},
+        "trained_on": {"cases": n, "params": {k: v for k, v in sorted(vars(params).items())}},
+        "features": [vocabulary[j] for j in keep],
+        "weights": [[round_to(idf[j]), *(round_to(coef[k, j]) for k in range(len(lanes)))] for j in keep],
+    }
+
+
+def _kind(lane: str | None) -> str:
+    assert lane is not None
+    return "premium" if lane == "max" else lane
+
+
+def _rounder(digits: int):  # type: ignore[no-untyped-def]
+    def round_to(value: float) -> float:
+        value = float(value)
+        return 0.0 if value == 0 else float(f"{value:.{digits}g}")
+
+    return round_to
+
+
+def fold_of(index: int, case: Case, folds: int) -> int:
+    """A fixed, order-independent split: the same case lands in the same fold on every run."""
+    import zlib
+
+    return zlib.crc32(f"{case.id}\x00{case.text}".encode()) % folds
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    case: Case
+    lane: str
+    top_probability: float
+    ruled: bool
+    acceptable: bool
+    under_rungs: int
+
+
+def out_of_fold(cases: Sequence[Case], policy: Policy, params: Params) -> list[OutOfFold]:
+    """Route every case with a model that did not see it (k-fold), rules included."""
+    from commands.router import route
+
+    results: list[OutOfFold | None] = [None] * len(cases)
+    fold = [fold_of(i, c, params.folds) for i, c in enumerate(cases)]
+    for k in range(params.folds):
+        train = [c for c, f in zip(cases, fold, strict=True) if f != k]
+        model = parse_lane_model(fit(train, policy, params), f"fold {k}")
+        folded = replace(policy, lane_model=model)
+        for i, case in enumerate(cases):
+            if fold[i] != k:
+                continue
+            decision = route(case.text, folded)
+            rungs = [policy.lane(lane).rung for lane in case.acceptable]
+            results[i] = OutOfFold(
+                case,
+                decision.lane.id,
+                decision.scores[decision.model_lane],
+                decision.ruled,
+                decision.lane.id in case.acceptable,
+                max(0, min(rungs) - decision.lane.rung),
+            )
+    return [r for r in results if r is not None]
+
+
+def calibrate(results: Sequence[OutOfFold]) -> Calibration:
+    """Platt scaling of the top probability (decisions no rule moved); a flat rate for ruled decisions."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    plain = [r for r in results if not r.ruled]
+    ruled = [r for r in results if r.ruled]
+    ruled_rate = (sum(r.acceptable for r in ruled) + 1) / (len(ruled) + 2)
+    outcomes = {r.acceptable for r in plain}
+    if len(outcomes) < 2:
+        return Calibration(1.0, 3.0 if True in outcomes else -3.0, ruled_rate)
+    x = np.array([[math.log(max(min(r.top_probability, 1 - 1e-6), 1e-6) / (1 - max(min(r.top_probability, 1 - 1e-6), 1e-6)))] for r in plain])
+    y = np.array([r.acceptable for r in plain])
+    platt = LogisticRegression(C=100.0).fit(x, y)
+    return Calibration(float(platt.coef_[0][0]), float(platt.intercept_[0]), ruled_rate)
+
+
+def train(cases: Sequence[Case], policy: Policy, params: Params | None = None) -> tuple[str, list[OutOfFold]]:
+    """The model file's text (calibrated out of fold) and the out-of-fold results it was calibrated on."""
+    params = params or Params()
+    results = out_of_fold(cases, policy, params)
+    content = fit(cases, policy, params, calibrate(results))
+    return json.dumps(content, sort_keys=True, separators=(",", ":")) + "\n", results
+
+
+def summary(results: Sequence[OutOfFold]) -> str:
+    n = len(results) or 1
+    acceptable = sum(r.acceptable for r in results) / n
+    under = sum(r.under_rungs > 0 for r in results) / n
+    worst = max((r.under_rungs for r in results), default=0)
+    return (
+        f"out of fold ({Params().folds}-fold, rules included): acceptable {acceptable:.1%}, "
+        f"under-routed {under:.1%}, worst {worst} rung(s) under"
+    )
