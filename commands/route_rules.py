@@ -30,10 +30,15 @@ _FAILED = re.compile(
     r"mislabel\w*|misclassif\w*|misread\w*|mangl\w*|botch\w*|garbled?|messed up|gets? (?:it|them|this) wrong|"
     r"got (?:it|them|this) wrong|inconsistent|unusable|not usable|mix(?:ing|ed) up|kept \w+ing|isn'?t right|"
     r"it isn'?t|it'?s not|nonsense|made up|invent\w*|off the mark|way off|wasn'?t (?:able|good|right)|"
+    r"incomplete|overlooked|left out|(?:didn'?t|couldn'?t|could not|did not) (?:find|spot|see|figure)|"
+    r"fell short|came up short|ignored|"
     r"(?:a |ha |hat |è |e )?(?:échou\w*|echou\w*|fall[oóé]\w*|fracas\w*|gescheitert|fehlgeschlagen|versagt|"
     r"falsch|sbagli\w*|fallit\w*|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
     r"no (?:pudo|funcion\w*|sirvi\w*)|n'a pas (?:réussi|marché|su)|hat nicht|non (?:è riuscit\w*|ha funzionat\w*)|"
-    r"não (?:conseguiu|funcionou)|erro\w*))"
+    r"não (?:conseguiu|funcionou|achou|encontrou|viu)|erro\w*|rat[ée]\w*|s'est plant[ée]\w*|trouve pas|"
+    r"n'a pas trouv[ée]|incompl[eè]t\w*|no supo|no (?:encontr[oó]|vio|logr[oó])|se qued[oó] corto|"
+    r"nicht geschafft|übersehen|nicht gefunden|unvollständig|deixou de fora|non ha (?:trovato|visto)|"
+    r"ignorat\w*|tralasciat\w*))"
     r"\b",
     re.IGNORECASE,
 )
