@@ -22,12 +22,16 @@ if TYPE_CHECKING:
 # Words that turn an effort name or a lane id into a name of a model ("high effort", "cheap model").
 _EFFORT_NEXT = frozenset({"effort", "reasoning", "mode", "setting"})
 _LANE_NEXT = frozenset({"lane", "model", "tier", "models", "pass"})
+_EFFORT_JOINERS = frozenset({"on", "at", "with", "in"})
 _SQUASH = re.compile(r"[^a-z0-9]")
 
 
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
 def _key(word: str) -> str:
-    """`GPT-5.4`, `gpt5.4` and `gpt-5-4` all name one model."""
-    return _SQUASH.sub("", word)
+    """`GPT-5.4`, `gpt5.4` and `gpt-5-4` all name one model; "opus's" is Opus."""
+    return _SQUASH.sub("", _POSSESSIVE.sub("", word))
 
 
 def rung_word(rung: int) -> str:
@@ -78,14 +82,15 @@ class ModelNames:
             following = read[index + 1].norm if index + 1 < count else ""
             rung = self.models.get(key)
             if rung is None and key in self.effort_models:
-                effort = self.efforts.get(following)
-                if effort is not None:  # "gpt-5.4 high": one name, two words
-                    out.append(Word(rung_word(effort), word.start, read[index + 1].end))
-                    index += 2
+                # "gpt-5.4 high", "gpt-5.4 high's", "gpt-5.4 on high": one name, two or three words.
+                skip = 2 if following in _EFFORT_JOINERS and index + 2 < count else 1
+                effort = self.efforts.get(_POSSESSIVE.sub("", read[index + skip].norm)) if index + skip < count else None
+                if effort is not None:
+                    out.append(Word(rung_word(effort), word.start, read[index + skip].end))
+                    index += skip + 1
                     continue
-                rung = None
             if rung is None and following in _EFFORT_NEXT:
-                rung = self.efforts.get(word.norm)
+                rung = self.efforts.get(_POSSESSIVE.sub("", word.norm))
             if rung is None and following in _LANE_NEXT:
                 rung = self.lanes.get(word.norm)
             out.append(word if rung is None else replace(word, norm=rung_word(rung)))

@@ -31,7 +31,10 @@ _FAILED = re.compile(
     r"got (?:it|them|this) wrong|inconsistent|unusable|not usable|mix(?:ing|ed) up|kept \w+ing|isn'?t right|"
     r"it isn'?t|it'?s not|nonsense|made up|invent\w*|off the mark|way off|wasn'?t (?:able|good|right)|"
     r"incomplete|overlooked|left out|(?:didn'?t|couldn'?t|could not|did not) (?:find|spot|see|figure)|"
-    r"fell short|came up short|ignored|"
+    r"fell short|came up short|ignored|(?:doesn'?t|does not|didn'?t|did not|won'?t) (?:explain|square|hold|add up|"
+    r"match|account|handle|cover|scale|compile|pass)|would have|panned out|none of (?:them|it|those)|"
+    r"(?:isn'?t|wasn'?t|aren'?t|weren'?t) (?:right|correct|accurate|it|true|the case)|it (?:isn'?t|is not|does not|doesn'?t)|"
+    r"made (?:it|things) worse|worse|caught it|got (?:caught|flagged)|redo|re-?do|try again|another pass|"
     r"(?:a |ha |hat |è |e )?(?:échou\w*|echou\w*|fall[oóé]\w*|fracas\w*|gescheitert|fehlgeschlagen|versagt|"
     r"falsch|sbagli\w*|fallit\w*|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
     r"no (?:pudo|funcion\w*|sirvi\w*)|n'a pas (?:réussi|marché|su)|hat nicht|non (?:è riuscit\w*|ha funzionat\w*)|"
@@ -50,10 +53,18 @@ _NOT_THIS_TASK = re.compile(
     r"sin relaci[oó]n|sans rapport|nichts damit zu tun|non c'entra|não tem (?:nada )?a ver)\b",
     re.IGNORECASE,
 )
+# Said of a model that did its job: the clause names it, but not as a failure.
+_DID_WELL = re.compile(
+    r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
+    r"(?:was|were|is) (?:fine|great|good|spot on)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
+    re.IGNORECASE,
+)
 _SUBJECT_BEFORE = re.compile(r"\b(?:for|to|into|pour|para|für|per)\s+$", re.IGNORECASE)
 
 MAX_DEMAND = re.compile(
-    r"\b(?:max(?:imum|imal)?[- ](?:reasoning|effort|thinking|depth|deliberation|quality)|all[- ]out|"
+    r"\b(?:max(?:imum|imal)?[- ](?:reasoning|effort|thinking|depth|deliberation|quality|care|rigou?r)|all[- ]out|"
+    r"(?:the |far )?most (?:careful|thorough|rigorous|exhaustive|in-depth)|(?:deepest|strongest|hardest) (?:possible|available|pass|analysis|reasoning)|"
+    r"(?:strongest|best) (?:analysis|reasoning|model) (?:available|you(?:'ve| have) got|possible)|"
     r"(?:strongest|best|highest|top) (?:setting|model|lane|tier|effort|reasoning)|escalate to the top|"
     r"most careful (?:analysis|review|reasoning|answer)?|as (?:carefully|deeply|thoroughly) as possible|"
     r"deepest|no stone unturned|exhaustive(?:ly)?|best (?:possible|model) (?:answer|reasoning|analysis)?|"
@@ -62,7 +73,12 @@ MAX_DEMAND = re.compile(
     re.IGNORECASE,
 )
 NO_LIMIT = re.compile(
-    r"\b(?:(?:cost|money|price|budget|spend|tokens?) (?:is|are|isn'?t|aren'?t) (?:no|not an?) (?:concern|object|issue|"
+    r"\b(?:(?:cost|costs|price|budget|money|time|turnaround|latency|speed)(?: and (?:cost|time|turnaround|latency|speed))? "
+    r"(?:don'?t|doesn'?t|do not|does not) matter|(?:cost|budget|money|price|time)(?: is|'s)? (?:isn'?t |is not |not )?(?:a |an )?"
+    r"(?:non-?)?(?:factor|issue|concern|object|irrelevant)|no (?:budget|cost|spending) (?:limit|cap|ceiling)|"
+    r"(?:spend|pay) whatever(?: it takes)?|whatever it takes|as much (?:time|compute)(?: and (?:time|compute))? as (?:needed|it takes|you need)|"
+    r"(?:don'?t|do not) care how long it takes|(?:i'?ll|we'?ll) only ask (?:this|it) once|"
+    r"(?:cost|money|price|budget|spend|tokens?) (?:is|are|isn'?t|aren'?t) (?:no|not an?) (?:concern|object|issue|"
     r"problem)|regardless of (?:cost|price|time)|whatever it costs|(?:don'?t|do not) care (?:about|how much) "
     r"(?:the )?(?:cost|price|time|it costs)|time (?:doesn'?t|does not) matter|no time pressure|"
     r"take (?:as long as|your time)|latency (?:doesn'?t|does not) matter|no rush|not time-sensitive|no deadline|"
@@ -114,13 +130,23 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         return Failures(None, ())
     best: Failure | None = None
     ignored: list[tuple[str, str]] = []
-    for start, end in _clauses(text):
+    clauses = _clauses(text)
+    for number, (start, end) in enumerate(clauses):
         in_clause = [(w, rung) for w, rung in named if start <= w.start < end]
         if not in_clause:
             continue
         clause = text[start:end].strip()
         subjects = [(w, r) for w, r in in_clause if not _SUBJECT_BEFORE.search(text, max(start, w.start - 8), w.start)]
-        if not _FAILED.search(clause):
+        failure = _FAILED.search(clause)
+        if failure is None and number + 1 < len(clauses):
+            # "opus said it's seasonal. it isn't": the verdict often comes in the next short sentence.
+            after_start, after_end = clauses[number + 1]
+            after = text[after_start:after_end]
+            if len(after) <= 80 and not any(after_start <= w.start < after_end for w, _ in named):
+                failure = _FAILED.search(after)
+                if failure is not None:
+                    clause = f"{clause}. {after.strip()}"
+        if failure is None or (_DID_WELL.search(clause) and not _FAILED.search(_DID_WELL.sub("", clause))):
             ignored.append((clause, "names a model without a failure"))
             continue
         if _NOT_THIS_TASK.search(clause):
