@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 # Words that turn an effort name or a lane id into a name of a model ("high effort", "cheap model").
 _EFFORT_NEXT = frozenset({"effort", "reasoning", "mode", "setting"})
 _LANE_NEXT = frozenset({"lane", "model", "tier", "models", "pass"})
+# Effort names too common in English to name an effort on their own ("low priority", "high stakes");
+# others ("xhigh") do.
+_COMMON_WORDS = frozenset({"none", "minimal", "low", "medium", "high", "max", "default"})
 _EFFORT_JOINERS = frozenset({"on", "at", "with", "in"})
 _SQUASH = re.compile(r"[^a-z0-9]")
 
@@ -89,8 +92,9 @@ class ModelNames:
                     out.append(Word(rung_word(effort), word.start, read[index + skip].end))
                     index += skip + 1
                     continue
-            if rung is None and following in _EFFORT_NEXT:
-                rung = self.efforts.get(_POSSESSIVE.sub("", word.norm))
+            bare = _POSSESSIVE.sub("", word.norm)
+            if rung is None and (following in _EFFORT_NEXT or bare not in _COMMON_WORDS):
+                rung = self.efforts.get(bare)
             if rung is None and following in _LANE_NEXT:
                 rung = self.lanes.get(word.norm)
             out.append(word if rung is None else replace(word, norm=rung_word(rung)))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from commands.model_names import rung_word
 from commands.text_features import Word
 
 _CLAUSE_END = re.compile(r"[.;!?]+(?=\s|$)|\n|,?\s+but\s+|,?\s+(?:aber|mais|pero|mas|ma)\s+", re.IGNORECASE)
@@ -35,6 +36,7 @@ _FAILED = re.compile(
     r"match|account|handle|cover|scale|compile|pass)|would have|panned out|none of (?:them|it|those)|"
     r"(?:isn'?t|wasn'?t|aren'?t|weren'?t) (?:right|correct|accurate|it|true|the case)|it (?:isn'?t|is not|does not|doesn'?t)|"
     r"made (?:it|things) worse|worse|caught it|got (?:caught|flagged)|redo|re-?do|try again|another pass|"
+    r"disagree\w*|conflict\w*|push ?back|pushed back|(?:didn'?t|doesn'?t|did not|does not) tie out|"
     r"(?:a |ha |hat |è |e )?(?:échou\w*|echou\w*|fall[oóé]\w*|fracas\w*|gescheitert|fehlgeschlagen|versagt|"
     r"falsch|sbagli\w*|fallit\w*|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
     r"no (?:pudo|funcion\w*|sirvi\w*)|n'a pas (?:réussi|marché|su)|hat nicht|non (?:è riuscit\w*|ha funzionat\w*)|"
@@ -76,6 +78,8 @@ NO_LIMIT = re.compile(
     r"\b(?:(?:cost|costs|price|budget|money|time|turnaround|latency|speed)(?: and (?:cost|time|turnaround|latency|speed))? "
     r"(?:don'?t|doesn'?t|do not|does not) matter|(?:cost|budget|money|price|time)(?: is|'s)? (?:isn'?t |is not |not )?(?:a |an )?"
     r"(?:non-?)?(?:factor|issue|concern|object|irrelevant)|no (?:budget|cost|spending) (?:limit|cap|ceiling)|"
+    r"(?:cost|costs|money|time|budget|price)(?: and (?:cost|time|money|budget))? (?:is |are )?no (?:object|concern|issue|problem)|"
+    r"spare no (?:expense|cost)|(?:it'?s|this is) expensive,? (?:that'?s|and that'?s) (?:fine|ok(?:ay)?)|"
     r"(?:spend|pay) whatever(?: it takes)?|whatever it takes|as much (?:time|compute)(?: and (?:time|compute))? as (?:needed|it takes|you need)|"
     r"(?:don'?t|do not) care how long it takes|(?:i'?ll|we'?ll) only ask (?:this|it) once|"
     r"(?:cost|money|price|budget|spend|tokens?) (?:is|are|isn'?t|aren'?t) (?:no|not an?) (?:concern|object|issue|"
@@ -161,7 +165,18 @@ def find_failures(text: str, read: list[Word]) -> Failures:
     return Failures(best, tuple(ignored))
 
 
-def find_demand(text: str) -> Demand:
+def find_demand(text: str, read: list[Word], top_rung: int, failures: Failures) -> Demand:
+    """A demand for maximum effort: in words, or by naming the top rung's model or effort ("xhigh pls")
+    anywhere but in a failure ("xhigh was wrong too" is a failure, handled by the failure rule)."""
     maximum = MAX_DEMAND.search(text)
+    phrase = maximum.group(0) if maximum else None
+    if phrase is None:
+        top = rung_word(top_rung)
+        failed_clause = failures.failed.clause if failures.failed else ""
+        for word in read:
+            typed = text[word.start : word.end]
+            if word.norm == top and typed not in failed_clause:
+                phrase = typed
+                break
     limit = NO_LIMIT.search(text) or LAST_TRY.search(text)
-    return Demand(maximum.group(0) if maximum else None, limit.group(0) if limit else None)
+    return Demand(phrase, limit.group(0) if limit else None)

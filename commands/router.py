@@ -98,7 +98,7 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
             reasons.append(f'earlier failure ("{_clip(failed.clause)}") is below {lane_id} already')
     reasons += _ignored(failures)
 
-    demand = find_demand(analysed)
+    demand = find_demand(analysed, read, max_rung, failures)
     if demand.maximum and lane_id != "max":
         if demand.no_limit or (failed is not None and failed.rung + 1 >= policy.lane("premium").rung):
             why = f'"{demand.no_limit}"' if demand.no_limit else "an earlier failure"

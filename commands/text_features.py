@@ -3,7 +3,7 @@
 Training and routing share this one function, so the model sees at run time exactly what it learned from.
 Pure Python and stdlib only: routing must not need the training extra.
 
-A task becomes a set of features (presence, not counts):
+A task becomes a set of features (presence, not counts); words of pasted material only as `p <word>`:
 - `w <word>` every word, lower-cased, accents folded, digits as 0 (`500` and `300` read alike);
 - `b <word> <word>` adjacent word pairs;
 - `c <n-gram>` character 3- to 5-grams of each word padded with spaces, so `refactoring`, `refactorise` and
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 
 # Only the start and the end of a long task are read: requests say what they want up front and add notes
@@ -36,6 +35,13 @@ RUNG_WORDS = frozenset(f"rung{rung}" for rung in range(10))
 
 _WORD = re.compile(r"\w+(?:['’.\-/]\w+)*")
 _FENCE = re.compile(r"```.*?(?:```|$)", re.S)
+# Pasted material: a long quotation, or everything after the first line when that line reads as the request
+# ("draft a reply to this:\n\n<the customer's email>"). Its words tell the topic, not the kind of work:
+# the lane model reads them as separate features (`p <word>`), so "charged three times" in a customer's
+# email does not weigh like "find out why we charged three times".
+_QUOTED = re.compile(r"[\"“«„][^\"”»“]{60,}[\"”»“]?")
+_FIRST_LINE_MAX = 300
+_PASTE_MIN = 80
 _DIGIT = re.compile(r"\d")
 
 
@@ -46,6 +52,7 @@ class Word:
     norm: str
     start: int
     end: int
+    pasted: bool = False  # inside pasted material (a quoted email, the lines under the request)
 
 
 def analysed_text(text: str) -> str:
@@ -62,14 +69,22 @@ def fold(word: str) -> str:
     return _DIGIT.sub("0", word)
 
 
-def words(text: str, rename: Callable[[str], str | None] | None = None) -> list[Word]:
-    """The words of `text` (already `analysed_text`); `rename` may map a word to a stand-in (model names)."""
+def pasted_spans(text: str) -> list[tuple[int, int]]:
+    spans = [match.span() for match in _QUOTED.finditer(text)]
+    newline = text.find("\n")
+    if 0 < newline <= _FIRST_LINE_MAX and len(text) - newline >= _PASTE_MIN:
+        spans.append((newline, len(text)))
+    return spans
+
+
+def words(text: str) -> list[Word]:
+    """The words of `text` (already `analysed_text`), each marked if it sits in pasted material."""
+    pasted = pasted_spans(text)
     out: list[Word] = []
     for match in _WORD.finditer(text):
-        norm = fold(match.group())
-        if rename is not None:
-            norm = rename(norm) or norm
-        out.append(Word(norm, match.start(), match.end()))
+        start = match.start()
+        inside = bool(pasted) and any(a <= start < b for a, b in pasted)
+        out.append(Word(fold(match.group()), start, match.end(), inside))
     return out
 
 
@@ -81,6 +96,10 @@ def features(read: list[Word]) -> dict[str, int]:
     for index, word in enumerate(read):
         norm = word.norm
         if norm in RUNG_WORDS:
+            previous = ""
+            continue
+        if word.pasted:
+            found.setdefault("p " + norm, index)
             previous = ""
             continue
         found.setdefault("w " + norm, index)
