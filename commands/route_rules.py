@@ -19,6 +19,7 @@ from commands.text_features import Word
 
 _CLAUSE_END = re.compile(r"[.;!?]+(?=\s|$)|\n|,?\s+but\s+|,?\s+(?:aber|mais|pero|mas|ma)\s+", re.IGNORECASE)
 _RUNG = re.compile(r"^rung(\d)$")
+_VERDICT_CHARS = 160  # how long the sentence after a model's mention may be and still be its verdict
 
 # Said of a model's earlier attempt at this task. English first; the other languages the corpus covers
 # (French, Spanish, German, Portuguese, Italian) get their commonest phrasings.
@@ -37,6 +38,7 @@ _FAILED = re.compile(
     r"(?:isn'?t|wasn'?t|aren'?t|weren'?t) (?:right|correct|accurate|it|true|the case)|it (?:isn'?t|is not|does not|doesn'?t)|"
     r"made (?:it|things) worse|worse|caught it|got (?:caught|flagged)|redo|re-?do|try again|another pass|"
     r"disagree\w*|conflict\w*|push ?back|pushed back|(?:didn'?t|doesn'?t|did not|does not) tie out|"
+    r"still (?:\w+s|there|happen\w*|shows?|not|doesn'?t|isn'?t|has|have)|skipped|blamed|signed off|"
     r"(?:a |ha |hat |è |e )?(?:échou\w*|echou\w*|fall[oóé]\w*|fracas\w*|gescheitert|fehlgeschlagen|versagt|"
     r"falsch|sbagli\w*|fallit\w*|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
     r"no (?:pudo|funcion\w*|sirvi\w*)|n'a pas (?:réussi|marché|su)|hat nicht|non (?:è riuscit\w*|ha funzionat\w*)|"
@@ -146,7 +148,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             # "opus said it's seasonal. it isn't": the verdict often comes in the next short sentence.
             after_start, after_end = clauses[number + 1]
             after = text[after_start:after_end]
-            if len(after) <= 80 and not any(after_start <= w.start < after_end for w, _ in named):
+            if len(after) <= _VERDICT_CHARS and not any(after_start <= w.start < after_end for w, _ in named):
                 failure = _FAILED.search(after)
                 if failure is not None:
                     clause = f"{clause}. {after.strip()}"
