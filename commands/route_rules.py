@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from commands.model_names import rung_word
-from commands.text_features import Word
+from commands.text_features import Word, quoted_spans
 
 _CLAUSE_END = re.compile(r"[.;!?]+(?=\s|$)|\n|,?\s+but\s+|,?\s+(?:aber|mais|pero|mas|ma)\s+", re.IGNORECASE)
 _RUNG = re.compile(r"^rung(\d)$")
@@ -39,6 +39,7 @@ _FAILED = re.compile(
     r"made (?:it|things) worse|worse|caught it|got (?:caught|flagged)|redo|re-?do|try again|another pass|"
     r"disagree\w*|conflict\w*|push ?back|pushed back|(?:didn'?t|doesn'?t|did not|does not) tie out|"
     r"still (?:\w+s|there|happen\w*|shows?|not|doesn'?t|isn'?t|has|have)|skipped|blamed|signed off|"
+    r"flub\w*|flip-?flop\w*|double-?count\w*|ignor\w*|disprov\w*|(?:didn'?t|did not) do (?:any )?better|"
     r"(?:a |ha |hat |è |e )?(?:échou\w*|echou\w*|fall[oóé]\w*|fracas\w*|gescheitert|fehlgeschlagen|versagt|"
     r"falsch|sbagli\w*|fallit\w*|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
     r"no (?:pudo|funcion\w*|sirvi\w*)|n'a pas (?:réussi|marché|su)|hat nicht|non (?:è riuscit\w*|ha funzionat\w*)|"
@@ -59,7 +60,7 @@ _NOT_THIS_TASK = re.compile(
 )
 # Said of a model that did its job: the clause names it, but not as a failure.
 _DID_WELL = re.compile(
-    r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
+    r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid) job|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
     r"(?:was|were|is) (?:fine|great|good|spot on)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
     re.IGNORECASE,
 )
@@ -134,6 +135,11 @@ def find_failures(text: str, read: list[Word]) -> Failures:
     named = [(w, int(m.group(1))) for w in read if (m := _RUNG.match(w.norm))]
     if not named:
         return Failures(None, ())
+    # A model named in quoted material (a pasted thread, an email) is someone else's story, not a failure
+    # of this task. Only quotations count here: a note on the request's second line is the person's own.
+    spans = quoted_spans(text)
+    quoted = [w for w, _ in named if any(a <= w.start < b for a, b in spans)]
+    named = [(w, rung) for w, rung in named if w not in quoted]
     best: Failure | None = None
     ignored: list[tuple[str, str]] = []
     clauses = _clauses(text)
@@ -144,7 +150,8 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         clause = text[start:end].strip()
         subjects = [(w, r) for w, r in in_clause if not _SUBJECT_BEFORE.search(text, max(start, w.start - 8), w.start)]
         failure = _FAILED.search(clause)
-        if failure is None and number + 1 < len(clauses):
+        following = text[clauses[number + 1][0] : clauses[number + 1][1]] if number + 1 < len(clauses) else ""
+        if failure is None and following and not _DID_WELL.search(clause):
             # "opus said it's seasonal. it isn't": the verdict often comes in the next short sentence.
             after_start, after_end = clauses[number + 1]
             after = text[after_start:after_end]
@@ -155,7 +162,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         if failure is None or (_DID_WELL.search(clause) and not _FAILED.search(_DID_WELL.sub("", clause))):
             ignored.append((clause, "names a model without a failure"))
             continue
-        if _NOT_THIS_TASK.search(clause):
+        if _NOT_THIS_TASK.search(clause) or (len(following) <= 40 and _NOT_THIS_TASK.search(following)):
             ignored.append((clause, "a failure said to be about something else"))
             continue
         if not subjects:
@@ -164,6 +171,8 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         rung = max(r for _, r in subjects)
         if best is None or rung > best.rung:
             best = Failure(rung, clause)
+    if quoted:
+        ignored.append((text[quoted[0].start : quoted[0].end], "named in pasted material, not by the person asking"))
     return Failures(best, tuple(ignored))
 
 

@@ -69,8 +69,19 @@ def fold(word: str) -> str:
     return _DIGIT.sub("0", word)
 
 
-def pasted_spans(text: str) -> list[tuple[int, int]]:
+_QUOTED_LINE = re.compile(r"^>.*$", re.M)
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Long quotations and `>` quoted lines."""
     spans = [match.span() for match in _QUOTED.finditer(text)]
+    if ">" in text:
+        spans += [match.span() for match in _QUOTED_LINE.finditer(text)]
+    return spans
+
+
+def pasted_spans(text: str) -> list[tuple[int, int]]:
+    spans = quoted_spans(text)
     newline = text.find("\n")
     if 0 < newline <= _FIRST_LINE_MAX and len(text) - newline >= _PASTE_MIN:
         spans.append((newline, len(text)))
