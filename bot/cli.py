@@ -149,7 +149,9 @@ def _eval(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
         except OSError as exc:
             raise UserError(f"cannot read {args.file}: {exc.strerror}") from None
         except UnicodeDecodeError as exc:
-            raise UserError(f"{args.file}: not UTF-8 text (byte {exc.start}); save it as UTF-8 JSONL") from None
+            raise UserError(
+                f"{args.file}: not UTF-8 text (byte {exc.start}); save it as UTF-8 JSONL"
+            ) from None
     report = evaluate(read_cases(lines, args.file), policy)
     if not report.outcomes:
         raise UserError(f"{args.file}: no cases (one JSON object a line, each with `text`)")
@@ -181,13 +183,12 @@ def _eval(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
 def _reader_left() -> int:
     """`routebot eval --json | head`: the reader has gone, which is no error. Point stdout at devnull so the
     interpreter's flush at exit does not raise again (the Python docs' recipe for SIGPIPE)."""
+    import contextlib
     import os
 
     devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
+    with contextlib.suppress(OSError, ValueError):  # stdout is not a real file (a test's StringIO)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # stdout is not a real file (a test's StringIO)
-        pass
     return 0
 
 

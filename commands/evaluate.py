@@ -72,7 +72,9 @@ class Report:
         out: list[tuple[str, int, float | None]] = []
         for name, low, high in bands:
             inside = [o for o in self.labelled if low <= o.decision.confidence < high]
-            out.append((name, len(inside), sum(bool(o.acceptable) for o in inside) / len(inside) if inside else None))
+            out.append(
+                (name, len(inside), sum(bool(o.acceptable) for o in inside) / len(inside) if inside else None)
+            )
         return out
 
 
@@ -92,12 +94,16 @@ def read_cases(lines: Iterable[str], where: str = "<input>") -> Iterator[Case]:
         acceptable = raw.get("acceptable")
         if acceptable is not None:
             if not isinstance(acceptable, list) or any(a not in LANE_IDS for a in acceptable):
-                raise UsageError(f"{where}:{number}: `acceptable` must be a list of lanes ({', '.join(LANE_IDS)})")
+                raise UsageError(
+                    f"{where}:{number}: `acceptable` must be a list of lanes ({', '.join(LANE_IDS)})"
+                )
             if lane is None:
                 raise UsageError(f"{where}:{number}: `acceptable` given without `lane`")
             if lane not in acceptable:
                 raise UsageError(f"{where}:{number}: `acceptable` must include the case's own lane {lane!r}")
-        yield Case(str(raw.get("id", number)), raw["text"], lane, tuple(acceptable or ([lane] if lane else [])))
+        yield Case(
+            str(raw.get("id", number)), raw["text"], lane, tuple(acceptable or ([lane] if lane else []))
+        )
 
 
 def evaluate(cases: Iterable[Case], policy: Policy, options: RouteOptions | None = None) -> Report:
@@ -140,7 +146,9 @@ def format_report(report: Report) -> str:
     lines += ["", "per lane (precision: routed there and labelled so; recall: labelled there and routed so)"]
     for lane in LANE_IDS:
         precision, recall, count = report.per_lane(lane)
-        lines.append(f"{lane:>10}  precision {_share(precision)}  recall {_share(recall)}  ({count} labelled)")
+        lines.append(
+            f"{lane:>10}  precision {_share(precision)}  recall {_share(recall)}  ({count} labelled)"
+        )
     lines += ["", "confidence vs outcome (share acceptable)"]
     for band, count, share in report.reliability():
         lines.append(f"{band:>18}  {count:>5} decisions  {_share(share)}")

@@ -88,15 +88,21 @@ def load_lane_model(path: Path) -> LaneModel:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{where}: router model file not found; run `routebot train` to build one") from None
+        raise ConfigError(
+            f"{where}: router model file not found; run `routebot train` to build one"
+        ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{where}: router model file unreadable ({exc}); rebuild it with `routebot train`") from None
+        raise ConfigError(
+            f"{where}: router model file unreadable ({exc}); rebuild it with `routebot train`"
+        ) from None
     return parse_lane_model(raw, where)
 
 
 def parse_lane_model(raw: Any, where: str) -> LaneModel:
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        raise ConfigError(f"{where}: not a routebot lane model (format {FORMAT}); rebuild it with `routebot train`")
+        raise ConfigError(
+            f"{where}: not a routebot lane model (format {FORMAT}); rebuild it with `routebot train`"
+        )
     try:
         lanes = tuple(str(lane) for lane in raw["lanes"])
         features = [str(f) for f in raw["features"]]
@@ -106,9 +112,13 @@ def parse_lane_model(raw: Any, where: str) -> LaneModel:
         calibration = Calibration(float(cal["slope"]), float(cal["intercept"]), float(cal["ruled"]))
         temperature, under_cost = float(raw["temperature"]), float(raw["under_cost"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: lane model is damaged ({exc!r}); rebuild it with `routebot train`") from None
+        raise ConfigError(
+            f"{where}: lane model is damaged ({exc!r}); rebuild it with `routebot train`"
+        ) from None
     if len(flat) != len(features) * (len(lanes) + 1) or len(bias) != len(lanes) or temperature <= 0:
-        raise ConfigError(f"{where}: lane model is damaged (sizes disagree); rebuild it with `routebot train`")
+        raise ConfigError(
+            f"{where}: lane model is damaged (sizes disagree); rebuild it with `routebot train`"
+        )
     return LaneModel(
         lanes=lanes,
         bias=bias,

@@ -87,7 +87,11 @@ class ModelNames:
             if rung is None and key in self.effort_models:
                 # "gpt-5.4 high", "gpt-5.4 high's", "gpt-5.4 on high": one name, two or three words.
                 skip = 2 if following in _EFFORT_JOINERS and index + 2 < count else 1
-                effort = self.efforts.get(_POSSESSIVE.sub("", read[index + skip].norm)) if index + skip < count else None
+                effort = (
+                    self.efforts.get(_POSSESSIVE.sub("", read[index + skip].norm))
+                    if index + skip < count
+                    else None
+                )
                 if effort is not None:
                     out.append(Word(rung_word(effort), word.start, read[index + skip].end))
                     index += skip + 1

@@ -150,7 +150,10 @@ def load_policy(path: str | Path | None = None, lane_model: LaneModel | None = N
 
 
 def parse_policy(
-    raw: dict[str, Any], where: str = "<policy>", folder: Path | None = None, lane_model: LaneModel | None = None
+    raw: dict[str, Any],
+    where: str = "<policy>",
+    folder: Path | None = None,
+    lane_model: LaneModel | None = None,
 ) -> Policy:
     labels = _provider_labels(raw, where)
     ladder = _ladder(raw, where)
@@ -198,7 +201,9 @@ def parse_policy(
         lane_model = replace(lane_model, source=str(model_file))
     unknown = set(lane_model.lanes) - set(lanes)
     if unknown:
-        raise PolicyError(where, "router.model", f"{model_file} routes to lanes this policy lacks: {sorted(unknown)}")
+        raise PolicyError(
+            where, "router.model", f"{model_file} routes to lanes this policy lacks: {sorted(unknown)}"
+        )
     return Policy(
         path=where,
         lanes=lanes,

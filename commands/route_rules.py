@@ -60,9 +60,20 @@ _NOT_THIS_TASK = re.compile(
 )
 # Said of a model that did its job: the clause names it, but not as a failure.
 _DID_WELL = re.compile(
-    r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid) job|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
+    r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid) job|handled .{0,40}?\bfine|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
     r"(?:was|were|is) (?:fine|great|good|spot on)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
     re.IGNORECASE,
+)
+# An earlier run of a named model on this task, said without saying how it went wrong ("opus's draft got
+# rejected by counsel", "we ran opus on the RCA and the investigator took it apart"). People name a past
+# run to ask for better; praise and "unrelated" are read first.
+_PAST_RUN_AFTER = re.compile(
+    r"\W*(?:\w+\W+){0,3}?(?:\w+ed|gave|wrote|said|made|came|took|got|ran|thought|built|did|had|has|have|"
+    r"was|were|drafted|proposed|produced|reviewed|claimed|concluded|suggested|insisted|told)\b",
+    re.IGNORECASE,
+)
+_PAST_RUN_BEFORE = re.compile(
+    r"\b(?:asked|ran|tried|used|had|gave it to|put it through)\W+(?:\w+\W+){0,2}$", re.IGNORECASE
 )
 _SUBJECT_BEFORE = re.compile(r"\b(?:for|to|into|pour|para|für|per)\s+$", re.IGNORECASE)
 
@@ -113,6 +124,7 @@ class Failures:
 
     failed: Failure | None
     ignored: tuple[tuple[str, str], ...]  # (clause, why it is not a failure of this task)
+    phrases: tuple[tuple[int, int], ...] = ()  # where the failures of this task are worded ("got it wrong")
 
 
 @dataclass(frozen=True)
@@ -142,13 +154,16 @@ def find_failures(text: str, read: list[Word]) -> Failures:
     named = [(w, rung) for w, rung in named if w not in quoted]
     best: Failure | None = None
     ignored: list[tuple[str, str]] = []
+    phrases: list[tuple[int, int]] = []
     clauses = _clauses(text)
     for number, (start, end) in enumerate(clauses):
         in_clause = [(w, rung) for w, rung in named if start <= w.start < end]
         if not in_clause:
             continue
         clause = text[start:end].strip()
-        subjects = [(w, r) for w, r in in_clause if not _SUBJECT_BEFORE.search(text, max(start, w.start - 8), w.start)]
+        subjects = [
+            (w, r) for w, r in in_clause if not _SUBJECT_BEFORE.search(text, max(start, w.start - 8), w.start)
+        ]
         failure = _FAILED.search(clause)
         following = text[clauses[number + 1][0] : clauses[number + 1][1]] if number + 1 < len(clauses) else ""
         if failure is None and following and not _DID_WELL.search(clause):
@@ -159,7 +174,19 @@ def find_failures(text: str, read: list[Word]) -> Failures:
                 failure = _FAILED.search(after)
                 if failure is not None:
                     clause = f"{clause}. {after.strip()}"
-        if failure is None or (_DID_WELL.search(clause) and not _FAILED.search(_DID_WELL.sub("", clause))):
+        praised = _DID_WELL.search(clause) is not None
+        if failure is None and not praised and not _NOT_THIS_TASK.search(clause + " " + following[:40]):
+            failure = next(
+                (
+                    w
+                    for w, _ in subjects
+                    if text[w.start : w.end].endswith(("'s", "’s"))
+                    or _PAST_RUN_AFTER.match(text, w.end, min(end, w.end + 40))
+                    or _PAST_RUN_BEFORE.search(text, max(start, w.start - 30), w.start)
+                ),
+                None,
+            )
+        if failure is None or (praised and not _FAILED.search(_DID_WELL.sub("", clause))):
             ignored.append((clause, "names a model without a failure"))
             continue
         if _NOT_THIS_TASK.search(clause) or (len(following) <= 40 and _NOT_THIS_TASK.search(following)):
@@ -169,11 +196,15 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             ignored.append((clause, "the model is what the task is for, not what failed"))
             continue
         rung = max(r for _, r in subjects)
+        verdict_end = clauses[number + 1][1] if clause.endswith(following.strip()) and following else end
+        phrases += [m.span() for m in _FAILED.finditer(text, start, verdict_end)]
         if best is None or rung > best.rung:
             best = Failure(rung, clause)
     if quoted:
-        ignored.append((text[quoted[0].start : quoted[0].end], "named in pasted material, not by the person asking"))
-    return Failures(best, tuple(ignored))
+        ignored.append(
+            (text[quoted[0].start : quoted[0].end], "named in pasted material, not by the person asking")
+        )
+    return Failures(best, tuple(ignored), tuple(phrases))
 
 
 def find_demand(text: str, read: list[Word], top_rung: int, failures: Failures) -> Demand:

@@ -95,7 +95,9 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
             reasons.append(f'earlier failure ("{_clip(failed.clause)}"): one rung above what failed, {above}')
             lane_id, ruled = above, True
         else:
-            reasons.append(f'earlier failure ("{_clip(failed.clause)}") is below {lane_id} already')
+            reasons.append(
+                f'earlier failure ("{_clip(failed.clause)}"): {lane_id} is already above what failed'
+            )
     reasons += _ignored(failures)
 
     demand = find_demand(analysed, read, max_rung, failures)
@@ -106,11 +108,13 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
             lane_id, ruled = "max", True
         elif policy.lane(lane_id).rung < policy.lane("premium").rung:
             reasons.append(
-                f'asks for maximum effort ("{demand.maximum}"): premium; max needs cost or time to be no object'
+                f'asks for maximum effort ("{demand.maximum}"): premium; max needs cost or time no object'
             )
             lane_id, ruled = "premium", True
         else:
-            reasons.append(f'asks for maximum effort ("{demand.maximum}"); max needs cost or time to be no object')
+            reasons.append(
+                f'asks for maximum effort ("{demand.maximum}"); max needs cost or time to be no object'
+            )
     elif probabilities.get("max", 0.0) >= 0.5 and lane_id != "max":
         reasons.append(
             f"reads like max work ({probabilities['max']:.0%}), but max needs a failure at the premium rung "
@@ -154,13 +158,13 @@ def read_task(text: str, policy: Policy) -> tuple[str, list[Word], Failures, dic
     analysed = analysed_text(text)
     read = policy.model_names.mark(words(analysed))
     failures = find_failures(analysed, read)
-    return analysed, read, failures, features(read)
+    return analysed, read, failures, features(read, failures.phrases)
 
 
 def _cheapest_safe_lane(
     policy: Policy, model: LaneModel, probabilities: dict[str, float], exclude: tuple[str, ...]
 ) -> str:
-    """The lane with the lowest expected cost: under-routing costs `under_cost` per rung, over one per rung."""
+    """The lane with the lowest expected cost: a rung under costs `under_cost`, a rung over costs 1."""
     best, best_cost = "default", float("inf")
     for lane_id in model.lanes:
         if lane_id in exclude:
@@ -229,7 +233,9 @@ def _model_reason(
 
 
 def _ignored(failures: Failures) -> list[str]:
-    return [f'not a failure of this task ("{_clip(clause)}"): {why}, ignored' for clause, why in failures.ignored]
+    return [
+        f'not a failure of this task ("{_clip(clause)}"): {why}, ignored' for clause, why in failures.ignored
+    ]
 
 
 def _clip(text: str, limit: int = 80) -> str:
@@ -249,11 +255,17 @@ def _alternatives(policy: Policy, lane: Lane, probabilities: dict[str, float]) -
     ranked = sorted(probabilities, key=lambda lane_id: -probabilities[lane_id])
     other = next((lane_id for lane_id in ranked if lane_id not in (lane.id, "max")), None)
     if other is not None and probabilities[other] >= 0.15:
-        out.append(Alternative(other, f"also fits what the task says ({probabilities[other]:.0%})", policy.lane(other).models))
+        out.append(
+            Alternative(
+                other, f"also fits what the task says ({probabilities[other]:.0%})", policy.lane(other).models
+            )
+        )
     if lane.escalates_to and all(a.lane != lane.escalates_to for a in out):
         target = policy.lane(lane.escalates_to)
         out.append(Alternative(target.id, "if this lane's answer falls short", target.models))
     if lane.id == "code" and all(a.lane != "default" for a in out):
         general = policy.lane("default")
-        out.append(Alternative("default", "general lane, when the task is broader than code edits", general.models))
+        out.append(
+            Alternative("default", "general lane, when the task is broader than code edits", general.models)
+        )
     return tuple(out)

@@ -39,7 +39,7 @@ _FENCE = re.compile(r"```.*?(?:```|$)", re.S)
 # ("draft a reply to this:\n\n<the customer's email>"). Its words tell the topic, not the kind of work:
 # the lane model reads them as separate features (`p <word>`), so "charged three times" in a customer's
 # email does not weigh like "find out why we charged three times".
-_QUOTED = re.compile(r"[\"“«„][^\"”»“]{60,}[\"”»“]?")
+_QUOTED = re.compile(r"(?:^|(?<=[:\n]))\s*[\"“«„][^\"”»“]{60,}(?:[\"”»“]|$)", re.M)
 _FIRST_LINE_MAX = 300
 _PASTE_MIN = 80
 _DIGIT = re.compile(r"\d")
@@ -99,14 +99,16 @@ def words(text: str) -> list[Word]:
     return out
 
 
-def features(read: list[Word]) -> dict[str, int]:
-    """Feature -> index of the word it belongs to (a pair belongs to its second word); first occurrence wins."""
+def features(read: list[Word], hide: tuple[tuple[int, int], ...] = ()) -> dict[str, int]:
+    """Feature -> index of the word it belongs to (a pair: its second word); the first occurrence wins.
+
+    Words that start inside a `hide` span (text offsets) are left out."""
     found: dict[str, int] = {}
     previous = ""
     seen_words: set[str] = set()
     for index, word in enumerate(read):
         norm = word.norm
-        if norm in RUNG_WORDS:
+        if norm in RUNG_WORDS or (hide and any(a <= word.start < b for a, b in hide)):
             previous = ""
             continue
         if word.pasted:

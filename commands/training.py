@@ -66,15 +66,20 @@ def case_features(case: Case, policy: Policy) -> dict[str, int]:
     return read_task(case.text, policy)[3]
 
 
-def fit(cases: Sequence[Case], policy: Policy, params: Params, calibration: Calibration | None = None) -> dict[str, Any]:
-    """The model file's content for `cases`."""
+def fit(
+    cases: Sequence[Case],
+    featured: Sequence[dict[str, int]],
+    policy: Policy,
+    params: Params,
+    calibration: Calibration | None = None,
+) -> dict[str, Any]:
+    """The model file's content for `cases`, whose features (`case_features`) are `featured`."""
     import numpy as np
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
     lanes = tuple(lane for lane in policy.lanes)
-    featured = [case_features(case, policy) for case in cases]
     df: dict[str, int] = {}
     for found in featured:
         for feature in found:
@@ -102,7 +107,7 @@ def fit(cases: Sequence[Case], policy: Policy, params: Params, calibration: Cali
             row += 1
     matrix = csr_matrix((vals, (rows, cols)), shape=(row, len(vocabulary)))
     classifier = LogisticRegression(C=params.c, solver="newton-cg", max_iter=1000)
-    # One BLAS thread: on a busy two-core machine OpenBLAS's threads fight each other and a fit takes 10x longer.
+    # One BLAS thread: on a busy two-core machine OpenBLAS's threads fight and a fit takes 10x longer.
     with threadpool_limits(1):
         classifier.fit(matrix, np.array(targets), sample_weight=np.array(sample_weights))
     # Classes absent from the training data get a very negative bias and no weights.
@@ -111,7 +116,9 @@ def fit(cases: Sequence[Case], policy: Policy, params: Params, calibration: Cali
     for k, label in enumerate(classifier.classes_):
         coef[label] = classifier.coef_[k]
         bias[label] = classifier.intercept_[k]
-    keep = [j for j in range(len(vocabulary)) if np.abs(coef[:, j]).max() * idf[j] >= 10 ** -(params.digits - 1)]
+    keep = [
+        j for j in range(len(vocabulary)) if np.abs(coef[:, j]).max() * idf[j] >= 10 ** -(params.digits - 1)
+    ]
     round_to = _rounder(params.digits)
     cal = calibration or Calibration(1.0, 0.0, 0.9)
     return {
@@ -120,7 +127,11 @@ def fit(cases: Sequence[Case], policy: Policy, params: Params, calibration: Cali
         "bias": [round_to(b) for b in bias],
         "temperature": 1.0,
         "under_cost": params.under_cost,
-        "calibration": {"slope": round_to(cal.slope), "intercept": round_to(cal.intercept), "ruled": round_to(cal.ruled)},
+        "calibration": {
+            "slope": round_to(cal.slope),
+            "intercept": round_to(cal.intercept),
+            "ruled": round_to(cal.ruled),
+        },
         "trained_on": {"cases": n, "params": {k: v for k, v in sorted(vars(params).items())}},
         "features": [vocabulary[j] for j in keep],
         "weights": [[round_to(idf[j]), *(round_to(coef[k, j]) for k in range(len(lanes)))] for j in keep],
@@ -140,7 +151,7 @@ def _rounder(digits: int):  # type: ignore[no-untyped-def]
     return round_to
 
 
-def fold_of(index: int, case: Case, folds: int) -> int:
+def fold_of(case: Case, folds: int) -> int:
     """A fixed, order-independent split: the same case lands in the same fold on every run."""
     import zlib
 
@@ -157,15 +168,18 @@ class OutOfFold:
     under_rungs: int
 
 
-def out_of_fold(cases: Sequence[Case], policy: Policy, params: Params) -> list[OutOfFold]:
+def out_of_fold(
+    cases: Sequence[Case], featured: Sequence[dict[str, int]], policy: Policy, params: Params
+) -> list[OutOfFold]:
     """Route every case with a model that did not see it (k-fold), rules included."""
     from commands.router import route
 
     results: list[OutOfFold | None] = [None] * len(cases)
-    fold = [fold_of(i, c, params.folds) for i, c in enumerate(cases)]
+    fold = [fold_of(c, params.folds) for c in cases]
     for k in range(params.folds):
-        train = [c for c, f in zip(cases, fold, strict=True) if f != k]
-        model = parse_lane_model(fit(train, policy, params), f"fold {k}")
+        inside = [i for i, f in enumerate(fold) if f != k]
+        content = fit([cases[i] for i in inside], [featured[i] for i in inside], policy, params)
+        model = parse_lane_model(content, f"fold {k}")
         folded = replace(policy, lane_model=model)
         for i, case in enumerate(cases):
             if fold[i] != k:
@@ -194,7 +208,17 @@ def calibrate(results: Sequence[OutOfFold]) -> Calibration:
     outcomes = {r.acceptable for r in plain}
     if len(outcomes) < 2:
         return Calibration(1.0, 3.0 if True in outcomes else -3.0, ruled_rate)
-    x = np.array([[math.log(max(min(r.top_probability, 1 - 1e-6), 1e-6) / (1 - max(min(r.top_probability, 1 - 1e-6), 1e-6)))] for r in plain])
+    x = np.array(
+        [
+            [
+                math.log(
+                    max(min(r.top_probability, 1 - 1e-6), 1e-6)
+                    / (1 - max(min(r.top_probability, 1 - 1e-6), 1e-6))
+                )
+            ]
+            for r in plain
+        ]
+    )
     y = np.array([r.acceptable for r in plain])
     platt = LogisticRegression(C=100.0).fit(x, y)
     return Calibration(float(platt.coef_[0][0]), float(platt.intercept_[0]), ruled_rate)
@@ -203,8 +227,9 @@ def calibrate(results: Sequence[OutOfFold]) -> Calibration:
 def train(cases: Sequence[Case], policy: Policy, params: Params | None = None) -> tuple[str, list[OutOfFold]]:
     """The model file's text (calibrated out of fold) and the out-of-fold results it was calibrated on."""
     params = params or Params()
-    results = out_of_fold(cases, policy, params)
-    content = fit(cases, policy, params, calibrate(results))
+    featured = [case_features(case, policy) for case in cases]
+    results = out_of_fold(cases, featured, policy, params)
+    content = fit(cases, featured, policy, params, calibrate(results))
     return json.dumps(content, sort_keys=True, separators=(",", ":")) + "\n", results
 
 
