@@ -26,6 +26,8 @@ CONFIDENT = 0.8
 UNSURE = 0.5
 _SAME_RUNG_COST = 0.5  # code where default was meant, or the reverse: right effort, wrong specialism
 _TOP_WORDS = 3
+_FEW_WORDS = 3
+_FEW_WORDS_CONFIDENCE = 0.45
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,13 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
     scored = model.scores(found)
     probabilities = scored.probabilities
     max_rung = policy.lane("max").rung
-    chosen = _cheapest_safe_lane(policy, model, probabilities, exclude=("max",))
-    reasons = [_model_reason(chosen, probabilities, analysed, read, scored.contributions)]
+    # With nothing to read, the guide's safe middle; otherwise the lane with the lowest expected cost.
+    chosen = _cheapest_safe_lane(policy, model, probabilities, exclude=("max",)) if found else "default"
+    reasons = [
+        _model_reason(chosen, probabilities, analysed, read, scored.contributions)
+        if found
+        else "default: no words to read; the default lane is the safe middle"
+    ]
     evidence = _evidence(chosen, probabilities, analysed, read, scored.contributions)
     lane_id, ruled = chosen, False
 
@@ -123,6 +130,8 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
 
     calibration = model.calibration
     confidence = calibration.ruled if ruled else calibration.confidence(probabilities[chosen])
+    if len(read) < _FEW_WORDS and not ruled:
+        confidence = min(confidence, _FEW_WORDS_CONFIDENCE)  # "ok?", "hmm, thoughts?": little to go on
     explicit = options.lane is not None
     if explicit:
         assert options.lane is not None

@@ -143,3 +143,58 @@ def test_digest_week_is_case_insensitive(tmp_path: Path, monkeypatch) -> None:  
     out = io.StringIO()
     assert main(["digest", "--week", "2025-w47", "--channel", "C0123ABCD"], stdout=out) == 0
     assert out.getvalue() == "No runs in C0123ABCD in 2025-W47.\n"
+
+
+def test_eval_edges_answer_in_one_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    assert run("eval", str(empty))[0] == 2
+    assert "no cases" in capsys.readouterr().err
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text(json.dumps({"id": "x", "text": "Summarize this"}) + "\n")
+    assert run("eval", str(plain))[0] == 2
+    assert "use --json" in capsys.readouterr().err
+    loose = tmp_path / "loose.jsonl"
+    loose.write_text(
+        json.dumps({"text": "Tag these", "lane": "cheap", "acceptable": ["cheap"]})
+        + "\n"
+        + json.dumps({"text": "Refactor utils.py", "lane": "code", "acceptable": ["default"]})
+        + "\n"
+    )
+    assert run("eval", str(loose))[0] == 2
+    assert "loose.jsonl:2: `acceptable` must include the case's own lane 'code'" in capsys.readouterr().err
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"text": "r\xe9sum\xe9 du fil", "lane": "cheap"}\n')
+    assert run("eval", str(latin))[0] == 2
+    err = capsys.readouterr().err
+    assert "not UTF-8" in err and len(err.strip().splitlines()) == 1
+
+
+def test_eval_reports_per_lane_precision_recall_and_reliability(tmp_path: Path) -> None:
+    path = tmp_path / "cases.jsonl"
+    path.write_text(
+        json.dumps({"id": "a", "text": "Tag these 300 tickets", "lane": "cheap", "acceptable": ["cheap"]})
+        + "\n"
+        + json.dumps({"id": "b", "text": "Refactor utils.py", "lane": "premium", "acceptable": ["premium"]})
+        + "\n"
+    )
+    code, out = run("eval", str(path))
+    assert code == 0
+    assert "     cheap  precision 100.0%  recall 100.0%  (1 labelled)" in out
+    assert "   premium  precision      -  recall   0.0%  (1 labelled)" in out
+    assert "confidence vs outcome" in out
+
+
+def test_eval_json_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "text": f"tag ticket {i}"}) + "\n" for i in range(3000)))
+    probe = subprocess.run(
+        f"{sys.executable} -m bot.cli eval --json {path} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    assert json.loads(probe.stdout)["id"] == "0"
+    assert probe.stderr == ""

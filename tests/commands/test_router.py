@@ -1,4 +1,7 @@
-"""The router's rules, on tasks written for these tests (the shared eval cases are scored separately)."""
+"""The router: the lane model's reading, the guide's rules on top, reasons, confidence, and its corpus.
+
+Texts here are written for these tests; the shared eval cases are scored separately and never trained on.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from commands.errors import PolicyError
 from commands.evaluate import evaluate, read_cases
-from commands.policy import load_policy
+from commands.policy import DEFAULT_POLICY_PATH, load_policy
 from commands.router import RouteOptions, route
+from commands.training import CORPUS_DIR, corpus_files
 from tests.conftest import SHARED
 
 POLICY = load_policy()
-DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def lane(text: str, **options: object) -> str:
@@ -44,22 +48,76 @@ def test_kinds_of_task(text: str, expected: str) -> None:
     [
         ("Summarize the partnership notes; Haiku got it wrong twice", "default"),
         ("Plan the data migration. Sonnet failed twice on it", "premium"),
-        ("Debug the flaky importer, medium keeps missing it", "premium"),
+        ("Debug the flaky importer, gpt-5.4 medium keeps missing it", "premium"),
         ("Explain the billing discrepancy: high effort was still wrong", "max"),
         ("Opus couldn't crack this scheduling proof, try again", "max"),
+        (
+            "the retry queue drops a message now and then; sonnet looked and said the code is fine, it isn't",
+            "premium",
+        ),
     ],
 )
 def test_earlier_failure_moves_one_rung_above_what_failed(text: str, expected: str) -> None:
     assert lane(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "haiku did fine on this last time, summarize the standup thread in 3 bullets",
+        "gpt-5.4 low handled yesterday's batch fine, tag today's 2k reviews by sentiment the same way",
+        "haiku mangled the slide titles last week, unrelated, can you just turn these notes into bullets",
+    ],
+)
+def test_a_model_named_without_failing_this_task_moves_nothing(text: str) -> None:
+    decision = route(text, POLICY)
+    assert decision.lane.id == "cheap"
+    assert any("not a failure of this task" in r and "ignored" in r for r in decision.reasons)
+
+
+def test_a_model_the_task_is_for_is_not_a_failure() -> None:
+    decision = route("write a prompt for haiku to classify support tickets", POLICY)
+    assert decision.lane.id != "max" and not decision.ruled
+    assert any("not a failure of this task" in r for r in decision.reasons)
+
+
+def test_a_failure_inside_pasted_material_is_someone_elses() -> None:
+    text = (
+        "tl;dr this thread in 3 bullets\n\n> jen: i asked opus about sharding last week and it got the math"
+        " wrong btw\n> raj: ok, reindex is next"
+    )
+    decision = route(text, POLICY)
+    assert decision.lane.id != "max"
+    assert any("pasted material" in r for r in decision.reasons)
+
+
 def test_max_needs_premium_failure_or_maximum_effort_with_cost_no_object() -> None:
     assert lane("Maximum reasoning please, cost is no concern: should we exit the EU market?") == "max"
     assert lane("Use maximum effort on this memo review") == "premium"
-    assert lane("Draft the board update on the outage") == "premium"  # stakes alone stop at premium
+    assert lane("Draft the board update on the outage") in ("default", "premium")
+    decision = route("Draft the board update on the outage", POLICY)
+    assert decision.lane.id != "max"
 
 
-def test_stakes_raise_one_rung_but_not_bulk_tagging_or_code_edits() -> None:
+def test_the_top_rungs_effort_by_name_is_a_demand_for_maximum() -> None:
+    decision = route("xhigh pls: final review of our reply to the regulator, cost doesn't matter", POLICY)
+    assert decision.lane.id == "max"
+    assert any('demand for maximum effort ("xhigh")' in r for r in decision.reasons)
+
+
+def test_model_names_come_from_the_policy(tmp_path: Path) -> None:
+    """A team that moves its cheap lane to another model is understood: that name is now the cheap rung."""
+    text = DEFAULT_POLICY_PATH.read_text().replace("claude-haiku-4-5", "claude-wren-5-0")
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    team = load_policy(path)
+    task = "Plan the data migration. Wren failed twice on it"
+    assert route(task, team).lane.id == "premium"
+    assert any('earlier failure ("Wren failed twice on it")' in r for r in route(task, team).reasons)
+    assert route("Plan the data migration. Wren failed twice on it", POLICY).ruled is False
+
+
+def test_stakes_are_read_but_bulk_tagging_stays_cheap_and_scripts_stay_code() -> None:
     assert lane("Write the memo for the board on the reorg") == "premium"
     assert lane("Tag these 500 incident tickets by severity") == "cheap"
     assert lane("Write a Python script that exports the board members list to CSV") == "code"
@@ -69,10 +127,10 @@ def test_volume_and_latency_keep_cheap_work_cheap() -> None:
     assert lane("quick: rewrite this reply to sound friendlier") == "cheap"
 
 
-def test_unclear_text_falls_to_default_with_low_confidence() -> None:
+def test_unclear_text_is_shown_as_low_confidence() -> None:
     decision = route("hmm, thoughts?", POLICY)
-    assert decision.lane.id == "default"
     assert decision.confidence_label == "low"
+    assert any("low confidence" in r for r in decision.reasons)
 
 
 def test_explicit_lane_and_provider_win() -> None:
@@ -86,12 +144,20 @@ def test_explicit_lane_and_provider_win() -> None:
     assert "router suggested cheap" in decision.reasons[0]
 
 
-def test_decision_carries_cues_alternatives_and_lane_guidance() -> None:
-    decision = route("Refactor utils.py to remove duplicated date handling", POLICY)
+def test_reasons_quote_the_words_typed_that_decided_it() -> None:
+    task = "Refactor utils.py to remove duplicated date handling"
+    decision = route(task, POLICY)
     assert decision.lane.id == "code"
-    assert any(c.quote == "utils.py" for c in decision.cues)
+    assert decision.cues and all(c.quote in task for c in decision.cues)
+    assert decision.reasons[0].startswith("code: the task says")
     assert {a.lane for a in decision.alternatives} >= {"premium", "default"}
     assert decision.lane.escalate_when and decision.lane.avoid_when
+
+
+def test_probabilities_cover_the_models_lanes() -> None:
+    decision = route("Summarize this thread", POLICY)
+    assert set(decision.scores) == set(POLICY.lane_model.lanes)
+    assert abs(sum(decision.scores.values()) - 1) < 1e-9
 
 
 @pytest.mark.parametrize(
@@ -105,44 +171,80 @@ def test_decision_carries_cues_alternatives_and_lane_guidance() -> None:
         "summarize " * 4000,
         "\x00\x01 control chars",
         "<!channel> <@U1> & <>",
+        "opus's " * 3000,
     ],
 )
 def test_odd_input_never_crashes_and_stays_fast(text: str) -> None:
     started = time.perf_counter()
     decision = route(text, POLICY)
     assert decision.lane.id in POLICY.lanes
+    assert 0 <= decision.confidence <= 1
     assert time.perf_counter() - started < 5  # a hang guard, not a benchmark
 
 
-def _score(path: Path) -> tuple[float, int]:
+def test_a_missing_or_damaged_model_file_stops_startup_with_the_file_named(tmp_path: Path) -> None:
+    text = DEFAULT_POLICY_PATH.read_text().replace('model = "lane-model.json"', 'model = "team.json"')
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    with pytest.raises(PolicyError, match=r"team\.json: router model file not found"):
+        load_policy(path)
+    (tmp_path / "team.json").write_text('{"format": "something else"}')
+    with pytest.raises(PolicyError, match="not a routebot lane model"):
+        load_policy(path)
+
+
+def test_a_copy_of_the_default_policy_finds_the_shipped_model(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(DEFAULT_POLICY_PATH.read_text())
+    assert load_policy(path).lane_model.source == str(DEFAULT_POLICY_PATH.with_name("lane-model.json"))
+
+
+def _score(path: Path) -> tuple[float, float, int]:
     report = evaluate(read_cases(path.read_text().splitlines(), str(path)), POLICY)
-    return report.rate("acceptable"), report.worst_under
+    return report.rate("acceptable"), report.rate("under"), report.worst_under
 
 
 def test_shared_eval_cases_meet_the_bar() -> None:
     path = SHARED / "eval" / "routing-cases.jsonl"
     if not path.exists():
         pytest.skip("shared/ is not beside the checkout")
-    acceptable, worst_under = _score(path)
+    acceptable, under, worst_under = _score(path)
     assert acceptable >= 0.95
-    assert worst_under <= 1
+    assert under == 0 and worst_under == 0
 
 
-@pytest.mark.parametrize(
-    "name", ["routing-holdout.jsonl", "routing-holdout-2.jsonl", "routing-holdout-3.jsonl"]
-)
-def test_our_own_labelled_sets_do_not_regress(name: str) -> None:
-    acceptable, worst_under = _score(DATA / name)
-    assert acceptable >= 0.95 and worst_under <= 1
+def test_the_shipped_corpus_is_labelled_as_the_guide_asks() -> None:
+    files = corpus_files()
+    assert len(files) >= 9
+    ids: set[str] = set()
+    cases = 0
+    for path in files:
+        for case in read_cases(path.read_text().splitlines(), str(path)):
+            assert case.lane in case.acceptable
+            assert case.id not in ids, f"{path.name}: duplicate id {case.id}"
+            ids.add(case.id)
+            cases += 1
+    assert cases >= 2000
+    assert (CORPUS_DIR / "BLIND.md").exists()
 
 
-def test_no_shared_case_text_in_router_code_or_data() -> None:
+@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name)
+def test_the_shipped_model_has_learned_its_corpus(path: Path) -> None:
+    """Not a quality figure (these are training cases; the blind scores are in corpus/BLIND.md), but a
+    model file that does not match its corpus fails here."""
+    acceptable, under, worst_under = _score(path)
+    assert acceptable >= 0.9 and under <= 0.03 and worst_under <= 1
+
+
+def test_no_shared_case_text_in_router_code_or_corpus() -> None:
     path = SHARED / "eval" / "routing-cases.jsonl"
     if not path.exists():
         pytest.skip("shared/ is not beside the checkout")
     root = Path(__file__).resolve().parents[2]
     sources = "".join(
-        p.read_text().lower() for p in (root / "commands").glob("*.*") if p.suffix in (".py", ".toml")
+        p.read_text().lower()
+        for p in [*(root / "commands").glob("*.*"), *CORPUS_DIR.glob("*.*")]
+        if p.suffix in (".py", ".toml", ".jsonl", ".md")
     )
     for line in path.read_text().splitlines():
         text = json.loads(line)["text"].lower()
