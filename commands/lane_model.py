@@ -1,26 +1,27 @@
 """The lane model at run time: a linear classifier over `text_features`, read from a compact JSON file.
 
-Pure Python (stdlib `array` and `math`): routing needs no numpy or scikit-learn, only `routebot train` does.
-Loading happens once, with the policy; `scores` does no I/O.
+Pure Python (`math` only): routing needs no numpy or scikit-learn, only `routebot train` does. Loading
+happens once, with the policy; `scores` does no I/O.
 
 The file (written by `commands.training`) holds the lanes, one bias per lane, and for each kept feature its
-idf and one weight per lane. A task's feature vector is binary presence times idf, L2-normalised over the
-features the model knows (as scikit-learn's TfidfVectorizer does), so each present feature's contribution to
-a lane is `weight * idf / norm`: that is what the card quotes as the words that decided it.
+idf squared and, per lane, its weight times its idf. A task's vector: each distinct word adds its own
+features (`word_grams`) at their idf, each pair or pasted word adds its idf, and the whole is divided by
+the square root of the sum of the squared idfs added, an L2 norm that can be summed word by word. A
+feature's contribution to a lane is `weight * idf / norm`: what the card quotes as the words that decided it.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from commands.errors import ConfigError
+from commands.text_features import Features, word_grams
 
-FORMAT = "routebot-lane-model/1"
+FORMAT = "routebot-lane-model/2"
 
 
 @dataclass(frozen=True)
@@ -36,51 +37,79 @@ class Calibration:
         return 1 / (1 + math.exp(-(self.slope * math.log(p / (1 - p)) + self.intercept)))
 
 
+_UNSEEN = object()
+
+
 @dataclass(frozen=True)
 class Scored:
     probabilities: dict[str, float]
-    contributions: dict[int, dict[str, float]]  # word index -> lane -> summed contribution of its features
+    # The rows that matched (idf squared, then weight x idf per lane) with the index of the word each
+    # belongs to, and 1 / norm: a row's contribution to lane k is row[1 + k] * scale.
+    hits: list[tuple[tuple[float, ...], int]]
+    scale: float
+
+    def by_word(self, lane: str, other: str) -> dict[int, float]:
+        """Word index -> how much its features pull toward `lane` rather than `other`."""
+        lanes = tuple(self.probabilities)
+        a, b = 1 + lanes.index(lane), 1 + lanes.index(other)
+        pull: dict[int, float] = {}
+        for row, index in self.hits:
+            pull[index] = pull.get(index, 0.0) + (row[a] - row[b]) * self.scale
+        return pull
+
+
+_WORD_CACHE_LIMIT = 200_000  # distinct words remembered; past it, new words are summed each time
 
 
 @dataclass(frozen=True)
 class LaneModel:
     lanes: tuple[str, ...]
     bias: tuple[float, ...]
-    index: dict[str, int]
-    weights: array  # per feature: idf, then one weight per lane
+    rows: dict[str, tuple[float, ...]]  # feature -> (idf squared, weight x idf for each lane)
     temperature: float
     under_cost: float  # how much worse one rung under is than one rung over, for the decision rule
     calibration: Calibration
     source: str
+    # A word's summed row, remembered: the same pure function of the word every time, only faster.
+    word_rows: dict[str, tuple[float, ...] | None] = field(default_factory=dict, compare=False, repr=False)
 
-    def scores(self, features: dict[str, int]) -> Scored:
-        width = len(self.lanes) + 1
-        weights, lookup = self.weights, self.index.get
-        hits: list[tuple[int, int]] = []
-        norm2 = 0.0
-        for feature, word in features.items():
-            row = lookup(feature)
-            if row is not None:
-                offset = row * width
-                idf = weights[offset]
-                norm2 += idf * idf
-                hits.append((offset, word))
+    def word_row(self, norm: str) -> tuple[float, ...] | None:
+        row = self.word_rows.get(norm, _UNSEEN)
+        if row is not _UNSEEN:
+            return row  # type: ignore[return-value]
+        rows = self.rows
+        total: list[float] | None = None
+        for gram in word_grams(norm):
+            hit = rows.get(gram)
+            if hit is not None:
+                total = list(hit) if total is None else [a + b for a, b in zip(total, hit, strict=True)]
+        row = tuple(total) if total is not None else None
+        if len(self.word_rows) < _WORD_CACHE_LIMIT:
+            self.word_rows[norm] = row
+        return row
+
+    def scores(self, found: Features) -> Scored:
         lanes = self.lanes
-        totals = list(self.bias)
-        contributions: dict[int, dict[str, float]] = {}
+        width = len(lanes)
+        totals: list[float] = [0.0] * (width + 1)
+        hits: list[tuple[tuple[float, ...], int]] = []
+        word_row, rows = self.word_row, self.rows
+        for norm, index in found.words.items():
+            row = word_row(norm)
+            if row is not None:
+                hits.append((row, index))
+        for feature, index in found.others.items():
+            row = rows.get(feature)
+            if row is not None:
+                hits.append((row, index))
         if hits:
-            scale = 1 / math.sqrt(norm2)
-            for offset, word in hits:
-                value = weights[offset] * scale
-                per_word = contributions.setdefault(word, dict.fromkeys(lanes, 0.0))
-                for k, lane in enumerate(lanes):
-                    share = weights[offset + 1 + k] * value
-                    totals[k] += share
-                    per_word[lane] += share
-        top = max(totals)
-        exps = [math.exp((t - top) / self.temperature) for t in totals]
+            totals = [sum(column) for column in zip(*(row for row, _ in hits), strict=True)]
+        scale = 1 / math.sqrt(totals[0]) if totals[0] > 0 else 0.0
+        logits = [b + t * scale for b, t in zip(self.bias, totals[1:], strict=True)]
+        top = max(logits)
+        exps = [math.exp((t - top) / self.temperature) for t in logits]
         total = sum(exps)
-        return Scored({lane: e / total for lane, e in zip(lanes, exps, strict=True)}, contributions)
+        return Scored({lane: e / total for lane, e in zip(lanes, exps, strict=True)}, hits, scale)
 
 
 def load_lane_model(path: Path) -> LaneModel:
@@ -106,24 +135,27 @@ def parse_lane_model(raw: Any, where: str) -> LaneModel:
     try:
         lanes = tuple(str(lane) for lane in raw["lanes"])
         features = [str(f) for f in raw["features"]]
-        flat = array("d", (float(v) for row in raw["weights"] for v in row))
+        # Rows are stored as scoring adds them up (idf squared, then weight x idf per lane), so loading
+        # is one pass that builds the lookup: it is most of `routebot route`'s cold start.
+        rows = dict(zip(features, map(tuple, raw["rows"]), strict=True))
         bias = tuple(float(b) for b in raw["bias"])
         cal = raw["calibration"]
         calibration = Calibration(float(cal["slope"]), float(cal["intercept"]), float(cal["ruled"]))
         temperature, under_cost = float(raw["temperature"]), float(raw["under_cost"])
+        if any(len(row) != len(lanes) + 1 for row in rows.values()):
+            raise ValueError("a row does not have one weight per lane")
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(
             f"{where}: lane model is damaged ({exc!r}); rebuild it with `routebot train`"
         ) from None
-    if len(flat) != len(features) * (len(lanes) + 1) or len(bias) != len(lanes) or temperature <= 0:
+    if len(rows) != len(features) or len(bias) != len(lanes) or temperature <= 0:
         raise ConfigError(
             f"{where}: lane model is damaged (sizes disagree); rebuild it with `routebot train`"
         )
     return LaneModel(
         lanes=lanes,
         bias=bias,
-        index={feature: i for i, feature in enumerate(features)},
-        weights=flat,
+        rows=rows,
         temperature=temperature,
         under_cost=under_cost,
         calibration=calibration,
@@ -136,8 +168,7 @@ def blank_lane_model(lanes: tuple[str, ...]) -> LaneModel:
     return LaneModel(
         lanes=lanes,
         bias=(0.0,) * len(lanes),
-        index={},
-        weights=array("d"),
+        rows={},
         temperature=1.0,
         under_cost=1.0,
         calibration=Calibration(1.0, 0.0, 0.5),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from commands.text_features import Word, fold
@@ -47,6 +47,7 @@ class ModelNames:
     efforts: dict[str, int]  # effort name -> rung ("low": 0), when next to a model that takes efforts
     effort_models: frozenset[str]  # squashed words of models that take an effort ("gpt00")
     lanes: dict[str, int]  # lane id -> rung, when followed by "lane", "model", ...
+    starts: frozenset[str] = frozenset()  # first two letters of every name above: a quick "not a name"
 
     @classmethod
     def from_lanes(cls, lanes: Iterable[Lane]) -> ModelNames:
@@ -72,15 +73,21 @@ class ModelNames:
                     if part.isalpha() and part not in shared and len(part) > 2:
                         models.setdefault(part, lane.rung)
         by_id = {lane.id: lane.rung for lane in lanes}
-        return cls(models, efforts, frozenset(effort_models), by_id)
+        starts = frozenset(name[:2] for name in (*models, *efforts, *effort_models, *by_id))
+        return cls(models, efforts, frozenset(effort_models), by_id, starts)
 
     def mark(self, read: list[Word]) -> list[Word]:
         """The words with each model name replaced by its rung (`rung0`); a two-word name keeps its span."""
         out: list[Word] = []
         count = len(read)
         index = 0
+        starts = self.starts
         while index < count:
             word = read[index]
+            if word.norm[:2] not in starts:  # most words name no model: skip the work below
+                out.append(word)
+                index += 1
+                continue
             key = _key(word.norm)
             following = read[index + 1].norm if index + 1 < count else ""
             rung = self.models.get(key)
@@ -101,6 +108,6 @@ class ModelNames:
                 rung = self.efforts.get(bare)
             if rung is None and following in _LANE_NEXT:
                 rung = self.lanes.get(word.norm)
-            out.append(word if rung is None else replace(word, norm=rung_word(rung)))
+            out.append(word if rung is None else word._replace(norm=rung_word(rung)))
             index += 1
         return out

@@ -15,10 +15,9 @@ import re
 from dataclasses import dataclass
 
 from commands.model_names import rung_word
-from commands.text_features import Word, quoted_spans
+from commands.text_features import RUNG_WORDS, Word, quoted_spans
 
 _CLAUSE_END = re.compile(r"[.;!?]+(?=\s|$)|\n|,?\s+but\s+|,?\s+(?:aber|mais|pero|mas|ma)\s+", re.IGNORECASE)
-_RUNG = re.compile(r"^rung(\d)$")
 _VERDICT_CHARS = 160  # how long the sentence after a model's mention may be and still be its verdict
 
 # Said of a model's earlier attempt at this task. English first; the other languages the corpus covers
@@ -77,6 +76,26 @@ _PAST_RUN_BEFORE = re.compile(
 )
 _SUBJECT_BEFORE = re.compile(r"\b(?:for|to|into|pour|para|für|per)\s+$", re.IGNORECASE)
 
+# One of these is in every MAX_DEMAND phrase: a few substring tests spare most tasks the big pattern.
+_DEMAND_KEYS = (
+    "max",
+    "most",
+    "deep",
+    "strong",
+    "best",
+    "high",
+    "hard",
+    "top",
+    "all",
+    "careful",
+    "thorough",
+    "rigo",
+    "exhaust",
+    "stone",
+    "esfu",
+    "sforzo",
+    "esfor",
+)
 MAX_DEMAND = re.compile(
     r"\b(?:max(?:imum|imal)?[- ](?:reasoning|effort|thinking|depth|deliberation|quality|care|rigou?r)|all[- ]out|"
     r"(?:the |far )?most (?:careful|thorough|rigorous|exhaustive|in-depth)|(?:deepest|strongest|hardest) (?:possible|available|pass|analysis|reasoning)|"
@@ -144,7 +163,7 @@ def _clauses(text: str) -> list[tuple[int, int]]:
 
 def find_failures(text: str, read: list[Word]) -> Failures:
     """`text` is the analysed text; `read` its words with model names marked (`ModelNames.mark`)."""
-    named = [(w, int(m.group(1))) for w in read if (m := _RUNG.match(w.norm))]
+    named = [(w, int(w.norm[4:])) for w in read if w.norm in RUNG_WORDS]
     if not named:
         return Failures(None, ())
     # A model named in quoted material (a pasted thread, an email) is someone else's story, not a failure
@@ -210,7 +229,8 @@ def find_failures(text: str, read: list[Word]) -> Failures:
 def find_demand(text: str, read: list[Word], top_rung: int, failures: Failures) -> Demand:
     """A demand for maximum effort: in words, or by naming the top rung's model or effort ("xhigh pls")
     anywhere but in a failure ("xhigh was wrong too" is a failure, handled by the failure rule)."""
-    maximum = MAX_DEMAND.search(text)
+    lower = text.lower()
+    maximum = MAX_DEMAND.search(text) if any(key in lower for key in _DEMAND_KEYS) else None
     phrase = maximum.group(0) if maximum else None
     if phrase is None:
         top = rung_word(top_rung)
@@ -220,5 +240,5 @@ def find_demand(text: str, read: list[Word], top_rung: int, failures: Failures) 
             if word.norm == top and typed not in failed_clause:
                 phrase = typed
                 break
-    limit = NO_LIMIT.search(text) or LAST_TRY.search(text)
+    limit = (NO_LIMIT.search(text) or LAST_TRY.search(text)) if phrase else None
     return Demand(phrase, limit.group(0) if limit else None)

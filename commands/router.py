@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from commands.lane_model import LaneModel
+from commands.lane_model import LaneModel, Scored
 from commands.policy import PROVIDERS, Lane, ModelChoice, Policy
 from commands.route_rules import Failures, find_demand, find_failures
-from commands.text_features import Word, analysed_text, features, words
+from commands.text_features import Features, Word, analysed_text, features, words
 
 CONFIDENT = 0.8
 UNSURE = 0.5
@@ -83,13 +83,15 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
     probabilities = scored.probabilities
     max_rung = policy.lane("max").rung
     # With nothing to read, the guide's safe middle; otherwise the lane with the lowest expected cost.
-    chosen = _cheapest_safe_lane(policy, model, probabilities, exclude=("max",)) if found else "default"
+    readable = bool(found.words or found.others)
+    chosen = _cheapest_safe_lane(policy, model, probabilities, exclude=("max",)) if readable else "default"
+    top_words = _top_words(chosen, probabilities, analysed, read, scored) if readable else []
     reasons = [
-        _model_reason(chosen, probabilities, analysed, read, scored.contributions)
-        if found
+        _model_reason(chosen, probabilities, top_words)
+        if readable
         else "default: no words to read; the default lane is the safe middle"
     ]
-    evidence = _evidence(chosen, probabilities, analysed, read, scored.contributions)
+    evidence = tuple(Evidence("words that point to " + chosen, quote, chosen) for quote in top_words)
     lane_id, ruled = chosen, False
 
     failed = failures.failed
@@ -159,7 +161,7 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
     )
 
 
-def read_task(text: str, policy: Policy) -> tuple[str, list[Word], Failures, dict[str, int]]:
+def read_task(text: str, policy: Policy) -> tuple[str, list[Word], Failures, Features]:
     """What the router reads: the analysed text, its words, the failures it states, the lane model's features.
 
     Training reads cases through this same function. (Hiding a failure's clause from the lane model was
@@ -175,13 +177,14 @@ def _cheapest_safe_lane(
 ) -> str:
     """The lane with the lowest expected cost: a rung under costs `under_cost`, a rung over costs 1."""
     best, best_cost = "default", float("inf")
+    rungs = {lane_id: policy.lanes[lane_id].rung for lane_id in probabilities}
     for lane_id in model.lanes:
         if lane_id in exclude:
             continue
-        rung = policy.lane(lane_id).rung
+        rung = rungs[lane_id]
         cost = 0.0
         for truth, p in probabilities.items():
-            gap = policy.lane(truth).rung - rung
+            gap = rungs[truth] - rung
             if gap > 0:
                 cost += p * model.under_cost * gap
             elif gap < 0:
@@ -198,11 +201,11 @@ def _top_words(
     probabilities: dict[str, float],
     analysed: str,
     read: list[Word],
-    contributions: dict[int, dict[str, float]],
+    scored: Scored,
 ) -> list[str]:
     """The typed words that most favour `lane` over the runner-up, adjacent ones joined into a phrase."""
     runner_up = max((other for other in probabilities if other != lane), key=probabilities.__getitem__)
-    pull = {i: c[lane] - c[runner_up] for i, c in contributions.items()}
+    pull = scored.by_word(lane, runner_up)
     top = sorted((i for i, v in pull.items() if v > 0), key=lambda i: (-pull[i], i))[:_TOP_WORDS]
     phrases: list[list[int]] = []
     for index in sorted(top):
@@ -214,27 +217,8 @@ def _top_words(
     return [_clip(analysed[read[p[0]].start : read[p[-1]].end], 40) for p in ordered]
 
 
-def _evidence(
-    lane: str,
-    probabilities: dict[str, float],
-    analysed: str,
-    read: list[Word],
-    contributions: dict[int, dict[str, float]],
-) -> tuple[Evidence, ...]:
-    return tuple(
-        Evidence("words that point to " + lane, quote, lane)
-        for quote in _top_words(lane, probabilities, analysed, read, contributions)
-    )
-
-
-def _model_reason(
-    lane: str,
-    probabilities: dict[str, float],
-    analysed: str,
-    read: list[Word],
-    contributions: dict[int, dict[str, float]],
-) -> str:
-    quoted = ", ".join(f'"{w}"' for w in _top_words(lane, probabilities, analysed, read, contributions))
+def _model_reason(lane: str, probabilities: dict[str, float], top_words: list[str]) -> str:
+    quoted = ", ".join(f'"{w}"' for w in top_words)
     ranked = sorted(probabilities, key=lambda lane_id: -probabilities[lane_id])[:3]
     shares = ", ".join(f"{lane_id} {probabilities[lane_id]:.0%}" for lane_id in ranked)
     said = f"the task says {quoted}" if quoted else "no words stand out"

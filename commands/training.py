@@ -24,6 +24,7 @@ from commands.errors import UsageError
 from commands.evaluate import Case, read_cases
 from commands.lane_model import FORMAT, Calibration, parse_lane_model
 from commands.policy import Policy
+from commands.text_features import Features, word_grams
 
 CORPUS_DIR = Path(__file__).with_name("corpus")
 
@@ -60,7 +61,7 @@ def read_labelled(paths: Iterable[Path]) -> list[Case]:
     return cases
 
 
-def case_features(case: Case, policy: Policy) -> dict[str, int]:
+def case_features(case: Case, policy: Policy) -> Features:
     from commands.router import read_task
 
     return read_task(case.text, policy)[3]
@@ -68,7 +69,7 @@ def case_features(case: Case, policy: Policy) -> dict[str, int]:
 
 def fit(
     cases: Sequence[Case],
-    featured: Sequence[dict[str, int]],
+    featured: Sequence[Features],
     policy: Policy,
     params: Params,
     calibration: Calibration | None = None,
@@ -80,9 +81,11 @@ def fit(
     from threadpoolctl import threadpool_limits
 
     lanes = tuple(lane for lane in policy.lanes)
+    # Each case as the list of features it adds, one entry per word it comes from (see lane_model).
+    added = [[g for word in found.words for g in word_grams(word)] + list(found.others) for found in featured]
     df: dict[str, int] = {}
-    for found in featured:
-        for feature in found:
+    for features_added in added:
+        for feature in set(features_added):
             df[feature] = df.get(feature, 0) + 1
     vocabulary = sorted(f for f, n in df.items() if n >= params.min_df)
     column = {f: i for i, f in enumerate(vocabulary)}
@@ -91,9 +94,13 @@ def fit(
 
     rows, cols, vals, targets, sample_weights = [], [], [], [], []
     row = 0
-    for case, found in zip(cases, featured, strict=True):
-        present = sorted(column[f] for f in found if f in column)
-        norm = math.sqrt(sum(idf[j] ** 2 for j in present)) or 1.0
+    for case, features_added in zip(cases, added, strict=True):
+        known = [column[f] for f in features_added if f in column]
+        norm = math.sqrt(sum(idf[j] ** 2 for j in known)) or 1.0
+        counts: dict[int, int] = {}
+        for j in known:
+            counts[j] = counts.get(j, 0) + 1
+        present = sorted(counts)
         # `max` is the rules' to give (a premium failure, or maximum effort with cost no object): the model
         # learns such tasks as the premium work they are.
         taught = {lane if lane != "max" else "premium" for lane in case.acceptable} - {_kind(case.lane)}
@@ -101,7 +108,7 @@ def fit(
         for lane, weight in teach:
             rows += [row] * len(present)
             cols += present
-            vals += [idf[j] / norm for j in present]
+            vals += [counts[j] * idf[j] / norm for j in present]
             targets.append(lanes.index(lane))
             sample_weights.append(weight)
             row += 1
@@ -134,7 +141,9 @@ def fit(
         },
         "trained_on": {"cases": n, "params": {k: v for k, v in sorted(vars(params).items())}},
         "features": [vocabulary[j] for j in keep],
-        "weights": [[round_to(idf[j]), *(round_to(coef[k, j]) for k in range(len(lanes)))] for j in keep],
+        "rows": [
+            [round_to(idf[j] ** 2), *(round_to(coef[k, j] * idf[j]) for k in range(len(lanes)))] for j in keep
+        ],
     }
 
 
