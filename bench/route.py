@@ -222,14 +222,16 @@ def bench_route_decisions() -> list[Row]:
         route(tasks[i % len(tasks)], policy)
 
     times: list[int] = []
+    cpu_times: list[int] = []
     huge_times: list[int] = []
     lanes: Counter[str] = Counter()
-    clock = time.perf_counter_ns
+    clock, cpu = time.perf_counter_ns, time.thread_time_ns
     deadline = time.monotonic() + 120
     for task in tasks:
-        start = clock()
+        start, start_cpu = clock(), cpu()
         decision = route(task, policy)
         elapsed = clock() - start
+        cpu_times.append(cpu() - start_cpu)
         times.append(elapsed)
         if len(task) >= 40_000:
             huge_times.append(elapsed)
@@ -243,11 +245,55 @@ def bench_route_decisions() -> list[Row]:
     )
     print("  lanes chosen: " + ", ".join(f"{lane} {n:,}" for lane, n in sorted(lanes.items())))
     median, p99 = statistics.median(times), percentile(times, 99)
+    # CPU time of the calling thread too: on a shared machine the wall clock also counts other processes.
+    cpu_median, cpu_p99 = statistics.median(cpu_times), percentile(cpu_times, 99)
     return [
         Row("route() median", us(median), "<= 100 us", median <= 100_000),
         Row("route() p99", us(p99), "<= 1 ms", p99 <= 1_000_000),
+        Row("route() median, thread CPU time", us(cpu_median), "", None),
+        Row("route() p99, thread CPU time", us(cpu_p99), "", None),
         Row("route() max", us(max(times)), "", None),
         Row("route() 40,000-char tasks, worst", us(max(huge_times)) if huge_times else "n/a", "", None),
+        *_model_cost_rows(),
+    ]
+
+
+_MODEL_PROBE = """
+import json, resource, sys, time
+def rss():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+import commands.router, commands.policy
+before = rss()
+start = time.perf_counter()
+policy = commands.policy.load_policy(None)
+loaded = time.perf_counter() - start
+commands.router.route("Summarize this thread in 3 bullets", policy)
+print(json.dumps({"kib": rss() - before, "load_s": loaded}))
+"""
+
+
+def _model_cost_rows() -> list[Row]:
+    """Memory the lane model adds (RSS after loading the policy, minus before) and its load time."""
+    results = []
+    for _ in range(5):
+        done = subprocess.run(
+            [sys.executable, "-c", _MODEL_PROBE],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        try:
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        except (IndexError, ValueError):
+            return [Row("lane model memory", "probe failed", "<= 50 MB", False)]
+    mib = statistics.median(r["kib"] for r in results) / 1024
+    load = statistics.median(r["load_s"] for r in results)
+    return [
+        Row("lane model + policy: RSS added, median of 5", f"{mib:.1f} MiB", "<= 50 MB", mib <= 50),
+        Row("lane model + policy: load time, median of 5", f"{load * 1000:.0f} ms", "", None),
     ]
 
 
@@ -305,12 +351,12 @@ def bench_cli() -> list[Row]:
         median = statistics.median(walls)
         figure = f"{label}: median of {CLI_RUNS}"
         if error:
-            rows.append(Row(figure, "FAILED", "<= 0.5 s", False))
+            rows.append(Row(figure, "FAILED", "<= 0.2 s", False))
             print(f"  {label} failed: {error}")
         else:
             rows.append(
                 Row(
-                    figure, f"{median:.3f} s", "<= 0.5 s" if graded else "", median <= 0.5 if graded else None
+                    figure, f"{median:.3f} s", "<= 0.2 s" if graded else "", median <= 0.2 if graded else None
                 )
             )
 

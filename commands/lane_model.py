@@ -65,7 +65,7 @@ _WORD_CACHE_LIMIT = 200_000  # distinct words remembered; past it, new words are
 class LaneModel:
     lanes: tuple[str, ...]
     bias: tuple[float, ...]
-    rows: dict[str, tuple[float, ...]]  # feature -> (idf squared, weight x idf for each lane)
+    rows: dict[str, list[float]]  # feature -> [idf squared, weight x idf for each lane]
     temperature: float
     under_cost: float  # how much worse one rung under is than one rung over, for the decision rule
     calibration: Calibration
@@ -137,7 +137,7 @@ def parse_lane_model(raw: Any, where: str) -> LaneModel:
         features = [str(f) for f in raw["features"]]
         # Rows are stored as scoring adds them up (idf squared, then weight x idf per lane), so loading
         # is one pass that builds the lookup: it is most of `routebot route`'s cold start.
-        rows = dict(zip(features, map(tuple, raw["rows"]), strict=True))
+        rows = dict(zip(features, raw["rows"], strict=True))
         bias = tuple(float(b) for b in raw["bias"])
         cal = raw["calibration"]
         calibration = Calibration(float(cal["slope"]), float(cal["intercept"]), float(cal["ruled"]))
