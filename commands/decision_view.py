@@ -16,6 +16,8 @@ def decision_as_dict(decision: Decision) -> dict[str, Any]:
         "confidence": decision.confidence,
         "confidence_label": decision.confidence_label,
         "explicit": decision.explicit,
+        # The router reads English best; false when the task looks written in another language.
+        "reads_as_english": decision.english,
         "reasons": list(decision.reasons),
         "cues": [{"label": c.label, "quote": c.quote, "points_to": c.target} for c in decision.cues],
         "alternatives": [

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from commands.lane_model import LaneModel, Scored
+from commands.languages import ENGLISH_NOTE, looks_english
 from commands.policy import PROVIDERS, Lane, ModelChoice, Policy
 from commands.route_rules import Failures, find_demand, find_failures
 from commands.text_features import Features, Word, analysed_text, features, words
@@ -67,6 +68,9 @@ class Decision:
     scores: dict[str, float] = field(default_factory=dict, compare=False)  # the lane model's probabilities
     model_lane: str = ""  # what the lane model chose before the rules
     ruled: bool = False  # a failure or demand rule moved the lane
+    english: bool = (
+        True  # False: the task looks written in another language, which the router reads less well
+    )
 
     @property
     def confidence_label(self) -> str:
@@ -141,6 +145,9 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
         lane_id, confidence = options.lane, 1.0
     elif confidence < UNSURE:
         reasons.append("low confidence: the task reads several ways; escalate if the answer falls short")
+    english = looks_english(word.norm for word in read)
+    if not english:
+        reasons.insert(1, ENGLISH_NOTE)  # second, so the card's first lines show it
     assert policy.lane(lane_id).rung <= max_rung
 
     lane = policy.lane(lane_id)
@@ -158,6 +165,7 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
         scores=probabilities,
         model_lane=chosen,
         ruled=ruled,
+        english=english,
     )
 
 

@@ -249,3 +249,13 @@ def test_no_shared_case_text_in_router_code_or_corpus() -> None:
     for line in path.read_text().splitlines():
         text = json.loads(line)["text"].lower()
         assert text[:60] not in sources
+
+
+def test_a_task_in_another_language_says_the_router_reads_english_best() -> None:
+    german = route(
+        "Fasse diese Kundenbeschwerden in drei Stichpunkten zusammen, bitte mit den Zahlen", POLICY
+    )
+    assert not german.english
+    assert "reads English best" in german.reasons[1]
+    english = route("Summarize these customer complaints in three bullets, with the numbers", POLICY)
+    assert english.english and not any("reads English best" in r for r in english.reasons)
