@@ -121,6 +121,7 @@ class Policy:
     @property
     def lane_ids(self) -> tuple[str, ...]:
         return tuple(self.lanes)
+
     # The router's part: the lane model named by [router] model, and the model and effort names that the
     # guide's failure rules recognise, read from the lanes above.
     lane_model: LaneModel

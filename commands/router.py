@@ -81,14 +81,16 @@ class Decision:
 
 def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Decision:
     options = options or RouteOptions()
+    roles = policy.roles
+    top, premium = roles.last_resort, roles.premium
     model = policy.lane_model
     analysed, read, failures, found = read_task(text, policy)
     scored = model.scores(found)
     probabilities = scored.probabilities
-    max_rung = policy.lane("max").rung
+    max_rung = policy.lane(top).rung
     # With nothing to read, the guide's safe middle; otherwise the lane with the lowest expected cost.
     readable = bool(found.words or found.others)
-    chosen = _cheapest_safe_lane(policy, model, probabilities, exclude=("max",)) if readable else "default"
+    chosen = _cheapest_safe_lane(policy, model, probabilities, exclude=(top,)) if readable else "default"
     top_words = _top_words(chosen, probabilities, analysed, read, scored) if readable else []
     reasons = [
         _model_reason(chosen, probabilities, top_words)
@@ -101,9 +103,9 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
     failed = failures.failed
     if failed is not None:
         above = policy.ladder[min(failed.rung + 1, len(policy.ladder) - 1)]
-        code = policy.lane("code")
-        if lane_id == "code" and code.rung == failed.rung + 1:
-            above = "code"  # a cheap attempt at code work failed: the code lane is the rung above
+        code = policy.lane(roles.code)
+        if lane_id == code.id and code.rung == failed.rung + 1:
+            above = code.id  # a cheap attempt at code work failed: the code lane is the rung above
         if policy.lane(above).rung > policy.lane(lane_id).rung:
             reasons.append(f'earlier failure ("{_clip(failed.clause)}"): one rung above what failed, {above}')
             lane_id, ruled = above, True
@@ -114,24 +116,24 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
     reasons += _ignored(failures)
 
     demand = find_demand(analysed, read, max_rung, failures)
-    if demand.maximum and lane_id != "max":
-        if demand.no_limit or (failed is not None and failed.rung + 1 >= policy.lane("premium").rung):
+    if demand.maximum and lane_id != top:
+        if demand.no_limit or (failed is not None and failed.rung + 1 >= policy.lane(premium).rung):
             why = f'"{demand.no_limit}"' if demand.no_limit else "an earlier failure"
-            reasons.append(f'explicit demand for maximum effort ("{demand.maximum}") with {why}: max')
-            lane_id, ruled = "max", True
-        elif policy.lane(lane_id).rung < policy.lane("premium").rung:
+            reasons.append(f'explicit demand for maximum effort ("{demand.maximum}") with {why}: {top}')
+            lane_id, ruled = top, True
+        elif policy.lane(lane_id).rung < policy.lane(premium).rung:
             reasons.append(
-                f'asks for maximum effort ("{demand.maximum}"): premium; max needs cost or time no object'
+                f'asks for maximum effort ("{demand.maximum}"): {premium}; {top} needs cost or time no object'
             )
-            lane_id, ruled = "premium", True
+            lane_id, ruled = premium, True
         else:
             reasons.append(
-                f'asks for maximum effort ("{demand.maximum}"); max needs cost or time to be no object'
+                f'asks for maximum effort ("{demand.maximum}"); {top} needs cost or time to be no object'
             )
-    elif probabilities.get("max", 0.0) >= 0.5 and lane_id != "max":
+    elif probabilities.get(top, 0.0) >= 0.5 and lane_id != top:
         reasons.append(
-            f"reads like max work ({probabilities['max']:.0%}), but max needs a failure at the premium rung "
-            "or maximum effort with cost no object"
+            f"reads like {top} work ({probabilities[top]:.0%}), but {top} needs a failure at the "
+            f"{premium} rung or maximum effort with cost no object"
         )
 
     calibration = model.calibration
@@ -254,7 +256,7 @@ def _provider_for(lane: Lane, options: RouteOptions) -> str:
 def _alternatives(policy: Policy, lane: Lane, probabilities: dict[str, float]) -> tuple[Alternative, ...]:
     out: list[Alternative] = []
     ranked = sorted(probabilities, key=lambda lane_id: -probabilities[lane_id])
-    other = next((lane_id for lane_id in ranked if lane_id not in (lane.id, "max")), None)
+    other = next((lane_id for lane_id in ranked if lane_id not in (lane.id, policy.roles.last_resort)), None)
     if other is not None and probabilities[other] >= 0.15:
         out.append(
             Alternative(
@@ -264,7 +266,7 @@ def _alternatives(policy: Policy, lane: Lane, probabilities: dict[str, float]) -
     if lane.escalates_to and all(a.lane != lane.escalates_to for a in out):
         target = policy.lane(lane.escalates_to)
         out.append(Alternative(target.id, "if this lane's answer falls short", target.models))
-    if lane.id == "code" and all(a.lane != "default" for a in out):
+    if lane.id == policy.roles.code and all(a.lane != "default" for a in out):
         general = policy.lane("default")
         out.append(
             Alternative("default", "general lane, when the task is broader than code edits", general.models)

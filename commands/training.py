@@ -103,8 +103,9 @@ def fit(
         present = sorted(counts)
         # `max` is the rules' to give (a premium failure, or maximum effort with cost no object): the model
         # learns such tasks as the premium work they are.
-        taught = {lane if lane != "max" else "premium" for lane in case.acceptable} - {_kind(case.lane)}
-        teach = [(_kind(case.lane), 1.0)] + [(lane, params.alternative_weight) for lane in sorted(taught)]
+        kind = _kind(case.lane, policy)
+        taught = {_kind(lane, policy) for lane in case.acceptable} - {kind}
+        teach = [(kind, 1.0)] + [(lane, params.alternative_weight) for lane in sorted(taught)]
         for lane, weight in teach:
             rows += [row] * len(present)
             cols += present
@@ -147,9 +148,9 @@ def fit(
     }
 
 
-def _kind(lane: str | None) -> str:
+def _kind(lane: str | None, policy: Policy) -> str:
     assert lane is not None
-    return "premium" if lane == "max" else lane
+    return policy.roles.premium if lane == policy.roles.last_resort else lane
 
 
 def _rounder(digits: int):  # type: ignore[no-untyped-def]
