@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,15 +38,12 @@ class Calibration:
         return 1 / (1 + math.exp(-(self.slope * math.log(p / (1 - p)) + self.intercept)))
 
 
-_UNSEEN = object()
-
-
 @dataclass(frozen=True)
 class Scored:
     probabilities: dict[str, float]
     # The rows that matched (idf squared, then weight x idf per lane) with the index of the word each
     # belongs to, and 1 / norm: a row's contribution to lane k is row[1 + k] * scale.
-    hits: list[tuple[tuple[float, ...], int]]
+    hits: list[tuple[Sequence[float], int]]
     scale: float
 
     def by_word(self, lane: str, other: str) -> dict[int, float]:
@@ -65,25 +63,24 @@ _WORD_CACHE_LIMIT = 200_000  # distinct words remembered; past it, new words are
 class LaneModel:
     lanes: tuple[str, ...]
     bias: tuple[float, ...]
-    rows: dict[str, list[float]]  # feature -> [idf squared, weight x idf for each lane]
+    rows: dict[str, Sequence[float]]  # feature -> [idf squared, weight x idf for each lane]
     temperature: float
     under_cost: float  # how much worse one rung under is than one rung over, for the decision rule
     calibration: Calibration
     source: str
     # A word's summed row, remembered: the same pure function of the word every time, only faster.
-    word_rows: dict[str, tuple[float, ...] | None] = field(default_factory=dict, compare=False, repr=False)
+    word_rows: dict[str, Sequence[float] | None] = field(default_factory=dict, compare=False, repr=False)
 
-    def word_row(self, norm: str) -> tuple[float, ...] | None:
-        row = self.word_rows.get(norm, _UNSEEN)
-        if row is not _UNSEEN:
-            return row  # type: ignore[return-value]
+    def word_row(self, norm: str) -> Sequence[float] | None:
+        if norm in self.word_rows:
+            return self.word_rows[norm]
         rows = self.rows
         total: list[float] | None = None
         for gram in word_grams(norm):
             hit = rows.get(gram)
             if hit is not None:
                 total = list(hit) if total is None else [a + b for a, b in zip(total, hit, strict=True)]
-        row = tuple(total) if total is not None else None
+        row: Sequence[float] | None = tuple(total) if total is not None else None
         if len(self.word_rows) < _WORD_CACHE_LIMIT:
             self.word_rows[norm] = row
         return row
@@ -92,7 +89,7 @@ class LaneModel:
         lanes = self.lanes
         width = len(lanes)
         totals: list[float] = [0.0] * (width + 1)
-        hits: list[tuple[tuple[float, ...], int]] = []
+        hits: list[tuple[Sequence[float], int]] = []
         word_row, rows = self.word_row, self.rows
         for norm, index in found.words.items():
             row = word_row(norm)

@@ -194,8 +194,9 @@ def find_failures(text: str, read: list[Word]) -> Failures:
                 if failure is not None:
                     clause = f"{clause}. {after.strip()}"
         praised = _DID_WELL.search(clause) is not None
+        past_run: Word | None = None
         if failure is None and not praised and not _NOT_THIS_TASK.search(clause + " " + following[:40]):
-            failure = next(
+            past_run = next(
                 (
                     w
                     for w, _ in subjects
@@ -205,7 +206,9 @@ def find_failures(text: str, read: list[Word]) -> Failures:
                 ),
                 None,
             )
-        if failure is None or (praised and not _FAILED.search(_DID_WELL.sub("", clause))):
+        if (failure is None and past_run is None) or (
+            praised and not _FAILED.search(_DID_WELL.sub("", clause))
+        ):
             ignored.append((clause, "names a model without a failure"))
             continue
         if _NOT_THIS_TASK.search(clause) or (len(following) <= 40 and _NOT_THIS_TASK.search(following)):

@@ -99,12 +99,14 @@ def pasted_spans(text: str) -> list[tuple[int, int]]:
 def words(text: str) -> list[Word]:
     """The words of `text` (already `analysed_text`), each marked if it sits in pasted material."""
     pasted = pasted_spans(text)
+    # tuple.__new__ builds the same Word in well under half the time of Word(...): this runs per word.
+    new = tuple.__new__
     if not pasted:
-        return [Word(fold(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+        return [new(Word, (fold(m[0]), *m.span(), False)) for m in _WORD.finditer(text)]
     out: list[Word] = []
     for match in _WORD.finditer(text):
-        start = match.start()
-        out.append(Word(fold(match.group()), start, match.end(), any(a <= start < b for a, b in pasted)))
+        start, end = match.span()
+        out.append(new(Word, (fold(match[0]), start, end, any(a <= start < b for a, b in pasted))))
     return out
 
 

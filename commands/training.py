@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -153,7 +153,7 @@ def _kind(lane: str | None, policy: Policy) -> str:
     return policy.roles.premium if lane == policy.roles.last_resort else lane
 
 
-def _rounder(digits: int):  # type: ignore[no-untyped-def]
+def _rounder(digits: int) -> Callable[[float], float]:
     def round_to(value: float) -> float:
         value = float(value)
         return 0.0 if value == 0 else float(f"{value:.{digits}g}")
@@ -179,7 +179,7 @@ class OutOfFold:
 
 
 def out_of_fold(
-    cases: Sequence[Case], featured: Sequence[dict[str, int]], policy: Policy, params: Params
+    cases: Sequence[Case], featured: Sequence[Features], policy: Policy, params: Params
 ) -> list[OutOfFold]:
     """Route every case with a model that did not see it (k-fold), rules included."""
     from commands.router import route
