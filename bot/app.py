@@ -64,6 +64,7 @@ class Built:
 
     def close(self) -> None:
         self.run_pool.shutdown(wait=True, cancel_futures=False)
+        self.bot.dispatcher.close()  # after the pool: runs finishing meanwhile keep their leases renewed
         self.listener_pool.shutdown(wait=True)
 
 
@@ -122,7 +123,14 @@ def build_app(
         tz=config.tz,
         who=who,
     )
-    dispatcher = RunDispatcher(client, runs, policy, run_pool, finished_hooks=(budget_warning.after_run,))
+    dispatcher = RunDispatcher(
+        client,
+        runs,
+        policy,
+        run_pool,
+        finished_hooks=(budget_warning.after_run,),
+        post_interval=config.slack_post_interval,
+    )
 
     # Weekly digests, posted exactly once per (channel, week) by the scheduler (bot/scheduler.py).
     digests = digest_delivery(client, database, policy, config)

@@ -36,6 +36,7 @@ class Config:
     retention_days: int = 30
     run_workers: int = 64
     listener_workers: int = 32
+    slack_post_interval: float = 1.0  # seconds between messages in one channel (Slack allows ~1/s)
     provider_timeout: float = 600.0
     provider_max_retries: int = 2
     provider_max_retry_wait: float = 20.0
@@ -191,6 +192,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         retention_days=_int(env, "ROUTEBOT_RETENTION_DAYS", 30, minimum=1),
         run_workers=_int(env, "ROUTEBOT_RUN_WORKERS", 64, minimum=1),
         listener_workers=_int(env, "ROUTEBOT_LISTENER_WORKERS", 32, minimum=1),
+        slack_post_interval=_float(env, "ROUTEBOT_SLACK_POST_INTERVAL", 1.0),
         provider_timeout=_float(env, "ROUTEBOT_PROVIDER_TIMEOUT", 600.0),
         provider_max_retries=_int(env, "ROUTEBOT_PROVIDER_MAX_RETRIES", 2),
         provider_max_retry_wait=_float(env, "ROUTEBOT_PROVIDER_MAX_RETRY_WAIT", 20.0),

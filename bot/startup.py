@@ -15,22 +15,30 @@ DAY = 86_400.0
 
 @dataclass(frozen=True)
 class StartupReport:
-    interrupted: int
+    interrupted: int  # runs a dead process left in flight, now interrupted, their threads told
+    delivered: int  # outcomes a dead process stored but never posted, posted now
     purged: int
     digests: DeliveryReport | None = None  # the catch-up of a missed weekly digest
 
 
 def on_startup(built: Built) -> StartupReport:
+    """Only runs whose owner's lease expired are taken over: another routebot on the same database (a
+    rolling deploy) keeps its own. Those still leased are picked up by the heartbeat once they expire."""
     bot = built.bot
     now = bot.clock()
-    interrupted = bot.dispatcher.recover_interrupted(now)
+    interrupted, delivered = bot.dispatcher.recover(now)
+    bot.dispatcher.leases.start()
     purged = purge_old_text(built)
     digests = post_missed_digests(built, now)
     if interrupted:
         log.warning(
             "%d run(s) were in progress when routebot stopped; their threads were told", len(interrupted)
         )
-    return StartupReport(interrupted=len(interrupted), purged=purged, digests=digests)
+    if delivered:
+        log.warning("%d stored result(s) had not reached Slack; posted them now", len(delivered))
+    return StartupReport(
+        interrupted=len(interrupted), delivered=len(delivered), purged=purged, digests=digests
+    )
 
 
 def purge_old_text(built: Built) -> int:

@@ -86,7 +86,8 @@ class PermissionDenied(UserError):
 class ProviderError(UserError):
     """A model API call failed.
 
-    `kind` is one of auth, permission, not_found, rate_limit, unavailable, timeout, connection, bad_request.
+    `kind` is one of auth, permission, not_found, rate_limit, unavailable, timeout, connection, bad_request,
+    bad_response (a 200 whose body could not be read).
     """
 
     def __init__(self, provider: str, kind: str, message: str, *, retryable: bool) -> None:

@@ -33,8 +33,9 @@ class TokenCounts:
 
 @dataclass(frozen=True)
 class Completion:
-    text: str
+    text: str  # the answer; for a refusal, the model's explanation (often empty)
     tokens: TokenCounts
+    refused: bool = False  # the model declined the task: shown as a refusal, charged as reported
 
 
 class Provider(Protocol):

@@ -143,7 +143,7 @@ class RunService:
         latest = self.store.existing_run(run.request_id, run.rung, run.provider)
         if latest is not None and latest.id != run.id:
             run = latest  # retry the newest attempt, so two Retry clicks on old messages make one run
-        if run.status not in ("failed", "interrupted"):
+        if run.status not in ("failed", "interrupted") and not run.refused:
             raise UsageError("That run is not in a failed state; nothing to retry.")
         self._require_allowed(run.channel_id, run.provider)
         self._require_configured(run.provider)
@@ -178,11 +178,15 @@ class RunService:
             gate(plan, user_id)
         return self.store.claim_run(plan.as_new_run(user_id), self.clock())
 
-    def execute(self, run_id: int) -> Run:
-        """Call the model and record the outcome; never raises for a provider failure."""
+    def execute(self, run_id: int) -> Run | None:
+        """Call the model and record the outcome; never raises for a provider failure.
+
+        None when this process did not run it or lost it: another claimed it first, or the run's lease
+        expired and another process interrupted it (that process tells the thread; nothing is charged).
+        """
         run = self._run(run_id)
         if not self.store.start_run(run_id, self.clock()):
-            return self._run(run_id)
+            return None
         request = self._request(run.request_id)
         if request.task is None:
             return self.store.fail_run(
@@ -213,14 +217,18 @@ class RunService:
             )
         now = self.clock()
         price = price_of_run(self.policy, run.provider, run.model, completion.tokens, at=now)
-        return self.store.finish_run(
+        finished = self.store.finish_run(
             run_id,
             now=now,
             answer=completion.text,
             tokens=completion.tokens,
             cost_nanousd=price.nanousd if price else None,
             price_source=price.source if price else None,
+            refused=completion.refused,
         )
+        if finished is None:
+            log.warning("run %s answered after its lease was lost; another process interrupted it", run_id)
+        return finished
 
     def ladder_so_far(self, request_id: int) -> list[Run]:
         return self.store.runs_for_request(request_id)

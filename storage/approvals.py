@@ -8,9 +8,11 @@ come down to one row winning.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import astuple, dataclass
+from dataclasses import asdict, dataclass
 
-from storage.db import Database
+from sqlite_utils.db import NotFoundError
+
+from storage.db import Database, inserted_id
 from storage.records import from_row
 from storage.runs import NewRun
 
@@ -43,69 +45,54 @@ class ApprovalStore:
     def ask(self, new: NewRun, now: float) -> tuple[Approval, bool]:
         """Record a pending approval for the run `new` (its user is the requester); when one is already
         pending for this step, return it and False."""
-        with self.database.transaction() as conn:
+        approvals = self.database.table("approvals")
+        record = {**asdict(new), "status": "pending", "created_at": now}
+        record["requester_id"] = record.pop("user_id")
+        with self.database.transaction():
             try:
-                cursor = conn.execute(
-                    # Columns in NewRun's field order (its user is the requester): values are astuple(new).
-                    "INSERT INTO approvals (request_id, channel_id, requester_id, provider, model, effort,"
-                    " lane, rung, attempt, escalated_from, escalation_reason, created_at, status)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-                    (*astuple(new), now),
-                )
+                approvals.insert(record)
             except sqlite3.IntegrityError as exc:
                 if "UNIQUE" not in str(exc):
                     raise
-                row = conn.execute(
-                    "SELECT id FROM approvals WHERE request_id = ? AND rung = ? AND provider = ?"
-                    " AND status = 'pending'",
-                    (new.request_id, new.rung, new.provider),
-                ).fetchone()
-                return self._must(conn, row[0]), False
-            return self._must(conn, int(cursor.lastrowid or 0)), True
+                pending = approvals.rows_where(
+                    "request_id = ? AND rung = ? AND provider = ? AND status = 'pending'",
+                    [new.request_id, new.rung, new.provider],
+                )
+                return from_row(Approval, next(pending)), False
+            return from_row(Approval, approvals.get(inserted_id(approvals))), True
 
     def get(self, approval_id: int) -> Approval | None:
-        conn = self.database.conn
-        return self._one(conn, approval_id)
+        try:
+            return from_row(Approval, self.database.table("approvals").get(approval_id))
+        except NotFoundError:
+            return None
 
     def set_message(self, approval_id: int, ts: str) -> None:
-        self.database.conn.execute("UPDATE approvals SET message_ts = ? WHERE id = ?", (ts, approval_id))
+        self.database.table("approvals").update(approval_id, {"message_ts": ts})
 
     def withdraw(self, approval_id: int) -> None:
         """Forget a pending approval nobody could be asked about (the question could not be posted)."""
-        self.database.conn.execute(
-            "DELETE FROM approvals WHERE id = ? AND status = 'pending'", (approval_id,)
-        )
+        self.database.table("approvals").delete_where("id = ? AND status = 'pending'", [approval_id])
 
     def decide(self, approval_id: int, status: str, user_id: str, now: float) -> Approval | None:
         """pending -> approved/declined; None when it was decided already (the earlier decision stands)."""
         if status not in ("approved", "declined"):
             raise ValueError(f"not a decision: {status}")
         with self.database.transaction() as conn:
+            # Conditional UPDATE checked by rowcount: the first decision wins, a second finds no pending row.
             cursor = conn.execute(
                 "UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?"
                 " WHERE id = ? AND status = 'pending'",
                 (status, user_id, now, approval_id),
             )
-            return self._must(conn, approval_id) if cursor.rowcount == 1 else None
+            return self.get(approval_id) if cursor.rowcount == 1 else None
 
     def is_approved(self, request_id: int, rung: int, provider: str) -> bool:
         """Whether an admin approved this step of this request (its retries need no second approval)."""
-        row = self.database.conn.execute(
-            "SELECT 1 FROM approvals WHERE request_id = ? AND rung = ? AND provider = ?"
-            " AND status = 'approved' LIMIT 1",
-            (request_id, rung, provider),
-        ).fetchone()
-        return row is not None
-
-    def _one(self, conn: sqlite3.Connection, approval_id: int) -> Approval | None:
-        cursor = conn.execute("SELECT * FROM approvals WHERE id = ?", (approval_id,))
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        return from_row(Approval, row, [d[0] for d in cursor.description])
-
-    def _must(self, conn: sqlite3.Connection, approval_id: int) -> Approval:
-        approval = self._one(conn, approval_id)
-        if approval is None:
-            raise LookupError(f"approval {approval_id} vanished")
-        return approval
+        rows = self.database.table("approvals").rows_where(
+            "request_id = ? AND rung = ? AND provider = ? AND status = 'approved'",
+            [request_id, rung, provider],
+            select="id",
+            limit=1,
+        )
+        return next(rows, None) is not None

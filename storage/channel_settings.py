@@ -11,6 +11,8 @@ import sqlite3
 from dataclasses import dataclass, replace
 from typing import Any
 
+from sqlite_utils.db import NotFoundError
+
 from storage.db import Database
 
 FIELDS = ("providers", "budget_nanousd", "approval_lanes")
@@ -49,26 +51,18 @@ class ChannelSettingsStore:
         self.database = database
 
     def get(self, channel_id: str) -> ChannelSettings | None:
-        conn = self.database.conn
-        row = conn.execute(
-            "SELECT channel_id, providers, budget_nanousd, approval_lanes, updated_at, updated_by"
-            " FROM channel_settings WHERE channel_id = ?",
-            (channel_id,),
-        ).fetchone()
-        return _settings(row) if row else None
+        try:
+            return _settings(self.database.table("channel_settings").get(channel_id))
+        except NotFoundError:
+            return None
 
     def save(
         self, new: ChannelSettings, default: ChannelSettings, user_id: str, now: float
     ) -> list[SettingChange]:
         """Store `new` for its channel (`default` stands for a channel never saved); returns one audit entry
         per field that changed, and writes nothing when none did."""
-        with self.database.transaction() as conn:
-            row = conn.execute(
-                "SELECT channel_id, providers, budget_nanousd, approval_lanes, updated_at, updated_by"
-                " FROM channel_settings WHERE channel_id = ?",
-                (new.channel_id,),
-            ).fetchone()
-            old = _settings(row) if row else default
+        with self.database.transaction():
+            old = self.get(new.channel_id) or default
             pairs = [(field, stored_value(old, field), stored_value(new, field)) for field in FIELDS]
             changes = [
                 SettingChange(new.channel_id, user_id, now, f, before, after)
@@ -78,43 +72,45 @@ class ChannelSettingsStore:
             if not changes:
                 return []
             saved = replace(new, updated_at=now, updated_by=user_id)
-            conn.execute(
-                "INSERT INTO channel_settings (channel_id, providers, budget_nanousd, approval_lanes,"
-                " updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET"
-                " providers = excluded.providers, budget_nanousd = excluded.budget_nanousd,"
-                " approval_lanes = excluded.approval_lanes, updated_at = excluded.updated_at,"
-                " updated_by = excluded.updated_by",
-                (
-                    saved.channel_id,
-                    ",".join(saved.providers),
-                    saved.budget_nanousd,
-                    ",".join(saved.approval_lanes),
-                    now,
-                    user_id,
-                ),
+            self.database.table("channel_settings").upsert(
+                {
+                    "channel_id": saved.channel_id,
+                    "providers": ",".join(saved.providers),
+                    "budget_nanousd": saved.budget_nanousd,
+                    "approval_lanes": ",".join(saved.approval_lanes),
+                    "updated_at": now,
+                    "updated_by": user_id,
+                },
+                pk="channel_id",
             )
-            conn.executemany(
-                "INSERT INTO settings_changes (channel_id, user_id, at, field, old_value, new_value)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [(c.channel_id, c.user_id, c.at, c.field, c.old, c.new) for c in changes],
+            self.database.table("settings_changes").insert_all(
+                {
+                    "channel_id": c.channel_id,
+                    "user_id": c.user_id,
+                    "at": c.at,
+                    "field": c.field,
+                    "old_value": c.old,
+                    "new_value": c.new,
+                }
+                for c in changes
             )
         return changes
 
     def changes(self, channel_id: str) -> list[SettingChange]:
         """The audit trail of one channel, oldest first."""
-        rows = self.database.conn.execute(
-            "SELECT channel_id, user_id, at, field, old_value, new_value FROM settings_changes"
-            " WHERE channel_id = ? ORDER BY at, id",
-            (channel_id,),
-        ).fetchall()
-        return [SettingChange(*row) for row in rows]
+        rows = self.database.table("settings_changes").rows_where(
+            "channel_id = ?", [channel_id], order_by="at, id"
+        )
+        return [
+            SettingChange(r["channel_id"], r["user_id"], r["at"], r["field"], r["old_value"], r["new_value"])
+            for r in rows
+        ]
 
     def mark_budget_warned(self, channel_id: str, week: str, now: float) -> bool:
         """Record this week's 80% warning; False when the channel was already warned this week."""
         try:
-            self.database.conn.execute(
-                "INSERT INTO budget_warnings (channel_id, week, warned_at) VALUES (?, ?, ?)",
-                (channel_id, week, now),
+            self.database.table("budget_warnings").insert(
+                {"channel_id": channel_id, "week": week, "warned_at": now}
             )
         except sqlite3.IntegrityError:
             return False
@@ -122,15 +118,19 @@ class ChannelSettingsStore:
 
     def unmark_budget_warned(self, channel_id: str, week: str) -> None:
         """The warning could not be posted: let the next finished run try again."""
-        self.database.conn.execute(
-            "DELETE FROM budget_warnings WHERE channel_id = ? AND week = ?", (channel_id, week)
-        )
+        self.database.table("budget_warnings").delete_where("channel_id = ? AND week = ?", [channel_id, week])
 
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part for part in text.split(",") if part)
 
 
-def _settings(row: tuple[Any, ...]) -> ChannelSettings:
-    channel_id, providers, budget, lanes, updated_at, updated_by = row
-    return ChannelSettings(channel_id, _split(providers), budget, _split(lanes), updated_at, updated_by)
+def _settings(row: dict[str, Any]) -> ChannelSettings:
+    return ChannelSettings(
+        row["channel_id"],
+        _split(row["providers"]),
+        row["budget_nanousd"],
+        _split(row["approval_lanes"]),
+        row["updated_at"],
+        row["updated_by"],
+    )

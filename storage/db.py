@@ -7,16 +7,60 @@ one writer; busy_timeout makes a writer wait for the lock instead of failing wit
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlite_utils
+from sqlite_utils.db import Table
 
-from storage.migrations import MIGRATIONS
+from storage.migrations import MIGRATIONS, adopt_legacy_versions
 
 BUSY_TIMEOUT_MS = 30_000
+
+
+class _KnownTable(Table):
+    """sqlite-utils' Table, remembering that it exists and what its primary key is.
+
+    The schema only changes in migrations, at startup, yet Table looks both up again on every get() and
+    update() (sqlite_master, then PRAGMA table_info): on the runs table that cost more than the query itself.
+    """
+
+    @functools.cached_property
+    def pks(self) -> list[str]:
+        return super().pks
+
+    def exists(self) -> bool:
+        if not self.__dict__.get("_exists"):
+            self.__dict__["_exists"] = super().exists()
+        return bool(self.__dict__["_exists"])
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL once (the mode is stored in the file, so later connections find it set).
+
+    The switch needs the file to itself and SQLite answers "database is locked" at once, without its busy
+    handler, when another connection is opening the same new file: two servers started together. So it is
+    tried again for as long as busy_timeout would have waited.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def inserted_id(table: Table) -> int:
+    """The id of the row `table.insert()` just wrote (routebot's ids are INTEGER PRIMARY KEY: the rowid)."""
+    if table.last_rowid is None:
+        raise LookupError(f"no row was inserted into {table.name}")
+    return table.last_rowid
 
 
 class Database:
@@ -28,9 +72,11 @@ class Database:
         self.migrate()
 
     def _connect(self) -> sqlite_utils.Database:
+        # isolation_level=None: each statement commits on its own unless transaction() (or sqlite-utils'
+        # atomic()) opened one, so no write is left waiting for a commit that never comes.
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn)
         # NORMAL survives application crashes in WAL mode; only an OS crash can lose the last commits.
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -48,9 +94,22 @@ class Database:
     def conn(self) -> sqlite3.Connection:
         return self.db.conn
 
+    def table(self, name: str) -> Table:
+        """A table on this thread's connection (sqlite-utils' table API: insert, get, update, rows_where)."""
+        tables: dict[str, Table] | None = getattr(self._local, "tables", None)
+        if tables is None or self._local.tables_db is not self.db:
+            tables = self._local.tables = {}
+            self._local.tables_db = self.db
+        if name not in tables:
+            tables[name] = _KnownTable(self.db, name)
+        return tables[name]
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE takes the write lock up front, so read-then-write sequences never deadlock."""
+        """BEGIN IMMEDIATE takes the write lock up front, so read-then-write sequences never deadlock.
+
+        sqlite-utils' own writes inside it (insert, update, atomic()) become savepoints of this transaction.
+        """
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -60,20 +119,17 @@ class Database:
             raise
         conn.execute("COMMIT")
 
-    def migrate(self) -> int:
-        """Apply every migration not yet applied; returns the schema version reached."""
-        with self.transaction() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT)"
-            )
-            done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
-            for version, name, apply in MIGRATIONS:
-                if version not in done:
-                    apply(conn)
-                    conn.execute(
-                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (version, name)
-                    )
-        return max((v for v, _, _ in MIGRATIONS), default=0)
+    def migrate(self) -> list[str]:
+        """Apply every migration not yet applied; returns the names of all applied, oldest first.
+
+        One write transaction around the whole set, so two processes starting together on one file apply
+        each migration once: the second waits for the lock, then finds nothing pending.
+        """
+        db = self.db
+        with self.transaction():
+            adopt_legacy_versions(db)
+            MIGRATIONS.apply(db)
+        return [m.name for m in MIGRATIONS.applied(db)]
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlite_utils.db import NotFoundError
+
 from storage.db import Database
+from storage.records import from_row
 
 
 @dataclass(frozen=True)
@@ -30,56 +33,47 @@ class DigestLedger:
 
     def claim(self, channel_id: str, week: str, *, now: float, lease: float, max_attempts: int) -> bool:
         """True when the caller should post now: never posted, failed before, or left by a crash."""
-        with self.database.transaction() as conn:
-            row = conn.execute(
-                "SELECT status, attempts, claimed_at FROM digest_ledger WHERE channel_id = ? AND week = ?",
-                (channel_id, week),
-            ).fetchone()
-            if row is None:
-                conn.execute(
-                    "INSERT INTO digest_ledger (channel_id, week, status, attempts, claimed_at, updated_at)"
-                    " VALUES (?, ?, 'posting', 1, ?, ?)",
-                    (channel_id, week, now, now),
+        ledger = self.database.table("digest_ledger")
+        with self.database.transaction():
+            entry = self.entry(channel_id, week)
+            if entry is None:
+                ledger.insert(
+                    {
+                        "channel_id": channel_id,
+                        "week": week,
+                        "status": "posting",
+                        "attempts": 1,
+                        "claimed_at": now,
+                        "updated_at": now,
+                    }
                 )
                 return True
-            status, attempts, claimed_at = row
-            if status == "posted" or attempts >= max_attempts:
+            if entry.status == "posted" or entry.attempts >= max_attempts:
                 return False
-            if status == "posting" and now - claimed_at < lease:
+            if entry.status == "posting" and now - entry.claimed_at < lease:
                 return False  # someone else is posting it right now
-            conn.execute(
-                "UPDATE digest_ledger SET status = 'posting', attempts = attempts + 1, claimed_at = ?,"
-                " updated_at = ? WHERE channel_id = ? AND week = ?",
-                (now, now, channel_id, week),
+            ledger.update(
+                (channel_id, week),
+                {"status": "posting", "attempts": entry.attempts + 1, "claimed_at": now, "updated_at": now},
             )
             return True
 
     def posted(self, channel_id: str, week: str, *, ts: str | None, now: float) -> None:
-        self.database.conn.execute(
-            "UPDATE digest_ledger SET status = 'posted', message_ts = ?, error = NULL, updated_at = ?"
-            " WHERE channel_id = ? AND week = ?",
-            (ts, now, channel_id, week),
+        self.database.table("digest_ledger").update(
+            (channel_id, week), {"status": "posted", "message_ts": ts, "error": None, "updated_at": now}
         )
 
     def failed(self, channel_id: str, week: str, *, error: str, now: float) -> None:
-        self.database.conn.execute(
-            "UPDATE digest_ledger SET status = 'failed', error = ?, updated_at = ?"
-            " WHERE channel_id = ? AND week = ?",
-            (error[:200], now, channel_id, week),
+        self.database.table("digest_ledger").update(
+            (channel_id, week), {"status": "failed", "error": error[:200], "updated_at": now}
         )
 
     def entry(self, channel_id: str, week: str) -> LedgerEntry | None:
-        row = self.database.conn.execute(
-            "SELECT channel_id, week, status, attempts, claimed_at, message_ts, error, updated_at"
-            " FROM digest_ledger WHERE channel_id = ? AND week = ?",
-            (channel_id, week),
-        ).fetchone()
-        return LedgerEntry(*row) if row else None
+        try:
+            return from_row(LedgerEntry, self.database.table("digest_ledger").get((channel_id, week)))
+        except NotFoundError:
+            return None
 
     def entries(self, week: str) -> list[LedgerEntry]:
-        rows = self.database.conn.execute(
-            "SELECT channel_id, week, status, attempts, claimed_at, message_ts, error, updated_at"
-            " FROM digest_ledger WHERE week = ? ORDER BY channel_id",
-            (week,),
-        )
-        return [LedgerEntry(*r) for r in rows]
+        rows = self.database.table("digest_ledger").rows_where("week = ?", [week], order_by="channel_id")
+        return [from_row(LedgerEntry, row) for row in rows]

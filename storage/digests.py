@@ -4,7 +4,8 @@ A week's runs never come into Python one by one. Each channel's figures are a ha
 over its slice of the covering index runs_digest (channel_id, created_at, ...): an index range per channel,
 no table lookups, and sorts of one channel's rows rather than of the whole week, which is what keeps a
 million runs under two seconds (bench/digest.py). Channels are spread over a few threads, each with its
-own connection (SQLite releases the GIL while it steps).
+own connection (SQLite releases the GIL while it steps). These are raw queries on purpose: aggregates,
+a recursive skip-scan and a self-join, none of which sqlite-utils' table API expresses.
 """
 
 from __future__ import annotations

@@ -1,4 +1,10 @@
-"""Numbered schema migrations, applied in order at startup; never edit one that has shipped, add the next.
+"""Numbered schema migrations through sqlite-utils' Migrations; never edit one that has shipped, add the next.
+
+sqlite-utils records each applied migration by name in `_sqlite_migrations` (migration set "routebot"),
+each inside a transaction with its record. The names start with their number so they read in order.
+Databases made before routebot used sqlite-utils recorded version numbers in `schema_migrations`;
+`adopt_legacy_versions` carries those over once (storage/db.py runs it before applying). To change the
+schema, add a function below the last one, decorated `@MIGRATIONS(name="00N_what_it_does")`.
 
 Times are stored as Unix seconds (REAL, UTC) so range queries for digests stay simple and fast.
 Money is stored as integer nano-dollars (1e-9 USD): sums are exact, and NULL means the price is unknown.
@@ -6,22 +12,17 @@ Money is stored as integer nano-dollars (1e-9 USD): sums are exact, and NULL mea
 
 from __future__ import annotations
 
-import sqlite3
+import datetime
+
+from sqlite_utils import Database, Migrations
+
+MIGRATIONS = Migrations("routebot")
 
 
-def run_script(conn: sqlite3.Connection, script: str) -> None:
-    """Execute statements one by one: executescript() would COMMIT the migration's open transaction."""
-    pending = ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            conn.execute(pending)
-            pending = ""
-
-
-def _001_requests_and_runs(conn: sqlite3.Connection) -> None:
-    run_script(
-        conn,
+@MIGRATIONS(name="001_requests_and_runs")
+def _requests_and_runs(db: Database) -> None:
+    # Inside the migration's transaction sqlite-utils runs a script statement by statement (no COMMIT).
+    db.executescript(
         """
         CREATE TABLE requests (
             id INTEGER PRIMARY KEY,
@@ -73,13 +74,13 @@ def _001_requests_and_runs(conn: sqlite3.Connection) -> None:
         );
         CREATE INDEX runs_channel_time ON runs (channel_id, created_at);
         CREATE INDEX runs_status ON runs (status);
-        """,
+        """
     )
 
 
-def _002_digest_ledger(conn: sqlite3.Connection) -> None:
-    run_script(
-        conn,
+@MIGRATIONS(name="002_digest_ledger")
+def _digest_ledger(db: Database) -> None:
+    db.executescript(
         """
         CREATE TABLE digest_ledger (        -- one weekly digest per (channel, week), whatever restarts
             channel_id TEXT NOT NULL,
@@ -97,13 +98,13 @@ def _002_digest_ledger(conn: sqlite3.Connection) -> None:
         CREATE INDEX runs_digest ON runs (channel_id, created_at, status, price_known, lane, model, effort,
             provider, cost_nanousd, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
             request_id, escalated_from, attempt, escalation_reason, user_id);
-        """,
+        """
     )
 
 
-def _003_channel_settings(conn: sqlite3.Connection) -> None:
-    run_script(
-        conn,
+@MIGRATIONS(name="003_channel_settings")
+def _channel_settings(db: Database) -> None:
+    db.executescript(
         """
         CREATE TABLE channel_settings (
             channel_id TEXT PRIMARY KEY,
@@ -154,25 +155,69 @@ def _003_channel_settings(conn: sqlite3.Connection) -> None:
             warned_at REAL NOT NULL,
             PRIMARY KEY (channel_id, week)
         );
-        """,
+        """
     )
 
 
-def _004_price_source(conn: sqlite3.Connection) -> None:
-    run_script(
-        conn,
+@MIGRATIONS(name="004_price_source")
+def _price_source(db: Database) -> None:
+    db.executescript(
         """
         -- Where a run's price came from: the catalog and its version ("genai-prices 0.2.3") or "policy";
         -- NULL while the price is unknown. Every run priced before this column was priced by the policy.
         ALTER TABLE runs ADD COLUMN price_source TEXT;
         UPDATE runs SET price_source = 'policy' WHERE price_known = 1;
-        """,
+        """
     )
 
 
-MIGRATIONS = (
-    (1, "requests and runs", _001_requests_and_runs),
-    (2, "digest ledger", _002_digest_ledger),
-    (3, "channel settings", _003_channel_settings),
-    (4, "price source", _004_price_source),
-)
+@MIGRATIONS(name="005_run_leases_and_delivery")
+def _run_leases_and_delivery(db: Database) -> None:
+    runs = db.table("runs")
+    runs.add_column("refused", int, not_null_default=0)  # 1: the model declined (Anthropic stop_reason)
+    # The process running a run holds it by a lease it renews; another process may take over (interrupt
+    # it, or post its stored outcome) only once the lease has expired: a rolling deploy overlaps two.
+    runs.add_column("owner", str)
+    runs.add_column("lease_expires_at", float)
+    # pending -> delivered | delivered_privately | failed; NULL for runs from before delivery was recorded.
+    runs.add_column("delivery", str)
+    runs.add_column("delivery_attempts", int, not_null_default=0)
+    runs.add_column("delivery_error", str)
+    # Partial index (create_index has no WHERE): startup finds undelivered outcomes without a scan.
+    db.execute(
+        "CREATE INDEX runs_undelivered ON runs (lease_expires_at) WHERE delivery IN ('pending', 'failed')"
+    )
+
+
+LEGACY_VERSIONS = {
+    1: "001_requests_and_runs",
+    2: "002_digest_ledger",
+    3: "003_channel_settings",
+    4: "004_price_source",
+}
+"""What routebot's own runner (before sqlite-utils' Migrations) recorded in schema_migrations."""
+
+
+def adopt_legacy_versions(db: Database) -> None:
+    """Record the versions an older routebot applied as sqlite-utils migrations, then drop its table."""
+    legacy = db.table("schema_migrations")
+    if not legacy.exists():
+        return
+    MIGRATIONS.ensure_migrations_table(db)
+    applied = {m.name for m in MIGRATIONS.applied(db)}
+    for row in legacy.rows_where(order_by="version"):
+        name = LEGACY_VERSIONS.get(row["version"])
+        if name is None:
+            raise RuntimeError(
+                f"the database has schema version {row['version']}, newer than this routebot knows:"
+                " upgrade routebot or point ROUTEBOT_DB at another file"
+            )
+        if name not in applied:  # same columns as sqlite-utils' own record of an applied migration
+            db.table(MIGRATIONS.migrations_table).insert(
+                {
+                    "migration_set": MIGRATIONS.name,
+                    "name": name,
+                    "applied_at": str(datetime.datetime.now(datetime.UTC)),
+                }
+            )
+    legacy.drop()

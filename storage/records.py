@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, fields
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 ACTIVE = ("queued", "running")
+DELIVERY_STATES = ("pending", "delivered", "delivered_privately", "failed")
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class Run:
     lane: str
     rung: int
     attempt: int
-    status: str
+    status: str  # queued, running, succeeded, failed, interrupted
     escalated_from: int | None
     escalation_reason: str | None
     created_at: float
@@ -59,6 +62,12 @@ class Run:
     answer: str | None
     progress_ts: str | None
     price_source: str | None  # "genai-prices 0.2.3" or "policy"; None while the price is unknown
+    refused: int = 0  # 1: the model declined the task (a succeeded, charged run with no real answer)
+    owner: str | None = None  # the process holding the lease: it runs the model and posts the outcome
+    lease_expires_at: float | None = None
+    delivery: str | None = None  # one of DELIVERY_STATES once the run has an outcome; None before
+    delivery_attempts: int = 0
+    delivery_error: str | None = None  # the last Slack error while posting the outcome
 
     @property
     def cost_known(self) -> bool:
@@ -71,6 +80,6 @@ class Run:
         return self.ended_at - self.started_at
 
 
-def from_row(cls: type[T], row: sqlite3.Row | tuple[Any, ...] | dict[str, Any], columns: list[str]) -> T:
-    values = dict(row) if isinstance(row, dict) else dict(zip(columns, row, strict=True))
-    return cls(**{f.name: values[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+def from_row(cls: type[T], row: dict[str, Any]) -> T:
+    """A dataclass from a sqlite-utils row (a dict by column name); columns the class lacks stay behind."""
+    return cls(**{f.name: row[f.name] for f in fields(cls)})

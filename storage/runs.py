@@ -1,21 +1,40 @@
 """Requests and runs: creating them exactly once, moving runs through their states, and reading them back.
 
 Every "do this once" rule is a UNIQUE constraint or a conditional UPDATE checked by rowcount, so a Slack
-retry, a double click or two threads racing all come down to one row winning inside SQLite.
+retry, a double click, two threads or two processes racing all come down to one row winning inside SQLite.
+
+Leases: a run belongs to the process (`owner`) that claimed it until `lease_expires_at`, and that process
+renews the lease while the model call runs and until the outcome is posted (bot/run_lease.py). Another
+process sharing the database (a rolling deploy runs two) interrupts a run, or posts its stored outcome, only
+once the lease has expired; finishing a run is conditional on still owning it, so a run that was taken over
+is never finished, and charged, a second time.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import astuple, dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-from storage.db import Database
+from sqlite_utils.db import NotFoundError
+
+from storage.db import Database, inserted_id
 from storage.records import ACTIVE, Request, Run, from_row
 
 if TYPE_CHECKING:  # a provider-usage value; storage only reads its fields
     from commands.providers import TokenCounts
+
+LEASE_SECONDS = 60.0
+MAX_DELIVERY_ATTEMPTS = 3  # posting an outcome: the first try and two later ones (at the next starts)
+_ACTIVE = f"status IN ({', '.join(repr(s) for s in ACTIVE)})"
+
+
+def new_owner_id() -> str:
+    """Unique per process and per store: host and pid say who, the random tail tells two stores apart."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True)
@@ -34,8 +53,12 @@ class NewRun:
 
 
 class RunStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(
+        self, database: Database, *, owner: str | None = None, lease_seconds: float = LEASE_SECONDS
+    ) -> None:
         self.database = database
+        self.owner = owner or new_owner_id()
+        self.lease_seconds = lease_seconds
 
     # --- requests -----------------------------------------------------------------------------------
     def create_request(
@@ -52,43 +75,50 @@ class RunStore:
         dedupe_key: str | None = None,
     ) -> tuple[Request, bool]:
         """Insert a request; with a dedupe_key seen before, return the existing one and False."""
-        with self.database.transaction() as conn:
+        requests = self.database.table("requests")
+        with self.database.transaction():
             if dedupe_key is not None:
-                row = conn.execute("SELECT * FROM requests WHERE dedupe_key = ?", (dedupe_key,)).fetchone()
-                if row is not None:
-                    return self._request(conn, row), False
-            cursor = conn.execute(
-                "INSERT INTO requests (team_id, channel_id, user_id, task, task_chars, lane, provider,"
-                " confidence,"
-                " dedupe_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (team_id, channel_id, user_id, task, len(task), lane, provider, confidence, dedupe_key, now),
+                for row in requests.rows_where("dedupe_key = ?", [dedupe_key]):
+                    return from_row(Request, row), False
+            requests.insert(
+                {
+                    "team_id": team_id,
+                    "channel_id": channel_id,
+                    "user_id": user_id,
+                    "task": task,
+                    "task_chars": len(task),
+                    "lane": lane,
+                    "provider": provider,
+                    "confidence": confidence,
+                    "dedupe_key": dedupe_key,
+                    "created_at": now,
+                }
             )
-            row = conn.execute("SELECT * FROM requests WHERE id = ?", (cursor.lastrowid,)).fetchone()
-            return self._request(conn, row), True
+            return from_row(Request, requests.get(inserted_id(requests))), True
 
     def set_card(self, request_id: int, channel: str, ts: str) -> None:
-        self.database.conn.execute(
-            "UPDATE requests SET card_channel = ?, card_ts = ? WHERE id = ?", (channel, ts, request_id)
-        )
+        self.database.table("requests").update(request_id, {"card_channel": channel, "card_ts": ts})
 
     def request(self, request_id: int) -> Request | None:
-        conn = self.database.conn
-        row = conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)).fetchone()
-        return self._request(conn, row) if row else None
+        try:
+            return from_row(Request, self.database.table("requests").get(request_id))
+        except NotFoundError:
+            return None
 
     def latest_run_request(self, channel_id: str, user_id: str) -> Request | None:
         """The caller's most recent request in this channel that has been run at least once."""
-        conn = self.database.conn
-        row = conn.execute(
-            "SELECT r.* FROM requests r WHERE r.channel_id = ? AND r.user_id = ?"
-            " AND EXISTS (SELECT 1 FROM runs WHERE runs.request_id = r.id)"
-            " ORDER BY r.created_at DESC, r.id DESC LIMIT 1",
-            (channel_id, user_id),
-        ).fetchone()
-        return self._request(conn, row) if row else None
+        rows = self.database.table("requests").rows_where(
+            "channel_id = ? AND user_id = ?"
+            " AND EXISTS (SELECT 1 FROM runs WHERE runs.request_id = requests.id)",
+            [channel_id, user_id],
+            order_by="created_at DESC, id DESC",
+            limit=1,
+        )
+        return next((from_row(Request, row) for row in rows), None)
 
     def channels_used_by(self, user_id: str, limit: int = 20) -> list[str]:
         """Channels where this user has sent `/route`, most recently used first."""
+        # An aggregate (GROUP BY with MAX in the ORDER BY): rows_where has no GROUP BY.
         rows = self.database.conn.execute(
             "SELECT channel_id FROM requests WHERE user_id = ? GROUP BY channel_id"
             " ORDER BY MAX(created_at) DESC, channel_id LIMIT ?",
@@ -98,41 +128,46 @@ class RunStore:
 
     # --- runs ---------------------------------------------------------------------------------------
     def claim_run(self, new: NewRun, now: float) -> Run | None:
-        """Create a queued run; None when the same (request, rung, provider, attempt) exists already."""
-        conn = self.database.conn
+        """Create a queued run leased to this store's owner; None when the same (request, rung, provider,
+        attempt) exists already."""
+        runs = self.database.table("runs")
+        record = {
+            **asdict(new),
+            "status": "queued",
+            "created_at": now,
+            "owner": self.owner,
+            "lease_expires_at": now + self.lease_seconds,
+        }
         try:
-            cursor = conn.execute(
-                # Columns in NewRun's field order, so the values are astuple(new).
-                "INSERT INTO runs (request_id, channel_id, user_id, provider, model, effort, lane, rung,"
-                " attempt, escalated_from, escalation_reason, created_at, status)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued')",
-                (*astuple(new), now),
-            )
+            runs.insert(record)
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" in str(exc):
                 return None
             raise
-        return self.run(int(cursor.lastrowid or 0))
+        return self.run(inserted_id(runs))
 
     def existing_run(self, request_id: int, rung: int, provider: str) -> Run | None:
         """The latest attempt at this (request, rung, provider), if any."""
-        rows = self._runs(
-            "SELECT * FROM runs WHERE request_id = ? AND rung = ? AND provider = ?"
-            " ORDER BY attempt DESC LIMIT 1",
-            (request_id, rung, provider),
+        rows = self.database.table("runs").rows_where(
+            "request_id = ? AND rung = ? AND provider = ?",
+            [request_id, rung, provider],
+            order_by="attempt DESC",
+            limit=1,
         )
-        return rows[0] if rows else None
+        return next((from_row(Run, row) for row in rows), None)
 
     def start_run(self, run_id: int, now: float) -> bool:
-        """queued -> running; False if something else got there first."""
+        """queued -> running, by its owner; False if something else got there first."""
+        # Conditional UPDATE checked by rowcount: the table API's update() asserts on a missed row instead.
         cursor = self.database.conn.execute(
-            "UPDATE runs SET status = 'running', started_at = ? WHERE id = ? AND status = 'queued'",
-            (now, run_id),
+            "UPDATE runs SET status = 'running', started_at = ?, lease_expires_at = ?"
+            " WHERE id = ? AND status = 'queued' AND owner = ?",
+            (now, now + self.lease_seconds, run_id, self.owner),
         )
         return cursor.rowcount == 1
 
     def set_progress_ts(self, run_id: int, ts: str) -> None:
-        self.database.conn.execute("UPDATE runs SET progress_ts = ? WHERE id = ?", (ts, run_id))
+        self.database.table("runs").update(run_id, {"progress_ts": ts})
 
     def finish_run(
         self,
@@ -143,12 +178,17 @@ class RunStore:
         tokens: TokenCounts,
         cost_nanousd: int | None,
         price_source: str | None = None,
-    ) -> Run:
-        self.database.conn.execute(
+        refused: bool = False,
+    ) -> Run | None:
+        """running -> succeeded with the answer, its cost and where the price came from, its delivery
+        pending; None when this process no longer owns the run (its lease expired and another process
+        interrupted it)."""
+        # Conditional UPDATE checked by rowcount: only the owner of a running run may record its outcome.
+        cursor = self.database.conn.execute(
             "UPDATE runs SET status = 'succeeded', ended_at = ?, answer = ?, input_tokens = ?,"
             " output_tokens = ?, cache_read_tokens = ?, cache_write_tokens = ?, reasoning_tokens = ?,"
-            " cost_nanousd = ?, price_known = ?, price_source = ?"
-            " WHERE id = ?",
+            " cost_nanousd = ?, price_known = ?, price_source = ?, refused = ?, delivery = 'pending',"
+            " lease_expires_at = ? WHERE id = ? AND status = 'running' AND owner = ?",
             (
                 now,
                 answer,
@@ -160,51 +200,107 @@ class RunStore:
                 cost_nanousd,
                 int(cost_nanousd is not None),
                 price_source if cost_nanousd is not None else None,
+                int(refused),
+                now + self.lease_seconds,
                 run_id,
+                self.owner,
             ),
         )
-        return self._must(run_id)
+        return self.run(run_id) if cursor.rowcount == 1 else None
 
-    def fail_run(self, run_id: int, *, now: float, kind: str, message: str, status: str = "failed") -> Run:
-        self.database.conn.execute(
-            "UPDATE runs SET status = ?, ended_at = ?, error_kind = ?, error_message = ?, cost_nanousd = NULL"
-            " WHERE id = ?",
-            (status, now, kind, message[:500], run_id),
+    def fail_run(
+        self, run_id: int, *, now: float, kind: str, message: str, status: str = "failed"
+    ) -> Run | None:
+        """queued/running -> failed (or `status`), uncharged, its delivery pending; None when this process
+        no longer owns the run."""
+        # Conditional UPDATE checked by rowcount, as in finish_run.
+        cursor = self.database.conn.execute(
+            "UPDATE runs SET status = ?, ended_at = ?, error_kind = ?, error_message = ?,"
+            " cost_nanousd = NULL, delivery = 'pending', lease_expires_at = ?"
+            f" WHERE id = ? AND {_ACTIVE} AND owner = ?",
+            (status, now, kind, message[:500], now + self.lease_seconds, run_id, self.owner),
         )
-        return self._must(run_id)
+        return self.run(run_id) if cursor.rowcount == 1 else None
 
-    def interrupt_active(self, now: float) -> list[Run]:
-        """At startup: runs left queued or running by a dead process become `interrupted`."""
+    def renew_leases(self, now: float) -> int:
+        """Extend the lease of every run this process is running or still has to post; returns how many."""
+        # One UPDATE for all of this owner's runs: the table API updates one row by primary key.
+        cursor = self.database.conn.execute(
+            f"UPDATE runs SET lease_expires_at = ? WHERE owner = ? AND ({_ACTIVE} OR delivery = 'pending')",
+            (now + self.lease_seconds, self.owner),
+        )
+        return cursor.rowcount
+
+    def interrupt_expired(self, now: float) -> list[Run]:
+        """Runs left queued or running by a process whose lease expired become `interrupted`, with this
+        process as their new owner, their notice to be posted."""
         with self.database.transaction() as conn:
             ids = [
-                r[0]
-                for r in conn.execute(
-                    f"SELECT id FROM runs WHERE status IN ({','.join('?' * len(ACTIVE))})", ACTIVE
+                row["id"]
+                for row in self.database.table("runs").rows_where(
+                    f"{_ACTIVE} AND (lease_expires_at IS NULL OR lease_expires_at < ?)", [now], select="id"
                 )
             ]
+            # Conditional on the lease still being expired: the owner may have renewed it just now.
             conn.executemany(
                 "UPDATE runs SET status = 'interrupted', ended_at = ?, error_kind = 'interrupted',"
-                " error_message = 'routebot restarted while this run was in progress' WHERE id = ?",
-                [(now, run_id) for run_id in ids],
+                " error_message = 'routebot restarted while this run was in progress', delivery = 'pending',"
+                f" owner = ?, lease_expires_at = ? WHERE id = ? AND {_ACTIVE}"
+                " AND (lease_expires_at IS NULL OR lease_expires_at < ?)",
+                [(now, self.owner, now + self.lease_seconds, run_id, now) for run_id in ids],
             )
-        return [self._must(run_id) for run_id in ids]
+        return [run for run in map(self.run, ids) if run is not None and run.owner == self.owner]
+
+    def take_undelivered(self, now: float) -> list[Run]:
+        """Finished runs whose outcome is not in Slack yet and whose owner's lease expired (the process died
+        between the answer and the post, or Slack refused every try): this process takes them over."""
+        with self.database.transaction() as conn:
+            ids = [
+                row["id"]
+                for row in self.database.table("runs").rows_where(
+                    "delivery IN ('pending', 'failed') AND lease_expires_at < ? AND delivery_attempts < ?",
+                    [now, MAX_DELIVERY_ATTEMPTS],
+                    select="id",
+                    order_by="id",
+                )
+            ]
+            # Conditional UPDATE, as in interrupt_expired: a live owner keeps what it is posting.
+            conn.executemany(
+                "UPDATE runs SET owner = ?, lease_expires_at = ? WHERE id = ? AND lease_expires_at < ?",
+                [(self.owner, now + self.lease_seconds, run_id, now) for run_id in ids],
+            )
+        return [run for run in map(self.run, ids) if run is not None and run.owner == self.owner]
+
+    def record_delivery(self, run_id: int, state: str, error: str | None = None) -> None:
+        """The outcome's delivery: delivered, delivered_privately, or failed (with Slack's error)."""
+        # Conditional UPDATE counting the attempt in SQL; update() would need a read first.
+        self.database.conn.execute(
+            "UPDATE runs SET delivery = ?, delivery_attempts = delivery_attempts + 1, delivery_error = ?"
+            " WHERE id = ? AND owner = ?",
+            (state, error, run_id, self.owner),
+        )
 
     def run(self, run_id: int) -> Run | None:
-        rows = self._runs("SELECT * FROM runs WHERE id = ?", (run_id,))
-        return rows[0] if rows else None
+        try:
+            return from_row(Run, self.database.table("runs").get(run_id))
+        except NotFoundError:
+            return None
 
     def runs_for_request(self, request_id: int) -> list[Run]:
-        return self._runs("SELECT * FROM runs WHERE request_id = ? ORDER BY id", (request_id,))
+        rows = self.database.table("runs").rows_where("request_id = ?", [request_id], order_by="id")
+        return [from_row(Run, row) for row in rows]
 
     def purge_text(self, before: float, now: float) -> int:
         """Remove task and answer text older than the retention cutoff; metadata and costs stay."""
+        requests = self.database.table("requests")
         with self.database.transaction() as conn:
             ids = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT id FROM requests WHERE created_at < ? AND text_purged_at IS NULL", (before,)
+                row["id"]
+                for row in requests.rows_where(
+                    "created_at < ? AND text_purged_at IS NULL", [before], select="id"
                 )
             ]
+            # Raw UPDATE ... IN: one statement per 500 rows, where update() would take two per row.
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
@@ -214,20 +310,3 @@ class RunStore:
                 )
                 conn.execute(f"UPDATE runs SET answer = NULL WHERE request_id IN ({marks})", chunk)
         return len(ids)
-
-    # --- helpers ------------------------------------------------------------------------------------
-    def _must(self, run_id: int) -> Run:
-        run = self.run(run_id)
-        if run is None:
-            raise LookupError(f"run {run_id} vanished")
-        return run
-
-    def _runs(self, sql: str, params: Sequence[Any]) -> list[Run]:
-        cursor = self.database.conn.execute(sql, params)
-        columns = [d[0] for d in cursor.description]
-        return [from_row(Run, row, columns) for row in cursor.fetchall()]
-
-    @staticmethod
-    def _request(conn: sqlite3.Connection, row: tuple[Any, ...]) -> Request:
-        columns = [d[1] for d in conn.execute("PRAGMA table_info(requests)")]
-        return from_row(Request, row, columns)

@@ -19,6 +19,7 @@ class Spend:
 
 def channel_spend(database: Database, channel_id: str, start: float, end: float) -> Spend:
     """Spend of the runs that started (were created) in [start, end) in one channel."""
+    # Aggregates in SQL: the table API has no SUM; a week's runs never come into Python one by one.
     row = database.conn.execute(
         "SELECT COALESCE(SUM(CASE WHEN price_known = 1 THEN cost_nanousd END), 0),"
         " SUM(CASE WHEN price_known = 0 THEN 1 ELSE 0 END), COUNT(*)"

@@ -109,7 +109,7 @@ class Seeder:
         self.store.start_run(run.id, at)
         if status == "succeeded":
             price = price_of_run(self.policy, run.provider, run.model, tokens, at=at + 5)
-            return self.store.finish_run(
+            done = self.store.finish_run(
                 run.id,
                 now=at + 5,
                 answer="an answer",
@@ -117,6 +117,9 @@ class Seeder:
                 cost_nanousd=price.nanousd if price else None,
                 price_source=price.source if price else None,
             )
-        if status == "running":
-            return self.store.run(run.id) or run
-        return self.store.fail_run(run.id, now=at + 5, kind="unavailable", message="down", status=status)
+        elif status == "running":
+            done = self.store.run(run.id)
+        else:
+            done = self.store.fail_run(run.id, now=at + 5, kind="unavailable", message="down", status=status)
+        assert done is not None
+        return done

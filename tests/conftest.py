@@ -84,10 +84,14 @@ class Harness:
 
     def route(self, text: str, **kwargs: Any) -> dict[str, Any]:
         """Send /route and return the card the bot posted (the chat.postMessage call's args)."""
-        before = len(self.slack.calls("chat.postMessage"))
+
+        def is_card(call: Any) -> bool:  # not a settings notice or warning that lands meanwhile
+            return not call.args.get("thread_ts") and str(call.args.get("text", "")).startswith("routebot: ")
+
+        before = len([c for c in self.slack.calls("chat.postMessage") if is_card(c)])
         response = self.command("/route", text, **kwargs)
         assert response.status == 200, response.body
-        calls = self.slack.wait_for("chat.postMessage", count=before + 1)
+        calls = self.slack.wait_for("chat.postMessage", count=before + 1, predicate=is_card)
         return {**calls[before].args, "ts": self.latest_card_ts()}
 
     def latest_card_ts(self, timeout: float = 5.0) -> str:
@@ -167,6 +171,7 @@ def make_settings(
         "ROUTEBOT_PROVIDER_TIMEOUT": "5",
         "ROUTEBOT_LISTENER_WORKERS": "8",
         "ROUTEBOT_RUN_WORKERS": "8",
+        "ROUTEBOT_SLACK_POST_INTERVAL": "0.001",  # tests that pace like Slack set their own
     }
     if anthropic is not None:
         values.update(ANTHROPIC_API_KEY="sk-ant-test", ANTHROPIC_BASE_URL=anthropic.url.rstrip("/"))

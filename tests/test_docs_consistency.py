@@ -45,6 +45,8 @@ def test_manifest_scopes_are_exactly_what_the_code_uses() -> None:
         uses.add("users:read")
     if "files_upload_v2" in code:
         uses.add("files:write")
+    if "conversations_open" in code:
+        uses.add("im:write")
     assert scopes == uses
 
 

@@ -51,14 +51,30 @@ def run_summary(run: Run) -> str:
     return f"{code(choice_of(run).label)} · {seconds} · {tokens}{detail} · {cost_text(run)}"
 
 
-def finished(run: Run) -> Message:
-    """What the progress message becomes once the run has ended."""
-    if run.status == "succeeded":
+def finished(run: Run, delivery: str = "delivered", error: str | None = None) -> Message:
+    """What the progress message becomes once the run has ended and its outcome was (or wasn't) posted.
+
+    The tick means the answer is in the thread; otherwise the message says where it went, or what failed.
+    """
+    label = code(choice_of(run).label)
+    if delivery == "delivered_privately":
+        text = (
+            f":warning: Run on {label} finished, but routebot cannot post in this channel"
+            f" (`{escape(error or '')}`): <@{run.user_id}> got the result in a direct message."
+        )
+    elif delivery == "failed":
+        text = (
+            f":x: Run on {label} finished, but its result could not be posted"
+            f" (`{escape(error or 'unknown')}`). It is saved: routebot posts it when it next starts."
+        )
+    elif run.status == "succeeded" and run.refused:
+        text = f":no_entry_sign: {label} declined the task · {cost_text(run)}"
+    elif run.status == "succeeded":
         text = f":white_check_mark: {run_summary(run)}"
     elif run.status == "interrupted":
-        text = f":warning: Run on {code(choice_of(run).label)} was interrupted by a restart."
+        text = f":warning: Run on {label} was interrupted by a restart."
     else:
-        text = f":x: Run on {code(choice_of(run).label)} failed."
+        text = f":x: Run on {label} failed."
     return {"text": text, "blocks": [section(text)]}
 
 
@@ -70,8 +86,10 @@ def ladder_line(runs: list[Run]) -> str:
 def answer_messages(run: Run, ladder: list[Run], steps: list[Step], policy: Policy) -> list[Message]:
     """The answer, split so no text is lost, with the escalation controls under the last part."""
     lane = policy.lane(run.lane)
+    if run.refused:
+        return [refusal(run, ladder, steps, policy)]
     header = section(f"*Answer from {code(choice_of(run).label)}* ({lane.title} lane) for <@{run.user_id}>")
-    chunks = split_escaped(run.answer or "_(the model returned no text)_", SECTION_LIMIT)
+    chunks = split_escaped(run.answer, SECTION_LIMIT) if run.answer else ["_(the model returned no text)_"]
     per_message = max(1, MESSAGE_TEXT_BUDGET // SECTION_LIMIT)
     groups = [chunks[i : i + per_message] for i in range(0, len(chunks), per_message)]
     messages: list[Message] = []
@@ -87,6 +105,29 @@ def answer_messages(run: Run, ladder: list[Run], steps: list[Step], policy: Poli
     footer += escalation_blocks(run, steps, policy)
     messages[-1]["blocks"].extend(footer)
     return messages
+
+
+def refusal(run: Run, ladder: list[Run], steps: list[Step], policy: Policy) -> Message:
+    """A model that declined the task: its reason if it gave one, the cost the API reported, Retry and
+    the escalation buttons (another model may well answer)."""
+    label = code(choice_of(run).label)
+    blocks: list[Block] = [section(f":no_entry_sign: *{label} declined this task* for <@{run.user_id}>.")]
+    if run.answer:
+        blocks.append(section(split_escaped(run.answer, SECTION_LIMIT)[0]))
+    blocks += [context(run_summary(run)), context(ladder_line(ladder))]
+    blocks.append(actions(f"retry:{run.id}", button("Retry", "retry", {"run": run.id}, style="primary")))
+    blocks += escalation_blocks(run, steps, policy)
+    return {"text": f"{run.model} declined the task", "blocks": blocks}
+
+
+def plain_text(run: Run, policy: Policy) -> str:
+    """The outcome as raw text, for when Slack refuses the formatted messages (delivery escapes it)."""
+    if run.status == "succeeded":
+        what = "declined the task" if run.refused else "answered"
+        head = f"{choice_of(run).label} ({policy.lane(run.lane).title} lane) {what}:"
+        return f"{head}\n\n{run.answer or '(no text)'}\n\n{cost_text(run)}"
+    label = policy.provider_labels.get(run.provider, run.provider)
+    return f"{label} could not answer ({run.status}): {run.error_message or 'unknown error'}"
 
 
 def escalation_blocks(run: Run, steps: list[Step], policy: Policy) -> list[Block]:

@@ -7,10 +7,12 @@ and no explicit timeout raises ValueError, so the timeout is always passed per c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import anthropic
 
 from bot.config import Config
+from bot.providers.responses import parse, readable
 from bot.providers.retrying import CallLimits, SdkErrors, call_with_retries
 from commands.providers import Completion, TokenCounts, api_key_variable, base_url_variable
 
@@ -50,25 +52,36 @@ class AnthropicProvider:
             "Anthropic",
             self.limits.retry,
             ERRORS,
-            lambda: self.client.messages.create(
-                model=model,
-                max_tokens=self.limits.max_tokens,
-                messages=[{"role": "user", "content": task}],
-                timeout=self.limits.timeout,
-                **extra,  # type: ignore[arg-type]
+            readable(
+                lambda: self.client.messages.create(
+                    model=model,
+                    max_tokens=self.limits.max_tokens,
+                    messages=[{"role": "user", "content": task}],
+                    timeout=self.limits.timeout,
+                    **extra,  # type: ignore[arg-type]
+                ),
+                self.name,
+                "Anthropic",
             ),
             {"var": api_key_variable(self.name), "base": base_url_variable(self.name)},
         )
-        text = "".join(block.text for block in message.content if getattr(block, "type", "") == "text")
-        usage = message.usage
-        details = getattr(usage, "output_tokens_details", None)
-        return Completion(
-            text=text,
-            tokens=TokenCounts(
-                input_tokens=usage.input_tokens or 0,
-                output_tokens=usage.output_tokens or 0,
-                cache_read_tokens=usage.cache_read_input_tokens or 0,
-                cache_write_tokens=usage.cache_creation_input_tokens or 0,
-                reasoning_tokens=(getattr(details, "thinking_tokens", 0) or 0) if details else 0,
-            ),
-        )
+        completion: Completion = parse(message, _completion, self.name, "Anthropic")
+        return completion
+
+
+def _completion(message: Any) -> Completion:
+    text = "".join(block.text for block in message.content if getattr(block, "type", "") == "text")
+    usage = message.usage
+    details = getattr(usage, "output_tokens_details", None)
+    return Completion(
+        text=text,
+        tokens=TokenCounts(
+            input_tokens=usage.input_tokens or 0,
+            output_tokens=usage.output_tokens or 0,
+            cache_read_tokens=usage.cache_read_input_tokens or 0,
+            cache_write_tokens=usage.cache_creation_input_tokens or 0,
+            reasoning_tokens=(getattr(details, "thinking_tokens", 0) or 0) if details else 0,
+        ),
+        # stop_reason "refusal": the model declined; the tokens it used are billed all the same.
+        refused=message.stop_reason == "refusal",
+    )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import openai
 
 from bot.config import Config
+from bot.providers.responses import parse, readable
 from bot.providers.retrying import CallLimits, SdkErrors, call_with_retries
 from commands.providers import Completion, TokenCounts, api_key_variable, base_url_variable
 
@@ -46,29 +48,45 @@ class OpenAIProvider:
             "OpenAI",
             self.limits.retry,
             ERRORS,
-            lambda: self.client.responses.create(
-                model=model,
-                input=task,
-                max_output_tokens=self.limits.max_tokens,
-                timeout=self.limits.timeout,
-                **extra,  # type: ignore[arg-type]
+            readable(
+                lambda: self.client.responses.create(
+                    model=model,
+                    input=task,
+                    max_output_tokens=self.limits.max_tokens,
+                    timeout=self.limits.timeout,
+                    **extra,  # type: ignore[arg-type]
+                ),
+                self.name,
+                "OpenAI",
             ),
             {"var": api_key_variable(self.name), "base": base_url_variable(self.name)},
         )
-        usage = response.usage
-        input_details = getattr(usage, "input_tokens_details", None) if usage else None
-        output_details = getattr(usage, "output_tokens_details", None) if usage else None
-        return Completion(
-            text=response.output_text,
-            tokens=TokenCounts(
-                input_tokens=(usage.input_tokens or 0) if usage else 0,
-                output_tokens=(usage.output_tokens or 0) if usage else 0,
-                cache_read_tokens=(getattr(input_details, "cached_tokens", 0) or 0) if input_details else 0,
-                cache_write_tokens=(getattr(input_details, "cache_write_tokens", 0) or 0)
-                if input_details
-                else 0,
-                reasoning_tokens=(getattr(output_details, "reasoning_tokens", 0) or 0)
-                if output_details
-                else 0,
-            ),
-        )
+        completion: Completion = parse(response, _completion, self.name, "OpenAI")
+        return completion
+
+
+def _refusal(response: Any) -> str | None:
+    """The text of a refusal content part, if the model refused (output_text leaves refusals out)."""
+    for item in response.output:
+        for part in getattr(item, "content", None) or []:
+            if getattr(part, "type", "") == "refusal":
+                return str(part.refusal or "")
+    return None
+
+
+def _completion(response: Any) -> Completion:
+    usage = response.usage
+    input_details = getattr(usage, "input_tokens_details", None) if usage else None
+    output_details = getattr(usage, "output_tokens_details", None) if usage else None
+    refusal = _refusal(response)
+    return Completion(
+        text=response.output_text if refusal is None else refusal,
+        refused=refusal is not None,
+        tokens=TokenCounts(
+            input_tokens=(usage.input_tokens or 0) if usage else 0,
+            output_tokens=(usage.output_tokens or 0) if usage else 0,
+            cache_read_tokens=(getattr(input_details, "cached_tokens", 0) or 0) if input_details else 0,
+            cache_write_tokens=(getattr(input_details, "cache_write_tokens", 0) or 0) if input_details else 0,
+            reasoning_tokens=(getattr(output_details, "reasoning_tokens", 0) or 0) if output_details else 0,
+        ),
+    )

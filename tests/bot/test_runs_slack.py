@@ -13,7 +13,7 @@ from bot.mrkdwn import unescape
 from bot.startup import on_startup
 from commands.policy import DEFAULT_POLICY_PATH
 from commands.pricing import catalog_source
-from storage.runs import NewRun
+from storage.runs import LEASE_SECONDS, NewRun
 from tests.conftest import Harness
 
 CHEAP_TASK = "Tag each of these 300 support tickets as billing, bug or other"
@@ -283,6 +283,7 @@ def test_restart_mid_run_marks_it_interrupted_and_offers_retry(make_harness) -> 
     )
     first.bot.store.start_run(run.id, first.clock())
     first.built.close()
+    first.clock.advance(LEASE_SECONDS + 1)  # the dead process renews its lease no more
     restarted = make_harness()  # same database file: a new process after a crash
     report = on_startup(restarted.built)
     assert report.interrupted == 1

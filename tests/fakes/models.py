@@ -14,7 +14,10 @@ path is answered 404 in the API's error shape, naming the path that was hit.
 
 Per test: ``fake.reply(text, usage)``, ``fake.reply_fn = lambda body: (text, usage_or_None)``,
 ``fake.delay = 0.2`` (per request; other requests are served meanwhile), ``fake.fail(429, times=1,
-retry_after=2)``, ``fake.hang = True`` (read the request, never answer, until the fake stops).
+retry_after=2)``, ``fake.hang = True`` (read the request, never answer, until the fake stops),
+``fake.hold()`` / ``fake.release()`` (requests wait, answered on release), ``fake.refuse = True`` (a
+refusal: Anthropic's ``stop_reason: "refusal"`` with the text, if any, as the only content; OpenAI's
+``refusal`` content part), ``fake.fail(200, body="<html>")`` (an unreadable 200).
 Streaming (``stream=True``) is not faked: it is answered 400.
 """
 
@@ -51,6 +54,7 @@ class _Failure:
     times: int | None  # counts down; None means until clear_failures()
     retry_after: float | None
     body: dict[str, Any] | str | None
+    content_type: str | None = None  # for a str body: default text/plain
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -79,6 +83,9 @@ class _FakeModelAPI(FakeHTTPServer):
         self.delay = 0.0
         self.hang = False
         self.hang_seconds = 30.0  # upper bound, so a forgotten hang cannot pin a thread forever
+        self.refuse = False
+        self._open = threading.Event()  # hold() closes it: requests wait until release()
+        self._open.set()
         self._requests: list[ModelRequest] = []
         self._failures: list[_Failure] = []
         self._cond = threading.Condition()
@@ -97,18 +104,27 @@ class _FakeModelAPI(FakeHTTPServer):
         times: int | None = None,
         retry_after: float | None = None,
         body: dict[str, Any] | str | None = None,
+        content_type: str | None = None,
     ) -> None:
-        """Answer HTTP ``status`` with the API's error JSON (or ``body``: a dict as JSON, a str as-is).
+        """Answer HTTP ``status`` with the API's error JSON (or ``body``: a dict as JSON, a str as-is,
+        sent as ``content_type``, by default text/plain).
 
         ``times`` limits it to the next N requests; ``retry_after`` adds a ``retry-after`` header.
         """
         with self._cond:
-            self._failures.append(_Failure(status, times, retry_after, body))
+            self._failures.append(_Failure(status, times, retry_after, body, content_type))
 
     def clear_failures(self) -> None:
         """Answer normally again."""
         with self._cond:
             self._failures.clear()
+
+    def hold(self) -> None:
+        """Keep every request waiting (received and recorded, unanswered) until ``release()``."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
 
     # -- inspection -------------------------------------------------------------------------------
 
@@ -144,6 +160,9 @@ class _FakeModelAPI(FakeHTTPServer):
         if self.hang:
             self.pause(self.hang_seconds)
             return None
+        while not self._open.wait(0.05):  # held: wait for release(), or for the fake to stop
+            if self.stopping.is_set():
+                return None
         if self.delay and self.pause(self.delay):
             return None
         failure = self._take_failure()
@@ -176,6 +195,9 @@ class _FakeModelAPI(FakeHTTPServer):
         if failure.retry_after is not None:
             headers["retry-after"] = f"{failure.retry_after:g}"
         if isinstance(failure.body, str):
+            if failure.content_type:
+                headers["Content-Type"] = failure.content_type
+                return Reply(failure.status, failure.body.encode(), headers)
             return Reply.of_text(failure.body, failure.status, headers)
         data = failure.body if failure.body is not None else self._error_body(failure.status, message)
         return Reply.of_json(data, failure.status, headers)
@@ -250,8 +272,8 @@ class FakeAnthropic(_FakeModelAPI):
             "type": "message",
             "role": "assistant",
             "model": body.get("model", "claude-fake"),
-            "content": [{"type": "text", "text": text}],
-            "stop_reason": self.stop_reason,
+            "content": [{"type": "text", "text": text}] if text or not self.refuse else [],
+            "stop_reason": "refusal" if self.refuse else self.stop_reason,
             "stop_sequence": None,
             "usage": usage,
         }
@@ -328,7 +350,11 @@ class FakeOpenAI(_FakeModelAPI):
                 "id": self._id("msg_"),
                 "status": "completed",
                 "role": "assistant",
-                "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
+                "content": [
+                    {"type": "refusal", "refusal": text}
+                    if self.refuse
+                    else {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+                ],
             }
         )
         now = int(time.time())

@@ -29,6 +29,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -65,9 +66,12 @@ class _Failure:
     retry_after: int | None
     channel: str | None
     times: int | None
+    when: Callable[[dict[str, Any]], bool] | None = None
 
     def matches(self, method: str, args: dict[str, Any]) -> bool:
         if self.method != method or self.times == 0:
+            return False
+        if self.when is not None and not self.when(args):
             return False
         return self.channel is None or self.channel in (args.get("channel"), args.get("channel_id"))
 
@@ -88,6 +92,8 @@ class FakeSlack(FakeHTTPServer):
         self._cond = threading.Condition()
         self._seq = itertools.count(1)
         self._file_names: dict[str, str] = {}
+        self._rate_limits: dict[str, tuple[float, int]] = {}  # method -> (interval, Retry-After)
+        self._last_accepted: dict[tuple[str, str], float] = {}  # (method, channel) -> monotonic time
 
     @property
     def api_url(self) -> str:
@@ -138,10 +144,12 @@ class FakeSlack(FakeHTTPServer):
         *,
         status: int = 200,
         retry_after: int | None = None,
+        when: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
         """Make ``method`` fail: ``{"ok": false, "error": error}`` with HTTP ``status``.
 
-        ``times`` limits it to the next N matching calls; ``channel`` to calls for that channel.
+        ``times`` limits it to the next N matching calls; ``channel`` to calls for that channel; ``when``
+        to calls whose decoded args it accepts (e.g. only the answer, not the progress message).
         ``status=429`` defaults to error "ratelimited" and ``Retry-After: 1``. Works for the
         pseudo-methods "response_url" and "upload" too (answered as plain text, like Slack).
         The newest rule wins when several match.
@@ -151,7 +159,13 @@ class FakeSlack(FakeHTTPServer):
         if status == 429 and retry_after is None:
             retry_after = 1
         with self._cond:
-            self._failures.insert(0, _Failure(method, error, status, retry_after, channel, times))
+            self._failures.insert(0, _Failure(method, error, status, retry_after, channel, times, when))
+
+    def rate_limit(self, method: str, interval: float, retry_after: int = 1) -> None:
+        """Like Slack's per-channel limit: a ``method`` call for a channel less than ``interval`` seconds
+        after the last one it accepted there is answered HTTP 429 ``ratelimited`` with ``Retry-After``."""
+        with self._cond:
+            self._rate_limits[method] = (interval, retry_after)
 
     def clear_failures(self) -> None:
         """Answer normally again."""
@@ -179,7 +193,22 @@ class FakeSlack(FakeHTTPServer):
             self._calls.append(call)
             self._cond.notify_all()
 
+    def _rate_limited(self, method: str, args: dict[str, Any]) -> _Failure | None:
+        with self._cond:
+            limit = self._rate_limits.get(method)
+            if limit is None:
+                return None
+            interval, retry_after = limit
+            key, now = (method, str(args.get("channel"))), time.monotonic()
+            if now - self._last_accepted.get(key, -interval) < interval:
+                return _Failure(method, "ratelimited", 429, retry_after, None, None)
+            self._last_accepted[key] = now
+        return None
+
     def _take_failure(self, method: str, args: dict[str, Any]) -> _Failure | None:
+        limited = self._rate_limited(method, args)
+        if limited is not None:
+            return limited
         with self._cond:
             for rule in self._failures:
                 if rule.matches(method, args):
@@ -277,6 +306,8 @@ class FakeSlack(FakeHTTPServer):
             return {"ok": True, "view": self._view(args)}
         if method == "users.info":
             return {"ok": True, "user": self._user(str(args.get("user", "")))}
+        if method == "conversations.open":  # a DM with the user: its id is "D" + the user id
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).split(",")[0]}}
         if method == "conversations.info":
             return {"ok": True, "channel": self._channel(str(args.get("channel", "")))}
         if method == "files.getUploadURLExternal":

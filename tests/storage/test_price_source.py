@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import sqlite_utils
+
 from commands.providers import TokenCounts
 from storage.db import Database
 from storage.migrations import MIGRATIONS
@@ -15,8 +17,10 @@ def test_a_version_3_database_upgrades_and_its_priced_runs_say_policy(tmp_path: 
     path = str(tmp_path / "r.db")
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT)")
-    for version, name, apply in MIGRATIONS[:3]:  # a database left at version 3 by an older routebot
-        apply(conn)
+    shipped = MIGRATIONS.pending(sqlite_utils.Database(memory=True))
+    names = ("requests and runs", "digest ledger", "channel settings")
+    for version, (migration, name) in enumerate(zip(shipped[:3], names, strict=True), 1):
+        migration.fn(sqlite_utils.Database(conn))  # a database left at version 3 by the older runner
         conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, name))
     conn.execute(
         "INSERT INTO requests (id, channel_id, user_id, task, task_chars, lane, provider, confidence,"
@@ -54,9 +58,10 @@ def test_a_finished_run_keeps_its_price_source_and_an_unknown_price_has_none(tmp
     ):
         new = NewRun(request.id, "C", "U", "anthropic", "claude-haiku-4-5", None, "cheap", 0, attempt=attempt)
         run = store.claim_run(new, 1)
-        assert run is not None
+        assert run is not None and store.start_run(run.id, 1)
         done = store.finish_run(
             run.id, now=2, answer="a", tokens=TokenCounts(1, 1), cost_nanousd=cost, price_source=source
         )
+        assert done is not None
         sources.append((done.cost_nanousd, done.price_known, done.price_source))
     assert sources == [(4_500_000, 1, "genai-prices 0.2.3"), (None, 0, None)]
