@@ -13,6 +13,7 @@ Money is stored as integer nano-dollars (1e-9 USD): sums are exact, and NULL mea
 from __future__ import annotations
 
 import datetime
+import sqlite3
 
 from sqlite_utils import Database, Migrations
 
@@ -207,10 +208,10 @@ def adopt_legacy_versions(db: Database) -> None:
     applied = {m.name for m in MIGRATIONS.applied(db)}
     for row in legacy.rows_where(order_by="version"):
         name = LEGACY_VERSIONS.get(row["version"])
-        if name is None:
-            raise RuntimeError(
+        if name is None:  # a DatabaseError, so startup names ROUTEBOT_DB in one line (bot/preflight.py)
+            raise sqlite3.DatabaseError(
                 f"the database has schema version {row['version']}, newer than this routebot knows:"
-                " upgrade routebot or point ROUTEBOT_DB at another file"
+                " (upgrade routebot)"
             )
         if name not in applied:  # same columns as sqlite-utils' own record of an applied migration
             db.table(MIGRATIONS.migrations_table).insert(

@@ -87,7 +87,7 @@ def test_a_database_path_sqlite_cannot_use_names_the_variable(tmp_path: Path) ->
     not_a_db.write_text("these are my notes, not a database\n" * 200)
     with pytest.raises(ConfigError, match=r"ROUTEBOT_DB=.*not a database"):
         open_database(load_config({"ROUTEBOT_DB": str(not_a_db)}))
-    assert open_database(load_config({"ROUTEBOT_DB": str(tmp_path / "new.db")})).migrate() > 0
+    assert len(open_database(load_config({"ROUTEBOT_DB": str(tmp_path / "new.db")})).migrate()) > 0
 
 
 def test_slack_refusing_or_unreachable_is_named(fakes, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

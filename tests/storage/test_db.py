@@ -95,7 +95,7 @@ def test_a_database_from_a_newer_routebot_is_refused_clearly(tmp_path: Path) -> 
     conn.execute("INSERT INTO schema_migrations VALUES (99, 'from the future')")
     conn.commit()
     conn.close()
-    with pytest.raises(RuntimeError, match="schema version 99"):
+    with pytest.raises(sqlite3.DatabaseError, match="schema version 99"):
         Database(path)
 
 
