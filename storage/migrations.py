@@ -210,7 +210,7 @@ def adopt_legacy_versions(db: Database) -> None:
         name = LEGACY_VERSIONS.get(row["version"])
         if name is None:  # a DatabaseError, so startup names ROUTEBOT_DB in one line (bot/preflight.py)
             raise sqlite3.DatabaseError(
-                f"the database has schema version {row['version']}, newer than this routebot knows:"
+                f"the database has schema version {row['version']}, newer than this routebot knows"
                 " (upgrade routebot)"
             )
         if name not in applied:  # same columns as sqlite-utils' own record of an applied migration
