@@ -68,9 +68,10 @@ class ThreadDelivery:
         self.client, self.pacer = client, pacer
 
     def post(self, channel: str, **kwargs: Any) -> dict[str, Any]:
-        """chat.postMessage, paced per channel; raises SlackApiError."""
+        """chat.postMessage, paced per channel; its ts and channel. Raises SlackApiError."""
         self.pacer.wait(channel)
-        return self.client.chat_postMessage(channel=channel, **kwargs).data  # type: ignore[return-value]
+        reply = self.client.chat_postMessage(channel=channel, **kwargs)
+        return {"ts": reply.get("ts"), "channel": reply.get("channel")}
 
     def deliver(
         self, *, channel: str, thread_ts: str, user_id: str, messages: Sequence[Message], plain_text: str
