@@ -45,6 +45,10 @@ class InstantProvider:
 
         return Completion(text=ANSWER, tokens=TokenCounts(input_tokens=1200, output_tokens=350))
 
+    def stream(self, *, model: str, effort: str | None, turns: Any, on_text: Any) -> Any:
+        on_text(ANSWER)
+        return self.complete(model=model, effort=effort, task="")
+
 
 def _new_request(store: Any, i: int, channel: str = "C1") -> Any:
     request, _ = store.create_request(

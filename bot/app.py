@@ -22,17 +22,21 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.blocks.approvals import APPROVE, DECLINE
+from bot.blocks.conversations import ROUTE_MESSAGE
 from bot.blocks.route_card import RUN
-from bot.blocks.run_messages import ESCALATE, ESCALATE_REASON, RETRY
+from bot.blocks.run_messages import ESCALATE, ESCALATE_REASON, FEEDBACK, RETRY
 from bot.blocks.settings import CALLBACK_ID as SETTINGS_FORM
 from bot.channel_notice import post_notice
 from bot.config import Config
 from bot.context import Routebot
 from bot.digest_post import digest_delivery
+from bot.display_names import DisplayNames
 from bot.listeners import digest as digest_listeners
 from bot.listeners import settings as settings_listeners
 from bot.listeners.approvals import Approvals
+from bot.listeners.conversations import Conversations
 from bot.listeners.digest import DigestCommand
+from bot.listeners.feedback import Feedback
 from bot.listeners.home import AppHome
 from bot.listeners.route import RouteCommand, Subcommand
 from bot.listeners.runs import RunButtons, provider_action
@@ -51,6 +55,7 @@ from commands.providers import Provider
 from commands.runs import RunService
 from storage.approvals import ApprovalStore
 from storage.channel_settings import ChannelSettingsStore
+from storage.conversations import ConversationStore
 from storage.db import Database
 from storage.runs import RunStore
 
@@ -112,6 +117,7 @@ def build_app(
             approval_gate(channels.settings, permissions.is_allowed, approval_store, policy),
         ),
         channel_providers=channels.allowed_providers,
+        reserved_tokens=config.max_output_tokens,  # the answer's share of each model's context window
     )
     # After each finished run: the channel is warned once a week when it reaches 80% of its budget.
     budget_warning = BudgetWarning(
@@ -123,6 +129,8 @@ def build_app(
         tz=config.tz,
         who=who,
     )
+    # Answers stream into the thread as the model writes them (ROUTEBOT_STREAM_ANSWERS), posted whole where
+    # Slack refuses a stream, completed by chat.update where one expires.
     dispatcher = RunDispatcher(
         client,
         runs,
@@ -130,6 +138,7 @@ def build_app(
         run_pool,
         finished_hooks=(budget_warning.after_run,),
         post_interval=config.slack_post_interval,
+        stream_answers=config.stream_answers,
     )
 
     # Weekly digests, posted exactly once per (channel, week) by the scheduler (bot/scheduler.py).
@@ -190,6 +199,22 @@ def build_app(
         },
     )
     buttons = RunButtons(runs, dispatcher, approvals.ask)
+    # Conversations in threads: "Route this" on a message, @routebot with the thread as context, follow-up
+    # replies on the same model (runs like any other: gated, claimed once, costed). Feedback under answers.
+    conversation_store = ConversationStore(database)
+    conversations = Conversations(
+        policy=policy,
+        store=conversation_store,
+        runs=runs,
+        dispatcher=dispatcher,
+        channels=channels,
+        providers=providers,
+        names=DisplayNames(client),
+        ask_for_approval=approvals.ask,
+        clock=clock,
+        max_task_chars=config.max_task_chars,
+    )
+    feedback = Feedback(store, conversation_store, clock)
     home = AppHome(
         policy=policy, database=database, store=store, channels=channels, clock=clock, tz=config.tz, who=who
     )
@@ -210,6 +235,13 @@ def build_app(
     app.view(SETTINGS_FORM)(settings_form.on_save)
     # the Home tab: your channels' settings and this week's spend
     app.event("app_home_opened")(home.on_home_opened)
+    # "Route this" on any message, its window, @routebot in a thread, replies in routebot's threads
+    app.shortcut(ROUTE_MESSAGE)(conversations.on_route_message)
+    app.view(ROUTE_MESSAGE)(conversations.on_route_message_submit)
+    app.event("app_mention")(conversations.on_mention)
+    app.event("message")(conversations.on_message)
+    # helpful / not helpful under each answer
+    app.action(FEEDBACK)(feedback.on_feedback)
     return Built(app=app, bot=bot, run_pool=run_pool, listener_pool=listener_pool)
 
 

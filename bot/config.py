@@ -47,6 +47,7 @@ class Config:
     tz: str = "UTC"
     digest_show_users: bool = False
     admins: frozenset[str] = frozenset()
+    stream_answers: bool = True  # off: answers are posted whole when the model has finished
 
     @property
     def configured_providers(self) -> tuple[str, ...]:
@@ -203,4 +204,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         tz=tz,
         digest_show_users=_bool(env, "ROUTEBOT_DIGEST_SHOW_USERS"),
         admins=admins,
+        stream_answers=_bool(env, "ROUTEBOT_STREAM_ANSWERS") if env.get("ROUTEBOT_STREAM_ANSWERS") else True,
     )

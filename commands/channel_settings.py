@@ -23,6 +23,7 @@ _MONEY = re.compile(r"^\$?\s*([0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)$")
 
 # The settings form's fields, by the block ids the modal uses (bot/blocks/settings.py).
 PROVIDERS_FIELD, BUDGET_FIELD, APPROVAL_FIELD = "providers", "budget", "approval_lanes"
+THREAD_CONTEXT_FIELD, THREAD_CONTEXT_ON = "thread_context", "on"
 
 
 def default_settings(channel_id: str, policy: Policy) -> ChannelSettings:
@@ -100,6 +101,9 @@ def validate_form(current: ChannelSettings, raw: Mapping[str, Any], policy: Poli
     errors: dict[str, str] = {}
     known_providers, lane_ids = policy.providers, policy.lane_ids
     providers, lanes, budget = current.providers, current.approval_lanes, current.budget_nanousd
+    thread_context = current.thread_context
+    if THREAD_CONTEXT_FIELD in raw:  # one checkbox: ticked means on
+        thread_context = THREAD_CONTEXT_ON in _choices(raw[THREAD_CONTEXT_FIELD])
     if PROVIDERS_FIELD in raw:
         chosen = _choices(raw[PROVIDERS_FIELD])
         unknown = [p for p in chosen if p not in known_providers]
@@ -123,7 +127,14 @@ def validate_form(current: ChannelSettings, raw: Mapping[str, Any], policy: Poli
         lanes = tuple(lane for lane in lane_ids if lane in chosen)
     if errors:
         return FormResult(None, errors)
-    return FormResult(replace(current, providers=providers, budget_nanousd=budget, approval_lanes=lanes), {})
+    chosen = replace(
+        current,
+        providers=providers,
+        budget_nanousd=budget,
+        approval_lanes=lanes,
+        thread_context=thread_context,
+    )
+    return FormResult(chosen, {})
 
 
 def _choices(value: Any) -> list[str]:

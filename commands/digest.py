@@ -107,6 +107,20 @@ class DayBar:
 
 
 @dataclass(frozen=True)
+class HelpfulRate:
+    """A lane's helpful rate: answers voted helpful / all votes on its runs this week."""
+
+    lane: str
+    label: str
+    helpful: int
+    votes: int
+
+    @property
+    def rate(self) -> float:
+        return self.helpful / self.votes
+
+
+@dataclass(frozen=True)
 class Digest:
     channel_id: str
     week: Week
@@ -123,6 +137,7 @@ class Digest:
     days: tuple[DayBar, ...]
     users: tuple[Share, ...]  # the top spenders; empty unless ROUTEBOT_DIGEST_SHOW_USERS is on
     suggestion: str | None
+    helpful: tuple[HelpfulRate, ...] = ()  # lanes with feedback this week, in ladder order
 
     @property
     def so_far(self) -> bool:
@@ -223,6 +238,10 @@ def build_digest(
         days=_days(data, week, policy, options.tz),
         users=users if options.show_users else (),
         suggestion=suggest(summary, lanes, data, policy),
+        helpful=tuple(
+            HelpfulRate(v.lane, _lane_title(policy, v.lane), v.helpful, v.votes)
+            for v in sorted(data.votes, key=lambda v: _lane_order(policy, v.lane))
+        ),
     )
 
 

@@ -73,6 +73,11 @@ def change_lines(digest: Digest) -> list[str]:
     ]
 
 
+def helpful_line(digest: Digest) -> str:
+    """Each lane's helpful rate from people's votes under its answers."""
+    return "; ".join(f"{h.label} {percent(h.rate)} ({h.helpful} of {h.votes})" for h in digest.helpful)
+
+
 def share_line(share: Share) -> str:
     unknown = f", {share.unknown_runs} of unknown price" if share.unknown_runs else ""
     return f"{usd(share.spend_nanousd)} ({share.runs} run{_s(share.runs)}{unknown})"
@@ -90,6 +95,8 @@ def render_text(digest: Digest, top: int = 5) -> str:
     lines += [f"  {p.from_label} -> {p.to_label} x{p.count}" for p in digest.paths[:top]]
     if digest.reasons:
         lines.append("  reasons: " + ", ".join(f"{r.label.lower()} x{r.count}" for r in digest.reasons[:3]))
+    if digest.helpful:
+        lines.append(f"Helpful: {helpful_line(digest)}")
     lines.append(f"Average: {average_line(digest)}")
     lines.append(f"Premium lane: {premium_line(digest)}")
     lines.append("Vs the week before: " + "; ".join(change_lines(digest)))

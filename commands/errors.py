@@ -90,6 +90,9 @@ class ProviderError(UserError):
     bad_response (a 200 whose body could not be read).
     """
 
-    def __init__(self, provider: str, kind: str, message: str, *, retryable: bool) -> None:
+    def __init__(
+        self, provider: str, kind: str, message: str, *, retryable: bool, partial: bool = False
+    ) -> None:
         self.provider, self.kind, self.retryable = provider, kind, retryable
+        self.partial = partial  # the stream broke after some text had arrived
         super().__init__(message)

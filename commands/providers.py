@@ -6,8 +6,9 @@ are named from that id here, and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 
 def api_key_variable(provider: str) -> str:
@@ -38,9 +39,31 @@ class Completion:
     refused: bool = False  # the model declined the task: shown as a refusal, charged as reported
 
 
+@dataclass(frozen=True)
+class Turn:
+    """One message of a conversation as the model sees it: the person's side or the model's."""
+
+    role: Literal["user", "assistant"]
+    text: str
+
+
+TextSink = Callable[[str], None]
+"""Receives the answer's text as it arrives, one piece per call, in order."""
+
+
 class Provider(Protocol):
     name: str
 
     def complete(self, *, model: str, effort: str | None, task: str) -> Completion:
         """Run the task; raise commands.errors.ProviderError on any API failure."""
+        ...
+
+    def stream(
+        self, *, model: str, effort: str | None, turns: Sequence[Turn], on_text: TextSink
+    ) -> Completion:
+        """Run the conversation, handing each piece of text to `on_text` as the API streams it.
+
+        The Completion's tokens come from the stream's own usage events. A failure before any text is
+        retried like `complete`; a failure after some text raises ProviderError with `partial=True`.
+        """
         ...

@@ -6,9 +6,12 @@ Slack-free on purpose: listeners in bot/ turn clicks into calls here and results
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from commands.context_windows import context_window
 from commands.errors import (
     AtTopOfLadder,
     NotFound,
@@ -20,8 +23,17 @@ from commands.errors import (
 from commands.ladder import Step, escalation_steps, next_step
 from commands.policy import ModelChoice, Policy
 from commands.pricing import price_of_run
-from commands.providers import Provider, api_key_variable
-from storage.records import Request, Run
+from commands.providers import Provider, TextSink, api_key_variable
+from commands.turns import (
+    Conversation,
+    ConversationTooLong,
+    Exchange,
+    Material,
+    conversation,
+    first_ask,
+)
+from storage.conversations import ConversationStore
+from storage.records import ACTIVE, Request, Run
 from storage.runs import NewRun, RunStore
 
 log = logging.getLogger(__name__)
@@ -96,10 +108,16 @@ class RunService:
         clock: Callable[[], float],
         gates: Sequence[Gate] = (),
         channel_providers: Callable[[str], Sequence[str]] | None = None,
+        reserved_tokens: int = 8192,
+        turn_wait: float = 900.0,
     ) -> None:
         self.store, self.policy, self.providers, self.clock = store, policy, providers, clock
         self.gates = tuple(gates)  # in order: the first to refuse decides what the person is told
         self.channel_providers = channel_providers  # channel id -> providers its settings allow; None: all
+        self.conversations = ConversationStore(store.database)
+        self.reserved_tokens = reserved_tokens  # the answer's share of the context window (max output)
+        self.turn_wait = turn_wait  # seconds a follow-up waits for the turn before it to finish
+        self._turn_ended = threading.Condition()
 
     # --- planning -----------------------------------------------------------------------------------
     def plan_first_run(self, request_id: int, provider: str) -> RunPlan:
@@ -114,8 +132,21 @@ class RunService:
         self._require_configured(provider)
         return RunPlan(request, provider, lane.id, choice, lane.rung)
 
+    def plan_follow_up(self, request_id: int) -> RunPlan:
+        """A follow-up continues on the model of the conversation's newest run (escalations included)."""
+        request = self._request(request_id)
+        latest = self.conversations.latest_run(request.root_id)
+        if latest is None:
+            raise NotFound(
+                "This conversation has no answer to follow up on yet: press Run on the card first."
+            )
+        self._require_allowed(request.channel_id, latest.provider)
+        self._require_configured(latest.provider)
+        choice = ModelChoice(latest.provider, latest.model, latest.effort)
+        return RunPlan(request, latest.provider, latest.lane, choice, latest.rung)
+
     def plan_escalation(self, from_run_id: int, provider: str, reason: str | None) -> RunPlan:
-        source = self._run(from_run_id)
+        source = self._conversation_head(self._run(from_run_id))
         self._require_allowed(source.channel_id, provider)
         steps = {s.provider: s for s in self.steps_after(source)}
         step = steps.get(provider)
@@ -130,7 +161,7 @@ class RunService:
             raise NotFound(
                 "You have no run in this channel to escalate yet. Use `/route <task>` and press Run."
             )
-        source = self.store.runs_for_request(request.id)[-1]
+        source = self._conversation_head(self.store.runs_for_request(request.id)[-1])
         step = next_step(self.policy, source.lane, source.provider)
         if step is None:
             raise AtTopOfLadder(self._top_message(source))
@@ -178,13 +209,23 @@ class RunService:
             gate(plan, user_id)
         return self.store.claim_run(plan.as_new_run(user_id), self.clock())
 
-    def execute(self, run_id: int) -> Run | None:
-        """Call the model and record the outcome; never raises for a provider failure.
+    def execute(self, run_id: int, on_text: TextSink | None = None) -> Run | None:
+        """Call the model, streaming its text to `on_text`, and record the outcome; never raises for a
+        provider failure. A turn of a conversation first waits for the turns before it to finish, so the
+        model sees their answers (a follow-up sent while the previous answer still streams).
 
         None when this process did not run it or lost it: another claimed it first, or the run's lease
         expired and another process interrupted it (that process tells the thread; nothing is charged).
         """
+        try:
+            return self._execute(run_id, on_text or (lambda _text: None))
+        finally:
+            with self._turn_ended:
+                self._turn_ended.notify_all()
+
+    def _execute(self, run_id: int, on_text: TextSink) -> Run | None:
         run = self._run(run_id)
+        self._wait_for_earlier_turns(run)
         if not self.store.start_run(run_id, self.clock()):
             return None
         request = self._request(run.request_id)
@@ -204,9 +245,22 @@ class RunService:
                 message=f"{self._label(run.provider)} is not configured.",
             )
         try:
-            completion = provider.complete(model=run.model, effort=run.effort, task=request.task)
+            talk = self.conversation_for(request, run)
+        except ConversationTooLong as exc:
+            return self.store.fail_run(run_id, now=self.clock(), kind="too_long", message=exc.message)
+        received: list[str] = []
+
+        def sink(text: str) -> None:
+            received.append(text)
+            on_text(text)
+
+        try:
+            completion = provider.stream(model=run.model, effort=run.effort, turns=talk.turns, on_text=sink)
         except ProviderError as exc:
-            return self.store.fail_run(run_id, now=self.clock(), kind=exc.kind, message=exc.message)
+            failed = self.store.fail_run(run_id, now=self.clock(), kind=exc.kind, message=exc.message)
+            if received:  # keep what arrived: it is in the thread already, and the record should say so
+                self.conversations.keep_partial(run_id, "".join(received))
+            return failed
         except Exception:
             log.exception("run %s failed unexpectedly", run_id)
             return self.store.fail_run(
@@ -217,6 +271,8 @@ class RunService:
             )
         now = self.clock()
         price = price_of_run(self.policy, run.provider, run.model, completion.tokens, at=now)
+        if talk.trimmed:
+            self.conversations.note_trimmed(run_id, talk.trimmed)
         finished = self.store.finish_run(
             run_id,
             now=now,
@@ -230,10 +286,55 @@ class RunService:
             log.warning("run %s answered after its lease was lost; another process interrupted it", run_id)
         return finished
 
+    def conversation_for(self, request: Request, run: Run) -> Conversation:
+        """The turns this run sends: every earlier turn of the conversation with its answer, then this one."""
+        exchanges: list[Exchange] = []
+        for turn in self.conversations.turns(request.root_id, up_to=request.id):
+            ask = turn.task or ""
+            if turn.id == turn.root_id and turn.material:
+                kind, count = turn.material_kind or "message", turn.material_messages or 1
+                ask = first_ask(ask, Material(kind, turn.material, count))
+            answer = self.conversations.answer(turn.id) if turn.id != request.id else None
+            exchanges.append(Exchange(ask, answer.answer if answer is not None else None))
+        return conversation(
+            exchanges,
+            window_tokens=context_window(run.model),
+            reserved_tokens=self.reserved_tokens,
+            model=ModelChoice(run.provider, run.model, run.effort).label,
+        )
+
+    def _wait_for_earlier_turns(self, run: Run) -> None:
+        """Hold a follow-up until the conversation's earlier turns have no run queued or in flight.
+
+        Re-checked from the database every second, so a turn running in another process counts too.
+        """
+        request = self._request(run.request_id)
+        if request.conversation_id is None:
+            return
+        # A timeout, not a time of record: the monotonic clock, so a test's fixed clock cannot stall it.
+        deadline = time.monotonic() + self.turn_wait
+
+        def earlier_busy() -> bool:
+            earlier = self.conversations.turns(request.root_id, up_to=request.id - 1)
+            return any(r.status in ACTIVE for t in earlier for r in self.store.runs_for_request(t.id))
+
+        with self._turn_ended:
+            while earlier_busy() and time.monotonic() < deadline:
+                self._turn_ended.wait(timeout=1.0)
+
     def ladder_so_far(self, request_id: int) -> list[Run]:
         return self.store.runs_for_request(request_id)
 
     # --- helpers --------------------------------------------------------------------------------------
+    def _conversation_head(self, run: Run) -> Run:
+        """Escalating any answer of a conversation moves the whole conversation: its newest turn's run."""
+        request = self._request(run.request_id)
+        newest = self.conversations.turns(request.root_id)[-1]
+        if newest.id == request.id:
+            return run
+        runs = self.store.runs_for_request(newest.id)
+        return runs[-1] if runs else run
+
     def _plan_step(self, source: Run, step: Step, reason: str | None) -> RunPlan:
         request = self._request(source.request_id)
         return RunPlan(

@@ -1,4 +1,4 @@
-"""Per-channel settings (providers, weekly budget, lanes needing approval), their audit and budget warnings.
+"""Per-channel settings (providers, budget, approval lanes, thread context), their audit and budget warnings.
 
 A channel without a row has never been changed: callers apply the defaults (commands/channel_settings.py).
 Saving reads the old values and writes the new ones and the audit rows in one transaction, so the audit's
@@ -15,7 +15,7 @@ from sqlite_utils.db import NotFoundError
 
 from storage.db import Database
 
-FIELDS = ("providers", "budget_nanousd", "approval_lanes")
+FIELDS = ("providers", "budget_nanousd", "approval_lanes", "thread_context")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class ChannelSettings:
     approval_lanes: tuple[str, ...]
     updated_at: float | None = None  # None: the defaults, never saved
     updated_by: str | None = None
+    thread_context: bool = (
+        True  # off: @routebot sends only the thread's first message, for sensitive channels
+    )
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class SettingChange:
 def stored_value(settings: ChannelSettings, field: str) -> str | None:
     """A field as the audit trail records it."""
     value = getattr(settings, field)
+    if isinstance(value, bool):
+        return "on" if value else "off"
     if isinstance(value, tuple):
         return ",".join(value)
     return None if value is None else str(value)
@@ -80,6 +85,7 @@ class ChannelSettingsStore:
                     "approval_lanes": ",".join(saved.approval_lanes),
                     "updated_at": now,
                     "updated_by": user_id,
+                    "thread_context": int(saved.thread_context),
                 },
                 pk="channel_id",
             )
@@ -133,4 +139,5 @@ def _settings(row: dict[str, Any]) -> ChannelSettings:
         _split(row["approval_lanes"]),
         row["updated_at"],
         row["updated_by"],
+        bool(row["thread_context"]),
     )

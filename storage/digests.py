@@ -87,6 +87,15 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class LaneVotes:
+    """Feedback on the runs of one lane: people's helpful / not helpful votes, latest vote each."""
+
+    lane: str
+    helpful: int
+    votes: int
+
+
+@dataclass(frozen=True)
 class ChannelWeek:
     """Everything one channel's digest is computed from."""
 
@@ -101,6 +110,7 @@ class ChannelWeek:
     users: tuple[UserSpend, ...]  # the biggest spenders, when asked for
     before: Totals | None  # the span compared with, when asked for and it had runs
     token_groups: tuple[TokenGroup, ...] = ()  # the succeeded runs of known price, for re-pricing
+    votes: tuple[LaneVotes, ...] = ()  # feedback on this period's runs, by lane
 
 
 @dataclass(frozen=True)
@@ -193,6 +203,15 @@ def _channel_week(
         users=spenders,
         before=_totals(conn, channel, *before) if before else None,
         token_groups=token_groups(conn, _RANGE, span, bands),
+        votes=tuple(
+            LaneVotes(*row)
+            for row in conn.execute(
+                "SELECT runs.lane, SUM(feedback.helpful), COUNT(*) FROM feedback"
+                " JOIN runs ON runs.id = feedback.run_id WHERE runs.channel_id = ? AND runs.created_at >= ?"
+                " AND runs.created_at < ? GROUP BY runs.lane ORDER BY runs.lane",
+                span,
+            )
+        ),
     )
 
 

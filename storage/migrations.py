@@ -190,6 +190,31 @@ def _run_leases_and_delivery(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="006_conversations_and_feedback")
+def _conversations_and_feedback(db: Database) -> None:
+    # A conversation is a root request (a /route, a mention, a shortcut) and its follow-ups, each a request
+    # of its own whose conversation_id names the root, so every turn is a run like any other.
+    requests = db.table("requests")
+    requests.add_column("source", str, not_null_default="command")  # command, mention, shortcut, follow_up
+    requests.add_column("thread_ts", str)  # the thread runs answer in; NULL: the card's own
+    requests.add_column("conversation_id", int)  # the root request; NULL for a root
+    requests.add_column("material", str)  # the routed message or thread; purged with the task
+    requests.add_column("material_kind", str)  # message, thread
+    requests.add_column("material_messages", int)
+    requests.create_index(["card_channel", "thread_ts"], index_name="requests_thread")
+    requests.create_index(["conversation_id"], index_name="requests_conversation")
+    db.table("runs").add_column("trimmed_turns", int)  # exchanges left out to fit the context window
+    # One vote per person per run; a second click changes it.
+    db.table("feedback").create(
+        {"run_id": int, "user_id": str, "helpful": int, "voted_at": float},
+        pk=("run_id", "user_id"),
+        not_null={"run_id", "user_id", "helpful", "voted_at"},
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    # 0: a mention sends only the thread's first message, not the thread (a channel setting).
+    db.table("channel_settings").add_column("thread_context", int, not_null_default=1)
+
+
 LEGACY_VERSIONS = {
     1: "001_requests_and_runs",
     2: "002_digest_ledger",

@@ -30,6 +30,21 @@ class Request:
     card_ts: str | None
     created_at: float
     text_purged_at: float | None
+    source: str = "command"
+    thread_ts: str | None = None
+    conversation_id: int | None = None
+    material: str | None = None
+    material_kind: str | None = None
+    material_messages: int | None = None
+
+    @property
+    def answer_thread(self) -> str | None:
+        """The thread this request's runs answer in: the card's own, or the thread the card was posted in."""
+        return self.thread_ts or self.card_ts
+
+    @property
+    def root_id(self) -> int:
+        return self.conversation_id or self.id
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,7 @@ class Run:
     delivery: str | None = None  # one of DELIVERY_STATES once the run has an outcome; None before
     delivery_attempts: int = 0
     delivery_error: str | None = None  # the last Slack error while posting the outcome
+    trimmed_turns: int | None = None  # exchanges left out to fit the model's context window
 
     @property
     def cost_known(self) -> bool:

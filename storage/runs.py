@@ -305,7 +305,8 @@ class RunStore:
                 chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 conn.execute(
-                    f"UPDATE requests SET task = NULL, text_purged_at = ? WHERE id IN ({marks})",
+                    "UPDATE requests SET task = NULL, material = NULL, text_purged_at = ?"
+                    f" WHERE id IN ({marks})",
                     (now, *chunk),
                 )
                 conn.execute(f"UPDATE runs SET answer = NULL WHERE request_id IN ({marks})", chunk)

@@ -172,6 +172,9 @@ def make_settings(
         "ROUTEBOT_LISTENER_WORKERS": "8",
         "ROUTEBOT_RUN_WORKERS": "8",
         "ROUTEBOT_SLACK_POST_INTERVAL": "0.001",  # tests that pace like Slack set their own
+        # These tests read answers as posted messages, the path every answer takes when Slack refuses a
+        # stream; streamed answers are tested with ROUTEBOT_STREAM_ANSWERS=on (tests/bot/test_threads_*.py).
+        "ROUTEBOT_STREAM_ANSWERS": "off",
     }
     if anthropic is not None:
         values.update(ANTHROPIC_API_KEY="sk-ant-test", ANTHROPIC_BASE_URL=anthropic.url.rstrip("/"))

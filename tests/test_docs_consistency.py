@@ -47,7 +47,26 @@ def test_manifest_scopes_are_exactly_what_the_code_uses() -> None:
         uses.add("files:write")
     if "conversations_open" in code:
         uses.add("im:write")
+    if "conversations_replies" in code:
+        uses |= {"channels:history", "groups:history"}
+    if 'app.event("app_mention")' in code:
+        uses.add("app_mentions:read")
     assert scopes == uses
+
+
+def test_manifest_events_and_shortcuts_are_exactly_what_the_listeners_handle() -> None:
+    manifest = _manifest()
+    code = "\n".join(p.read_text() for p in (ROOT / "bot").rglob("*.py"))
+    handled = set(re.findall(r'app\.event\("([a-z_]+)"\)', code))
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    # Slack's message events are subscribed per conversation type; one `message` listener takes them all.
+    assert {e.split(".")[0] for e in events} == handled
+    assert {"message.channels", "message.groups"} <= events
+    (shortcut,) = manifest["features"]["shortcuts"]
+    from bot.blocks.conversations import ROUTE_MESSAGE
+
+    assert shortcut["type"] == "message" and shortcut["callback_id"] == ROUTE_MESSAGE
+    assert "app.shortcut(ROUTE_MESSAGE)" in code and "app.view(ROUTE_MESSAGE)" in code
 
 
 def test_every_environment_variable_read_is_documented() -> None:

@@ -16,6 +16,7 @@ from commands.digest_text import (
     change_lines,
     escalation_line,
     headline,
+    helpful_line,
     period_label,
     premium_line,
     share_line,
@@ -60,6 +61,8 @@ def digest_blocks(digest: Digest, names: Mapping[str, str] | None = None) -> lis
         )
     )
     blocks.append(section(_escalations(digest)))
+    if digest.helpful:
+        blocks.append(section(f"*Helpful answers (people's votes)*\n{escape(helpful_line(digest))}"))
     blocks.append(section(f"*On the premium lane*\n{escape(premium_line(digest))}"))
     if digest.users:
         people = names or {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.blocks.common import Block, actions, button, code, confirm_dialog, context, section
@@ -17,6 +18,7 @@ Message = dict[str, Any]  # keyword arguments for chat.postMessage / chat.update
 ESCALATE = "escalate_"  # + provider id
 ESCALATE_REASON = "escalate_reason"
 RETRY = "retry"
+FEEDBACK = "feedback"  # the feedback_buttons under each answer
 
 
 def choice_of(run: Run) -> ModelChoice:
@@ -101,9 +103,7 @@ def answer_messages(run: Run, ladder: list[Run], steps: list[Step], policy: Poli
         messages.append(
             {"text": f"Answer from {run.model} (part {index + 1} of {len(groups)})", "blocks": blocks}
         )
-    footer: list[Block] = [context(run_summary(run)), context(ladder_line(ladder))]
-    footer += escalation_blocks(run, steps, policy)
-    messages[-1]["blocks"].extend(footer)
+    messages[-1]["blocks"].extend(answer_footer(run, ladder, steps, policy))
     return messages
 
 
@@ -128,6 +128,50 @@ def plain_text(run: Run, policy: Policy) -> str:
         return f"{head}\n\n{run.answer or '(no text)'}\n\n{cost_text(run)}"
     label = policy.provider_labels.get(run.provider, run.provider)
     return f"{label} could not answer ({run.status}): {run.error_message or 'unknown error'}"
+
+
+def answer_footer(run: Run, ladder: list[Run], steps: list[Step], policy: Policy) -> list[Block]:
+    """Under an answer, posted or streamed: cost line, ladder, trimming note, escalation, feedback."""
+    footer: list[Block] = [context(run_summary(run)), context(ladder_line(ladder))]
+    if run.trimmed_turns:
+        footer.append(context(f":scissors: {trimmed_note(run.trimmed_turns)}"))
+    footer += escalation_blocks(run, steps, policy)
+    footer.append(feedback_block(run))
+    return footer
+
+
+def trimmed_note(trimmed: int) -> str:
+    what = "exchange" if trimmed == 1 else "exchanges"
+    return (
+        f"The {trimmed} oldest {what} of this conversation were left out to fit the model's context window."
+    )
+
+
+def feedback_block(run: Run) -> Block:
+    """Helpful / not helpful, as Slack's AI app guidance does it: feedback_buttons in a context_actions block.
+
+    https://docs.slack.dev/reference/block-kit/block-elements/feedback-buttons-element
+    """
+
+    def choice(text: str, helpful: bool) -> dict[str, Any]:
+        value = json.dumps({"run": run.id, "helpful": int(helpful)}, separators=(",", ":"))
+        return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+    return {
+        "type": "context_actions",
+        "block_id": f"feedback:{run.id}",
+        "elements": [
+            {
+                "type": "feedback_buttons",
+                "action_id": FEEDBACK,
+                "positive_button": {**choice("Helpful", True), "accessibility_label": "This answer helped"},
+                "negative_button": {
+                    **choice("Not helpful", False),
+                    "accessibility_label": "This answer did not help",
+                },
+            }
+        ],
+    }
 
 
 def escalation_blocks(run: Run, steps: list[Step], policy: Policy) -> list[Block]:
@@ -175,6 +219,23 @@ def _max_cost_note(policy: Policy, run: Run, step: Step) -> str:
     if step.choice.effort == "xhigh":
         note += " xhigh effort spends far more reasoning tokens, billed as output."
     return note
+
+
+def partial_messages(run: Run) -> list[Message]:
+    """What a run that broke mid-stream had written, for a thread that did not see it streamed."""
+    if run.status == "succeeded" or not run.answer:
+        return []
+    header = section(f"*Partial answer from {code(choice_of(run).label)}* (it stopped before the end)")
+    chunks = split_escaped(run.answer, SECTION_LIMIT)
+    per_message = max(1, MESSAGE_TEXT_BUDGET // SECTION_LIMIT)
+    groups = [chunks[i : i + per_message] for i in range(0, len(chunks), per_message)]
+    return [
+        {
+            "text": f"Partial answer from {run.model}",
+            "blocks": ([header] if index == 0 else []) + [section(c) for c in group],
+        }
+        for index, group in enumerate(groups)
+    ]
 
 
 def failure(run: Run, policy: Policy) -> Message:

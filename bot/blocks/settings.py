@@ -15,6 +15,8 @@ from commands.channel_settings import (
     APPROVAL_FIELD,
     BUDGET_FIELD,
     PROVIDERS_FIELD,
+    THREAD_CONTEXT_FIELD,
+    THREAD_CONTEXT_ON,
     budget_input,
 )
 from commands.policy import Policy
@@ -46,6 +48,10 @@ def providers_text(providers: tuple[str, ...], policy: Policy, default_provider:
     return f"{names} (recommends {labels.get(preferred, preferred)} first)"
 
 
+def thread_context_text(on: bool) -> str:
+    return "the thread is sent with a mention" if on else "off: only the thread's first message is sent"
+
+
 def budget_text(budget_nanousd: int | None) -> str:
     return "no budget" if budget_nanousd is None else f"{usd(budget_nanousd)} a week"
 
@@ -59,6 +65,7 @@ def settings_summary(settings: ChannelSettings, policy: Policy, default_provider
         ("Providers", providers_text(settings.providers, policy, default_provider)),
         ("Weekly budget", budget_text(settings.budget_nanousd)),
         ("Approval needed for", lanes_text(settings.approval_lanes, policy)),
+        ("Thread context", thread_context_text(settings.thread_context)),
     )
 
 
@@ -114,6 +121,18 @@ def settings_modal(
             settings.approval_lanes,
             "Runs on these lanes wait for a workspace admin, owner or ROUTEBOT_ADMINS member to "
             "approve them, unless one of those asked.",
+        ),
+        _checkboxes(
+            THREAD_CONTEXT_FIELD,
+            "Thread context",
+            [
+                _option(
+                    "Send the thread to the model when someone mentions @routebot in it", THREAD_CONTEXT_ON
+                )
+            ],
+            (THREAD_CONTEXT_ON,) if settings.thread_context else (),
+            "Off (for sensitive channels): a mention sends only the instruction and the thread's first "
+            "message, and the card says so.",
         ),
         context(
             f"{sentence_case(who)} can change these settings. Every change is recorded and announced "
@@ -178,12 +197,15 @@ _FIELD_NAMES = {
     "providers": "Providers",
     "budget_nanousd": "Weekly budget",
     "approval_lanes": "Approval needed for",
+    "thread_context": "Thread context",
 }
 
 
 def _value_text(field: str, value: str | None, policy: Policy, default_provider: str) -> str:
     if field == "budget_nanousd":
         return budget_text(int(value) if value is not None else None)
+    if field == "thread_context":
+        return thread_context_text(value != "off")
     parts = tuple(p for p in (value or "").split(",") if p)
     if field == "providers":
         return providers_text(parts, policy, default_provider)

@@ -68,7 +68,7 @@ class Approvals:
         try:
             reply = self.client.chat_postMessage(
                 channel=request.card_channel,
-                thread_ts=request.card_ts,
+                thread_ts=request.answer_thread,
                 **approval_request(approval, self.policy, self.who),
             )
         except SlackApiError as exc:
@@ -155,7 +155,9 @@ class Approvals:
         if request is None or not request.card_ts:
             return
         try:
-            self.client.chat_postMessage(channel=request.card_channel, thread_ts=request.card_ts, **message)
+            self.client.chat_postMessage(
+                channel=request.card_channel, thread_ts=request.answer_thread, **message
+            )
         except SlackApiError as exc:
             log.warning("could not post about approval %s: %s", approval.id, exc.response.get("error"))
 

@@ -25,6 +25,7 @@ from commands.channel_settings import (
     APPROVAL_FIELD,
     BUDGET_FIELD,
     PROVIDERS_FIELD,
+    THREAD_CONTEXT_FIELD,
     Channels,
     is_channel_id,
     validate_form,
@@ -107,7 +108,7 @@ def form_values(view: dict[str, Any]) -> dict[str, Any]:
     """The submitted fields as plain values; a field absent from the payload is left out (kept as it was)."""
     values = (view.get("state") or {}).get("values") or {}
     raw: dict[str, Any] = {}
-    for field in (PROVIDERS_FIELD, APPROVAL_FIELD):
+    for field in (PROVIDERS_FIELD, APPROVAL_FIELD, THREAD_CONTEXT_FIELD):
         if field in values:
             selected = (values[field].get(ACTION) or {}).get("selected_options") or []
             raw[field] = [option.get("value") for option in selected if isinstance(option, dict)]

@@ -6,15 +6,24 @@ and no explicit timeout raises ValueError, so the timeout is always passed per c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import anthropic
 
 from bot.config import Config
+from bot.providers.anthropic_streaming import stream_anthropic
 from bot.providers.responses import parse, readable
 from bot.providers.retrying import CallLimits, SdkErrors, call_with_retries
-from commands.providers import Completion, TokenCounts, api_key_variable, base_url_variable
+from commands.providers import (
+    Completion,
+    TextSink,
+    TokenCounts,
+    Turn,
+    api_key_variable,
+    base_url_variable,
+)
 
 ERRORS = SdkErrors(
     timeout=anthropic.APITimeoutError,
@@ -67,6 +76,21 @@ class AnthropicProvider:
         )
         completion: Completion = parse(message, _completion, self.name, "Anthropic")
         return completion
+
+    def stream(
+        self, *, model: str, effort: str | None, turns: Sequence[Turn], on_text: TextSink
+    ) -> Completion:
+        hint = {"var": api_key_variable(self.name), "base": base_url_variable(self.name)}
+        return stream_anthropic(
+            self.client,
+            self.limits,
+            ERRORS,
+            model=model,
+            effort=effort,
+            turns=turns,
+            on_text=on_text,
+            hint=hint,
+        )
 
 
 def _completion(message: Any) -> Completion:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import openai
 
 from bot.config import Config
+from bot.providers.openai_streaming import refusal_text as _refusal
+from bot.providers.openai_streaming import stream_openai
 from bot.providers.responses import parse, readable
 from bot.providers.retrying import CallLimits, SdkErrors, call_with_retries
-from commands.providers import Completion, TokenCounts, api_key_variable, base_url_variable
+from commands.providers import (
+    Completion,
+    TextSink,
+    TokenCounts,
+    Turn,
+    api_key_variable,
+    base_url_variable,
+)
 
 ERRORS = SdkErrors(
     timeout=openai.APITimeoutError,
@@ -64,14 +74,20 @@ class OpenAIProvider:
         completion: Completion = parse(response, _completion, self.name, "OpenAI")
         return completion
 
-
-def _refusal(response: Any) -> str | None:
-    """The text of a refusal content part, if the model refused (output_text leaves refusals out)."""
-    for item in response.output:
-        for part in getattr(item, "content", None) or []:
-            if getattr(part, "type", "") == "refusal":
-                return str(part.refusal or "")
-    return None
+    def stream(
+        self, *, model: str, effort: str | None, turns: Sequence[Turn], on_text: TextSink
+    ) -> Completion:
+        hint = {"var": api_key_variable(self.name), "base": base_url_variable(self.name)}
+        return stream_openai(
+            self.client,
+            self.limits,
+            ERRORS,
+            model=model,
+            effort=effort,
+            turns=turns,
+            on_text=on_text,
+            hint=hint,
+        )
 
 
 def _completion(response: Any) -> Completion:

@@ -157,9 +157,10 @@ def test_settings_open_editable_for_admins_owners_and_routebot_admins(harness: H
     assert view["submit"]["text"] == "Save" and view["callback_id"] == "channel_settings"
     assert json.loads(view["private_metadata"]) == {"channel": "C1"}
     inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
-    assert set(inputs) == {"providers", "budget", "approval_lanes"}
+    assert set(inputs) == {"providers", "budget", "approval_lanes", "thread_context"}
     assert [o["value"] for o in inputs["providers"]["initial_options"]] == ["anthropic", "openai"]
     assert [o["value"] for o in inputs["approval_lanes"]["initial_options"]] == ["max"]
+    assert [o["value"] for o in inputs["thread_context"]["initial_options"]] == ["on"]  # on by default
     assert "initial_value" not in inputs["budget"]  # no budget by default
 
 

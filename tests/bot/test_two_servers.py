@@ -72,6 +72,7 @@ def serve(tmp_path: Path) -> Iterator[tuple[FakeSlack, FakeAnthropic, object]]:
             ANTHROPIC_API_KEY="sk-ant-test",
             ANTHROPIC_BASE_URL=anthropic.url.rstrip("/"),
             ROUTEBOT_PROVIDER_MAX_RETRIES="0",
+            ROUTEBOT_STREAM_ANSWERS="off",  # answers read as posted messages, as in tests/conftest.py
         )
         env.pop("OPENAI_API_KEY", None)
 

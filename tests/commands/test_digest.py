@@ -412,3 +412,23 @@ def test_day_starts_follow_daylight_saving_time() -> None:
     lengths = [b - a for a, b in zip(starts, (*starts[1:], WEEK.end), strict=True)]
     assert lengths == [86_400] * 6 + [82_800]  # Sunday 8 March 2026 has 23 hours in New York
     assert isinstance(WEEK, Week)
+
+
+def test_helpful_rate_per_lane_counts_each_persons_latest_vote_on_the_weeks_runs(tmp_path: Path) -> None:
+    from storage.conversations import ConversationStore
+
+    database = Database(str(tmp_path / "r.db"))
+    store, votes = RunStore(database), ConversationStore(database)
+    seeder = Seeder(store, POLICY)
+    cheap = [seeder.task("C1", WEEK.start + 3_600 * n, lane="cheap") for n in range(3)]
+    default = seeder.task("C1", WEEK.start + 7_200, lane="default")
+    last_week = seeder.task("C1", WEEK.start - 3_600, lane="cheap")
+    votes.vote(cheap[0].id, "U1", True, WEEK.start + 10)
+    votes.vote(cheap[0].id, "U2", True, WEEK.start + 10)
+    votes.vote(cheap[1].id, "U1", True, WEEK.start + 10)
+    votes.vote(cheap[1].id, "U1", False, WEEK.start + 20)  # changed: the latest vote counts, once
+    votes.vote(default.id, "U3", True, WEEK.start + 30)
+    votes.vote(last_week.id, "U1", False, WEEK.start + 40)  # a run of the week before: not this week's
+    (digest,) = compute_digests(database, POLICY, WEEK, DigestOptions(tz=TZ))
+    assert [(h.lane, h.helpful, h.votes) for h in digest.helpful] == [("cheap", 2, 3), ("default", 1, 1)]
+    assert "Helpful: Cheap 67% (2 of 3); Default 100% (1 of 1)" in render_text(digest)

@@ -15,6 +15,7 @@ import socket
 import socketserver
 import threading
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -41,11 +42,16 @@ class Incoming:
 
 @dataclass
 class Reply:
-    """What a fake answers; ``headers`` are sent as given."""
+    """What a fake answers; ``headers`` are sent as given.
+
+    ``chunks``, when set, is written piece by piece (each flushed at once) with no Content-Length, and the
+    connection closes at its end: how a streaming API's server-sent events arrive over HTTP/1.0.
+    """
 
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    chunks: Iterable[bytes] | None = None
 
     @classmethod
     def of_json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -108,6 +114,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
+            if reply.chunks is not None:
+                self.end_headers()
+                self.wfile.flush()
+                for chunk in reply.chunks:
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+                self.close_connection = True
+                return
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
             if self.command != "HEAD":

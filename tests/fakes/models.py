@@ -18,23 +18,35 @@ retry_after=2)``, ``fake.hang = True`` (read the request, never answer, until th
 ``fake.hold()`` / ``fake.release()`` (requests wait, answered on release), ``fake.refuse = True`` (a
 refusal: Anthropic's ``stop_reason: "refusal"`` with the text, if any, as the only content; OpenAI's
 ``refusal`` content part), ``fake.fail(200, body="<html>")`` (an unreadable 200).
-Streaming (``stream=True``) is not faked: it is answered 400.
+
+Streaming (``stream=True``) is answered with server-sent events in each API's own order and shapes (Anthropic:
+message_start, content_block_start, ping, content_block_delta..., content_block_stop, message_delta with the
+cumulative usage, message_stop; OpenAI: response.created, response.in_progress, output_item.added,
+content_part.added, output_text.delta..., the done events, response.completed with usage). The text is cut
+into word tokens (a word and the space after it), each sent as one delta. Per test: ``first_token_delay``
+(seconds "thinking" before the first delta), ``token_delay`` (between deltas), ``fail_after=N`` (an error
+event after N deltas, as the APIs send when overloaded mid-stream), ``cut_after=N`` (the connection drops
+after N deltas), ``gate`` + ``gate_after=N`` (stop after N deltas until the test sets the event),
+``pace_over`` (spread the deltas evenly over that many seconds); ``first_delta_at`` records when each
+stream's first delta left, with its request.
 """
 
 from __future__ import annotations
 
 import copy
 import itertools
+import json
+import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .http import FakeHTTPServer, Incoming, Reply, closed_port_url
 
-__all__ = ["FakeAnthropic", "FakeOpenAI", "ModelRequest", "ReplyFn", "closed_port_url"]
+__all__ = ["FakeAnthropic", "FakeOpenAI", "ModelRequest", "ReplyFn", "closed_port_url", "word_tokens"]
 
 ReplyFn = Callable[[dict[str, Any]], tuple[str, dict[str, Any] | None]]
 
@@ -55,6 +67,11 @@ class _Failure:
     retry_after: float | None
     body: dict[str, Any] | str | None
     content_type: str | None = None  # for a str body: default text/plain
+
+
+def word_tokens(text: str) -> list[str]:
+    """The fake's tokens: each word with the whitespace after it (leading whitespace is one of its own)."""
+    return re.findall(r"\S+\s*|\s+", text)
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -86,6 +103,14 @@ class _FakeModelAPI(FakeHTTPServer):
         self.refuse = False
         self._open = threading.Event()  # hold() closes it: requests wait until release()
         self._open.set()
+        self.first_token_delay = 0.0
+        self.token_delay = 0.0
+        self.fail_after: int | None = None
+        self.cut_after: int | None = None
+        self.gate: threading.Event | None = None
+        self.gate_after = 0
+        self.pace_over: float | None = None  # spread all deltas evenly over this many seconds (benchmarks)
+        self.first_delta_at: list[tuple[float, dict[str, Any]]] = []  # (monotonic time, request body)
         self._requests: list[ModelRequest] = []
         self._failures: list[_Failure] = []
         self._cond = threading.Condition()
@@ -171,15 +196,68 @@ class _FakeModelAPI(FakeHTTPServer):
         if request.method != "POST" or request.path != self.endpoint:
             message = f"fake serves POST {self.endpoint}, got {request.method} {request.path}: check base_url"
             return self._error_reply(_Failure(404, None, None, None), message)
-        if body.get("stream"):
-            return self._error_reply(
-                _Failure(400, None, None, None), "stream=True is not supported by the fake"
-            )
         reply_fn = self.reply_fn
         text, usage = reply_fn(body) if reply_fn is not None else (self.text, None)
         merged = _merge(self.default_usage, self._normalize_usage(self.usage if usage is None else usage))
-        data = self._success(body, text, self._finish_usage(merged))
-        return Reply.of_json(data, headers={self.request_id_header: self._id("req_")})
+        usage = self._finish_usage(merged)
+        headers = {self.request_id_header: self._id("req_")}
+        if body.get("stream"):
+            headers.update({"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"})
+            events = self._events(body, text, usage)
+            return Reply(200, headers=headers, chunks=self._paced(events, len(word_tokens(text)), body))
+        return Reply.of_json(self._success(body, text, usage), headers=headers)
+
+    # -- streaming --------------------------------------------------------------------------------
+
+    def _paced(
+        self, events: Iterator[tuple[str, dict[str, Any]] | int], tokens: int, body: dict[str, Any]
+    ) -> Iterator[bytes]:
+        """Encode events as SSE; an int in the stream marks "delta number N comes next" for pacing."""
+        started, first = time.monotonic(), True
+        for item in events:
+            if isinstance(item, int):
+                if self._wait_before_delta(item, started, tokens):
+                    return
+                continue
+            if item == ("cut", {}):
+                return
+            name, data = item
+            chunk = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+            if first and name in ("content_block_delta", "response.output_text.delta"):
+                first = False
+                with self._cond:
+                    self.first_delta_at.append((time.monotonic(), body))
+            yield chunk
+
+    def _wait_before_delta(self, index: int, started: float, tokens: int) -> bool:
+        """Sleep as configured before delta `index`; True means stop (the fake is shutting down)."""
+        if self.pace_over and tokens:
+            due = started + self.first_token_delay + index * self.pace_over / tokens
+            if self.pause(max(0.0, due - time.monotonic())):
+                return True
+        elif index == 0 and self.first_token_delay and self.pause(self.first_token_delay):
+            return True
+        if index > 0 and not self.pace_over and self.token_delay and self.pause(self.token_delay):
+            return True
+        gate = self.gate
+        if gate is not None and index == self.gate_after:
+            while not gate.wait(0.01):
+                if self.stopping.is_set():
+                    return True
+        return False
+
+    def _events(
+        self, body: dict[str, Any], text: str, usage: dict[str, Any]
+    ) -> Iterator[tuple[str, dict[str, Any]] | int]:
+        raise NotImplementedError
+
+    def _interruption(self, index: int) -> str | None:
+        """ "fail" or "cut" when the stream should break before delta `index`."""
+        if self.fail_after is not None and index == self.fail_after:
+            return "fail"
+        if self.cut_after is not None and index == self.cut_after:
+            return "cut"
+        return None
 
     def _take_failure(self) -> _Failure | None:
         with self._cond:
@@ -277,6 +355,54 @@ class FakeAnthropic(_FakeModelAPI):
             "stop_sequence": None,
             "usage": usage,
         }
+
+    def _events(
+        self, body: dict[str, Any], text: str, usage: dict[str, Any]
+    ) -> Iterator[tuple[str, dict[str, Any]] | int]:
+        message = self._success(body, "", {**usage, "output_tokens": 1})
+        message["content"], message["stop_reason"] = [], None
+        yield "message_start", {"type": "message_start", "message": message}
+        yield (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": "", "citations": None},
+            },
+        )
+        yield "ping", {"type": "ping"}
+        for index, token in enumerate(word_tokens(text)):
+            yield index
+            broken = self._interruption(index)
+            if broken == "cut":
+                yield "cut", {}
+                return
+            if broken == "fail":
+                yield "error", self._error_body(529, None)
+                return
+            yield (
+                "content_block_delta",
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": token},
+                },
+            )
+        yield "content_block_stop", {"type": "content_block_stop", "index": 0}
+        counted = ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+        final = {k: usage[k] for k in counted}
+        yield (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {
+                    "stop_reason": "refusal" if self.refuse else self.stop_reason,
+                    "stop_sequence": None,
+                },
+                "usage": {**final, "output_tokens": usage["output_tokens"]},
+            },
+        )
+        yield "message_stop", {"type": "message_stop"}
 
     def _error_body(self, status: int, message: str | None) -> dict[str, Any]:
         kind, default = _ANTHROPIC_ERRORS.get(
@@ -385,6 +511,121 @@ class FakeOpenAI(_FakeModelAPI):
             "user": None,
             "metadata": body.get("metadata") or {},
         }
+
+    def _events(
+        self, body: dict[str, Any], text: str, usage: dict[str, Any]
+    ) -> Iterator[tuple[str, dict[str, Any]] | int]:
+        final = self._success(body, text, usage)
+        seq = itertools.count(0)
+        pending = {**final, "status": "in_progress", "output": [], "usage": None, "completed_at": None}
+        yield (
+            "response.created",
+            {
+                "type": "response.created",
+                "sequence_number": next(seq),
+                "response": pending,
+            },
+        )
+        yield (
+            "response.in_progress",
+            {
+                "type": "response.in_progress",
+                "sequence_number": next(seq),
+                "response": pending,
+            },
+        )
+        output_index = 0
+        for item in final["output"]:
+            if item["type"] == "reasoning":
+                for kind in ("response.output_item.added", "response.output_item.done"):
+                    yield (
+                        kind,
+                        {
+                            "type": kind,
+                            "sequence_number": next(seq),
+                            "output_index": output_index,
+                            "item": item,
+                        },
+                    )
+                output_index += 1
+        message = final["output"][-1]
+        item_id = message["id"]
+        where = {"item_id": item_id, "output_index": output_index, "content_index": 0}
+        yield (
+            "response.output_item.added",
+            {
+                "type": "response.output_item.added",
+                "sequence_number": next(seq),
+                "output_index": output_index,
+                "item": {**message, "status": "in_progress", "content": []},
+            },
+        )
+        # A refusal streams as refusal deltas into a refusal part, never as output text.
+        kind = "refusal" if self.refuse else "output_text"
+        if self.refuse:
+            empty: dict[str, Any] = {"type": "refusal", "refusal": ""}
+        else:
+            empty = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+        yield (
+            "response.content_part.added",
+            {
+                "type": "response.content_part.added",
+                "sequence_number": next(seq),
+                **where,
+                "part": empty,
+            },
+        )
+        for index, token in enumerate(word_tokens(text)):
+            yield index
+            broken = self._interruption(index)
+            if broken == "cut":
+                yield "cut", {}
+                return
+            if broken == "fail":
+                yield (
+                    "error",
+                    {
+                        "type": "error",
+                        "sequence_number": next(seq),
+                        "code": "server_error",
+                        "message": "The server had an error while processing your request.",
+                        "param": None,
+                    },
+                )
+                return
+            delta = {"type": f"response.{kind}.delta", "sequence_number": next(seq), **where, "delta": token}
+            yield f"response.{kind}.delta", delta if self.refuse else {**delta, "logprobs": []}
+        done = {"type": f"response.{kind}.done", "sequence_number": next(seq), **where}
+        if self.refuse:
+            yield "response.refusal.done", {**done, "refusal": text}
+        else:
+            yield "response.output_text.done", {**done, "text": text, "logprobs": []}
+        yield (
+            "response.content_part.done",
+            {
+                "type": "response.content_part.done",
+                "sequence_number": next(seq),
+                **where,
+                "part": message["content"][0],
+            },
+        )
+        yield (
+            "response.output_item.done",
+            {
+                "type": "response.output_item.done",
+                "sequence_number": next(seq),
+                "output_index": output_index,
+                "item": message,
+            },
+        )
+        yield (
+            "response.completed",
+            {
+                "type": "response.completed",
+                "sequence_number": next(seq),
+                "response": final,
+            },
+        )
 
     def _error_body(self, status: int, message: str | None) -> dict[str, Any]:
         kind, code, default = _OPENAI_ERRORS.get(

@@ -19,6 +19,14 @@ form-encoded bodies. Recorded ``Call.args`` are the decoded body (plus any query
 bodies the JSON-valued fields (blocks, attachments, view, files, metadata) are decoded too, so
 assertions don't depend on the encoding. Header names in ``Call.headers`` are lower-cased.
 
+Messages are kept as Slack keeps them: ``chat.postMessage`` stores one, ``chat.update`` replaces its text and
+blocks, and the streaming methods build one (``chat.startStream`` opens it, ``chat.appendStream`` adds
+markdown chunks, ``chat.stopStream`` finishes it with its blocks). A stream expires as Slack's do after
+about 5 minutes: after ``stream_appends_before_expiry`` appends, or at ``expire_streams()``, appends and
+stops answer ``message_not_in_streaming_state``. ``add_message`` seeds people's messages;
+``conversations.replies`` reads a thread (oldest first, paginated with ``next_cursor`` like Slack).
+``message(ts)`` returns a message's current state and ``thread(channel, ts)`` a thread's.
+
 Errors look like Slack's: HTTP 200 with ``{"ok": false, "error": ...}`` (WebClient then raises
 ``SlackApiError``), or HTTP 429 + ``Retry-After`` for rate limits. slack_sdk parses Retry-After with
 ``int()``, so it must be a whole number of seconds.
@@ -31,7 +39,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -54,6 +62,7 @@ class Call:
     args: dict[str, Any]
     headers: dict[str, str]
     error: str | None = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived (benchmarks)
 
 
 @dataclass
@@ -94,6 +103,9 @@ class FakeSlack(FakeHTTPServer):
         self._file_names: dict[str, str] = {}
         self._rate_limits: dict[str, tuple[float, int]] = {}  # method -> (interval, Retry-After)
         self._last_accepted: dict[tuple[str, str], float] = {}  # (method, channel) -> monotonic time
+        self.display_names: dict[str, str] = {}  # users.info -> profile.display_name (default: id)
+        self.stream_appends_before_expiry: int | None = None  # appends a stream takes before it expires
+        self._messages: dict[str, dict[str, Any]] = {}  # ts -> the message as Slack would return it
 
     @property
     def api_url(self) -> str:
@@ -102,10 +114,14 @@ class FakeSlack(FakeHTTPServer):
 
     # -- inspection -------------------------------------------------------------------------------
 
-    def calls(self, method: str | None = None) -> list[Call]:
-        """Snapshot of recorded calls, optionally only one method (e.g. "chat.postMessage")."""
+    def calls(self, method: str | None = None, predicate: Callable[[Call], bool] | None = None) -> list[Call]:
+        """Snapshot of recorded calls, optionally only one method (e.g. "chat.postMessage") or matching."""
         with self._cond:
-            return [c for c in self._calls if method is None or c.method == method]
+            return [
+                c
+                for c in self._calls
+                if (method is None or c.method == method) and (predicate is None or predicate(c))
+            ]
 
     def wait_for(
         self,
@@ -127,6 +143,40 @@ class FakeSlack(FakeHTTPServer):
         raise AssertionError(
             f"expected {count} {method!r} call(s) within {timeout}s, got {got}; recorded: {seen}"
         )
+
+    def message(self, ts: str) -> dict[str, Any]:
+        """The message with this ts as it stands now (text, blocks, and ``stream_state`` for streams)."""
+        with self._cond:
+            return dict(self._messages[ts])
+
+    def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """Every message of a thread, oldest first, the parent included."""
+        with self._cond:
+            found = [
+                dict(m)
+                for m in self._messages.values()
+                if m["channel"] == channel and (m["ts"] == thread_ts or m.get("thread_ts") == thread_ts)
+            ]
+        return sorted(found, key=lambda m: float(m["ts"]))
+
+    def add_message(
+        self, channel: str, text: str, *, user: str = "U1", thread_ts: str | None = None, **extra: Any
+    ) -> str:
+        """Seed a message someone wrote (``extra`` for bot_id, subtype, edited...); returns its ts."""
+        ts = self._ts()
+        message = {"type": "message", "user": user, "text": text, "ts": ts, "channel": channel, **extra}
+        if thread_ts is not None:
+            message["thread_ts"] = thread_ts
+        with self._cond:
+            self._messages[ts] = message
+        return ts
+
+    def expire_streams(self) -> None:
+        """Every open stream ends as Slack ends a stream after about 5 minutes."""
+        with self._cond:
+            for message in self._messages.values():
+                if message.get("stream_state") == "streaming":
+                    message["stream_state"] = "expired"
 
     def clear(self) -> None:
         """Forget recorded calls (failure rules and uploads stay)."""
@@ -232,6 +282,8 @@ class FakeSlack(FakeHTTPServer):
             self._record(call)
             return Reply.of_json({"ok": False, "error": "not_authed"})
         data = self._answer(method, args)
+        if data.get("ok") is False:
+            call.error = str(data.get("error"))
         self._record(call)
         headers = {"x-oauth-scopes": _SCOPES} if method == "auth.test" else {}
         return Reply.of_json(data, headers=headers)
@@ -288,9 +340,18 @@ class FakeSlack(FakeHTTPServer):
             return {"ok": True, "url": self.socket_mode_url}
         if method == "chat.postMessage":
             ts = self._ts()
+            self._store(args, ts)
             return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": _message(args, ts)}
+        if method in ("chat.startStream", "chat.appendStream", "chat.stopStream"):
+            return self._stream(method, args)
+        if method == "conversations.replies":
+            return self._replies(args)
         if method == "chat.update":
             ts = args.get("ts")
+            with self._cond:
+                stored = self._messages.get(str(ts))
+                if stored is not None:
+                    stored.update({k: args[k] for k in ("text", "blocks") if k in args})
             return {
                 "ok": True,
                 "channel": args.get("channel"),
@@ -319,6 +380,66 @@ class FakeSlack(FakeHTTPServer):
             return {"ok": True, "files": [self._file(f, args) for f in args.get("files") or []]}
         return {"ok": True}
 
+    def _store(self, args: dict[str, Any], ts: str, **extra: Any) -> dict[str, Any]:
+        message = {**_message(args, ts), "channel": args.get("channel"), **extra}
+        with self._cond:
+            self._messages[ts] = message
+        return message
+
+    def _stream(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """chat.startStream / appendStream / stopStream: https://docs.slack.dev/reference/methods/chat.startStream"""
+        text = "".join(
+            str(c.get("text", "")) for c in args.get("chunks") or [] if c.get("type") == "markdown_text"
+        ) + str(args.get("markdown_text") or "")
+        channel = str(args.get("channel", ""))
+        if method == "chat.startStream":
+            if channel[:1] in ("C", "G") and not (
+                args.get("recipient_user_id") and args.get("recipient_team_id")
+            ):
+                return {"ok": False, "error": "invalid_arguments"}  # required when streaming to channels
+            ts = self._ts()
+            fields = {"channel": channel, "thread_ts": args.get("thread_ts")}
+            self._store(fields, ts, text=text, stream_state="streaming", appends=0)
+            return {"ok": True, "channel": channel, "ts": ts}
+        with self._cond:
+            message = self._messages.get(str(args.get("ts")))
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            if message.get("stream_state") != "streaming":
+                return {"ok": False, "error": "message_not_in_streaming_state"}
+            message["text"] += text
+            if method == "chat.appendStream":
+                message["appends"] += 1
+                limit = self.stream_appends_before_expiry
+                if limit is not None and message["appends"] >= limit:
+                    message["stream_state"] = "expired"
+            else:
+                message["stream_state"] = "stopped"
+                if args.get("blocks") is not None:
+                    message["blocks"] = args["blocks"]
+            return {"ok": True, "channel": channel, "ts": message["ts"]}
+
+    def _replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """conversations.replies: the parent and its replies, oldest first, pages of `limit` (max 1000)."""
+        channel, ts = str(args.get("channel", "")), str(args.get("ts", ""))
+        thread = self.thread(channel, ts)
+        if not thread:
+            return {"ok": False, "error": "thread_not_found"}
+        if args.get("oldest") or args.get("latest"):  # the parent always comes first, as in Slack
+            low, high = float(args.get("oldest") or 0), float(args.get("latest") or "inf")
+            thread = thread[:1] + [m for m in thread[1:] if low <= float(m["ts"]) <= high]
+        limit = min(int(args.get("limit") or 1000), 1000)
+        start = int(args.get("cursor") or 0)
+        page = [{k: v for k, v in m.items() if k not in ("channel", "appends")} for m in thread]
+        page = page[start : start + limit]
+        more = start + limit < len(thread)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
     def _view(self, args: dict[str, Any]) -> dict[str, Any]:
         view = args.get("view") if isinstance(args.get("view"), dict) else {}
         view_id = args.get("view_id") or f"V{self._next():08d}"
@@ -342,6 +463,7 @@ class FakeSlack(FakeHTTPServer):
 
     def _user(self, user_id: str) -> dict[str, Any]:
         name = "routebot" if user_id == BOT_USER_ID else user_id.lower()
+        display = self.display_names.get(user_id, name)
         is_owner = user_id in self.owners
         return {
             "id": user_id,
@@ -354,7 +476,7 @@ class FakeSlack(FakeHTTPServer):
             "is_owner": is_owner,
             "is_primary_owner": False,
             "tz": "UTC",
-            "profile": {"real_name": name.title(), "display_name": name},
+            "profile": {"real_name": name.title(), "display_name": display},
         }
 
     def _channel(self, channel_id: str) -> dict[str, Any]:

@@ -34,10 +34,13 @@ from .slack import BOT_ID, BOT_USER_ID, TEAM_ID
 __all__ = [
     "actions_from_blocks",
     "app_home_opened",
+    "app_mention",
     "block_action",
     "bolt_request",
     "click",
     "event_callback",
+    "message_event",
+    "message_shortcut",
     "post",
     "sign",
     "slash_command",
@@ -116,8 +119,12 @@ def block_action(
     message: dict[str, Any] | None = None,
     text: str | None = None,
     state: dict[str, Any] | None = None,
+    action_type: str = "button",
 ) -> str:
     """Form-encoded ``payload=<json>`` for a button click on a message, as Slack sends block_actions.
+
+    ``action_type="feedback_buttons"`` for a click on one of an answer's feedback buttons (``value`` is
+    that button's value).
 
     ``message`` is the clicked message (e.g. the ``message`` FakeSlack echoed for chat.postMessage);
     by default a bare bot message with ``ts=message_ts``. ``text`` is the button label.
@@ -140,7 +147,7 @@ def block_action(
         "action_id": action_id,
         "block_id": block_id or f"b-{action_id}",
         "text": {"type": "plain_text", "text": text or action_id, "emoji": True},
-        "type": "button",
+        "type": action_type,
         "action_ts": _action_ts(),
     }
     if value is not None:
@@ -271,8 +278,91 @@ def view_submission(
     return urlencode({"payload": json.dumps(payload)})
 
 
-def event_callback(event: dict[str, Any]) -> str:
-    """JSON Events API envelope around ``event`` (unique event_id; authorizations for the bot)."""
+def message_shortcut(
+    callback_id: str,
+    message: dict[str, Any],
+    *,
+    user_id: str = "U1",
+    channel_id: str = "C1",
+    response_url: str,
+) -> str:
+    """Form-encoded ``payload=<json>`` for a message shortcut ("message_action") on ``message``."""
+    payload = {
+        "type": "message_action",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": _action_ts(),
+        "team": {"id": TEAM_ID, "domain": "test"},
+        "user": _user(user_id),
+        "channel": {"id": channel_id, "name": channel_id.lower()},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": _trigger_id(),
+        "response_url": response_url,
+        "message_ts": message["ts"],
+        "message": {"type": "message", **message},
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def app_mention(
+    text: str,
+    *,
+    ts: str,
+    user_id: str = "U1",
+    channel_id: str = "C1",
+    thread_ts: str | None = None,
+    event_id: str | None = None,
+) -> str:
+    """JSON event_callback for ``@routebot ...`` (``text`` carries the ``<@UBOT>``, as Slack's does)."""
+    event: dict[str, Any] = {
+        "type": "app_mention",
+        "user": user_id,
+        "text": text,
+        "ts": ts,
+        "channel": channel_id,
+        "event_ts": ts,
+        "team": TEAM_ID,
+        "client_msg_id": str(uuid.uuid4()),
+    }
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+    return event_callback(event, event_id=event_id)
+
+
+def message_event(
+    text: str,
+    *,
+    ts: str,
+    user_id: str | None = "U1",
+    channel_id: str = "C1",
+    thread_ts: str | None = None,
+    event_id: str | None = None,
+    **extra: Any,
+) -> str:
+    """JSON event_callback for a ``message`` event (``extra``: subtype, bot_id, message, edited...)."""
+    event: dict[str, Any] = {
+        "type": "message",
+        "channel": channel_id,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": "group" if channel_id.startswith("G") else "channel",
+        "team": TEAM_ID,
+        **extra,
+    }
+    if user_id is not None:
+        event["user"] = user_id
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+    return event_callback(event, event_id=event_id)
+
+
+def event_callback(event: dict[str, Any], *, event_id: str | None = None) -> str:
+    """JSON Events API envelope around ``event`` (unique event_id unless given; authorizations for the bot).
+
+    A redelivery is the same body (same ``event_id``) sent again with ``X-Slack-Retry-Num``.
+    """
     n = next(_seq)
     return json.dumps(
         {
@@ -281,7 +371,7 @@ def event_callback(event: dict[str, Any]) -> str:
             "api_app_id": APP_ID,
             "event": event,
             "type": "event_callback",
-            "event_id": f"Ev{n:08d}",
+            "event_id": event_id or f"Ev{n:08d}",
             "event_time": int(time.time()),
             "authorizations": [
                 {

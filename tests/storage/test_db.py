@@ -167,3 +167,37 @@ def test_claim_is_unique_per_request_rung_provider_attempt(tmp_path: Path) -> No
     assert store.claim_run(new, 1.0) is not None
     assert store.claim_run(new, 1.0) is None
     assert store.claim_run(NewRun(request.id, "C", "U", "openai", "m", "low", "cheap", 0), 1.0) is not None
+
+
+def test_conversation_requests_upgrade_in_place_and_their_material_is_purged_with_the_task(
+    tmp_path: Path,
+) -> None:
+    from storage.conversations import ConversationStore, NewRequest
+
+    database = Database(str(tmp_path / "r.db"))
+    old, _ = RunStore(database).create_request(
+        channel_id="C", user_id="U", task="t", lane="cheap", provider="anthropic", confidence=0.5, now=1
+    )
+    assert old.source == "command" and old.thread_ts is None and old.answer_thread is None
+    conversations = ConversationStore(database)
+    new = NewRequest(
+        "C",
+        "U",
+        "summarize",
+        "cheap",
+        "anthropic",
+        0.5,
+        "mention",
+        thread_ts="9.1",
+        material="Ana: the thread",
+        material_kind="thread",
+        material_messages=1,
+        dedupe_key="m:1",
+    )
+    root, created = conversations.create_request(new, now=2)
+    again, created_again = conversations.create_request(new, now=3)
+    assert created and not created_again and again.id == root.id  # a redelivered event: the same request
+    assert RunStore(database).purge_text(before=10, now=10) == 2
+    purged = RunStore(database).request(root.id)
+    assert purged is not None and purged.task is None and purged.material is None
+    assert purged.material_messages == 1  # counts stay, text goes
