@@ -85,6 +85,10 @@ def test_the_run_sends_the_thread_oldest_first_with_names_and_streams_the_answer
     assert feedback_of(answer)["type"] == "feedback_buttons"
     (run,) = runs(harness)
     assert run.status == "succeeded" and run.output_tokens == 21 and run.cost_nanousd is not None
+    assert run.delivery == "delivered"  # the stream is the delivery: recorded like a posted answer
+    harness.slack.wait_for(
+        "chat.update", predicate=lambda c: ":white_check_mark:" in text_of(c.args), timeout=20
+    )
 
 
 def _run_held_after_the_first_token(harness: Harness) -> threading.Event:

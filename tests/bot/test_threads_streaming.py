@@ -56,7 +56,7 @@ def test_a_stream_that_expires_is_completed_by_update_with_the_whole_answer(harn
     assert "feedback_buttons" in json.dumps(message["blocks"])
     errors = [c.error for c in harness.slack.calls() if c.error]
     assert "message_not_in_streaming_state" in errors
-    assert runs(harness)[0].status == "succeeded"
+    assert runs(harness)[0].status == "succeeded" and runs(harness)[0].delivery == "delivered"
     assert start.args["thread_ts"] == root
 
 
@@ -82,6 +82,7 @@ def test_where_slack_refuses_the_stream_the_answer_is_posted_as_messages(harness
     (answer,) = _answer_posts(harness, root)
     assert "the answer, delivered anyway" in text_of(answer) and "feedback_buttons" in text_of(answer)
     assert not harness.slack.calls("chat.stopStream")
+    assert runs(harness)[0].delivery == "delivered"
 
 
 def test_a_long_answer_after_an_expiry_is_completed_in_parts(harness: Harness) -> None:
