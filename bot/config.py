@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from bot.digest_schedule import crontab_trigger
 from commands.errors import ConfigError
 from commands.policy import PROVIDERS
 from commands.providers import api_key_variable, base_url_variable
@@ -170,6 +169,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             f"ROUTEBOT_TZ must be an IANA time zone name such as Europe/Berlin, got {tz!r}"
         ) from None
     digest_cron = env.get("ROUTEBOT_DIGEST_CRON", "").strip() or "0 9 * * mon"
+    # Imported here: APScheduler (and asyncio with it) costs `routebot route` a fifth of a second at start.
+    from bot.digest_schedule import crontab_trigger
+
     try:
         crontab_trigger(digest_cron, tz)
     except ValueError as exc:

@@ -22,7 +22,7 @@ from typing import Any
 
 from commands.errors import UsageError
 from commands.evaluate import Case, read_cases
-from commands.lane_model import FORMAT, Calibration, parse_lane_model
+from commands.lane_model import FORMAT, Calibration, encode_weights, parse_lane_model
 from commands.policy import Policy
 from commands.text_features import Features, word_grams
 
@@ -141,10 +141,13 @@ def fit(
             "ruled": round_to(cal.ruled),
         },
         "trained_on": {"cases": n, "params": {k: v for k, v in sorted(vars(params).items())}},
-        "features": [vocabulary[j] for j in keep],
-        "rows": [
-            [round_to(idf[j] ** 2), *(round_to(coef[k, j] * idf[j]) for k in range(len(lanes)))] for j in keep
-        ],
+        "features": "\n".join(vocabulary[j] for j in keep),
+        "weights": encode_weights(
+            [
+                [round_to(idf[j] ** 2), *(round_to(coef[k, j] * idf[j]) for k in range(len(lanes)))]
+                for j in keep
+            ]
+        ),
     }
 
 

@@ -193,6 +193,17 @@ def test_a_missing_or_damaged_model_file_stops_startup_with_the_file_named(tmp_p
         load_policy(path)
 
 
+def test_a_model_file_whose_weights_are_cut_short_or_not_base64_is_damaged(tmp_path: Path) -> None:
+    text = DEFAULT_POLICY_PATH.read_text().replace('model = "lane-model.json"', 'model = "team.json"')
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    shipped = json.loads(DEFAULT_POLICY_PATH.with_name("lane-model.json").read_text())
+    for weights in (shipped["weights"][:-8], "not base64 at all!"):
+        (tmp_path / "team.json").write_text(json.dumps({**shipped, "weights": weights}))
+        with pytest.raises(PolicyError, match=r"team\.json: lane model is damaged"):
+            load_policy(path)
+
+
 def test_a_copy_of_the_default_policy_finds_the_shipped_model(tmp_path: Path) -> None:
     path = tmp_path / "policy.toml"
     path.write_text(DEFAULT_POLICY_PATH.read_text())
