@@ -223,6 +223,7 @@ def bench_route_decisions() -> list[Row]:
 
     times: list[int] = []
     cpu_times: list[int] = []
+    split_times: list[int] = []  # a same-run baseline: `str.split` over the same task, right after it
     huge_times: list[int] = []
     lanes: Counter[str] = Counter()
     clock, cpu = time.perf_counter_ns, time.thread_time_ns
@@ -233,6 +234,9 @@ def bench_route_decisions() -> list[Row]:
         elapsed = clock() - start
         cpu_times.append(cpu() - start_cpu)
         times.append(elapsed)
+        start_cpu = cpu()
+        task.split()
+        split_times.append(cpu() - start_cpu)
         if len(task) >= 40_000:
             huge_times.append(elapsed)
         lanes[decision.lane.id] += 1
@@ -247,11 +251,14 @@ def bench_route_decisions() -> list[Row]:
     median, p99 = statistics.median(times), percentile(times, 99)
     # CPU time of the calling thread too: on a shared machine the wall clock also counts other processes.
     cpu_median, cpu_p99 = statistics.median(cpu_times), percentile(cpu_times, 99)
+    split_median = max(statistics.median(split_times), 1)
     return [
         Row("route() median", us(median), "<= 100 us", median <= 100_000),
         Row("route() p99", us(p99), "<= 1 ms", p99 <= 1_000_000),
         Row("route() median, thread CPU time", us(cpu_median), "", None),
         Row("route() p99, thread CPU time", us(cpu_p99), "", None),
+        Row("baseline: str.split of the same tasks, median, thread CPU time", us(split_median), "", None),
+        Row("route() / str.split, medians of thread CPU time", f"{cpu_median / split_median:.0f}x", "", None),
         Row("route() max", us(max(times)), "", None),
         Row("route() 40,000-char tasks, worst", us(max(huge_times)) if huge_times else "n/a", "", None),
         *_model_cost_rows(),

@@ -1,6 +1,6 @@
 """The lane model at run time: a linear classifier over `text_features`, read from a compact JSON file.
 
-Pure Python (`math` only): routing needs no numpy or scikit-learn, only `routebot train` does. Loading
+Pure Python (the standard library only): routing needs no numpy or scikit-learn, only `routebot train` does. Loading
 happens once, with the policy; `scores` does no I/O.
 
 The file (written by `commands.training`) holds the lanes, one bias per lane, and for each kept feature its
@@ -62,6 +62,7 @@ class Scored:
         return pull
 
 
+_UNSEEN: Sequence[float] = ()  # a marker: no row remembered for this word yet (None means no features)
 _WORD_CACHE_LIMIT = 200_000  # distinct words remembered; past it, new words are summed each time
 
 
@@ -96,15 +97,15 @@ class LaneModel:
         width = len(lanes)
         totals: list[float] = [0.0] * (width + 1)
         hits: list[tuple[Sequence[float], int]] = []
-        word_row, rows = self.word_row, self.rows
+        word_row, remembered, rows = self.word_row, self.word_rows.get, self.rows.get
         for norm, index in found.words.items():
-            row = word_row(norm)
+            # The remembered row first, without a call: most words of a chat have been seen before.
+            row = remembered(norm, _UNSEEN)
+            if row is _UNSEEN:
+                row = word_row(norm)
             if row is not None:
                 hits.append((row, index))
-        for feature, index in found.others.items():
-            row = rows.get(feature)
-            if row is not None:
-                hits.append((row, index))
+        hits += [(row, index) for feature, index in found.others.items() if (row := rows(feature)) is not None]
         if hits:
             totals = [sum(column) for column in zip(*(row for row, _ in hits), strict=True)]
         scale = 1 / math.sqrt(totals[0]) if totals[0] > 0 else 0.0

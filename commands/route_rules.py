@@ -96,6 +96,8 @@ _DEMAND_KEYS = (
     "sforzo",
     "esfor",
 )
+# One scan for any of the keys instead of one `in` per key: the demand pattern runs only when one is present.
+_DEMAND_KEY = re.compile("|".join(map(re.escape, _DEMAND_KEYS)))
 MAX_DEMAND = re.compile(
     r"\b(?:max(?:imum|imal)?[- ](?:reasoning|effort|thinking|depth|deliberation|quality|care|rigou?r)|all[- ]out|"
     r"(?:the |far )?most (?:careful|thorough|rigorous|exhaustive|in-depth)|(?:deepest|strongest|hardest) (?:possible|available|pass|analysis|reasoning)|"
@@ -233,14 +235,16 @@ def find_demand(text: str, read: list[Word], top_rung: int, failures: Failures) 
     """A demand for maximum effort: in words, or by naming the top rung's model or effort ("xhigh pls")
     anywhere but in a failure ("xhigh was wrong too" is a failure, handled by the failure rule)."""
     lower = text.lower()
-    maximum = MAX_DEMAND.search(text) if any(key in lower for key in _DEMAND_KEYS) else None
+    maximum = MAX_DEMAND.search(text) if _DEMAND_KEY.search(lower) else None
     phrase = maximum.group(0) if maximum else None
     if phrase is None:
         top = rung_word(top_rung)
         failed_clause = failures.failed.clause if failures.failed else ""
         for word in read:
+            if word.norm != top:
+                continue
             typed = text[word.start : word.end]
-            if word.norm == top and typed not in failed_clause:
+            if typed not in failed_clause:
                 phrase = typed
                 break
     limit = (NO_LIMIT.search(text) or LAST_TRY.search(text)) if phrase else None

@@ -16,6 +16,7 @@ with the policy, loaded once. In order:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from commands.lane_model import LaneModel, Scored
 from commands.languages import ENGLISH_NOTE, looks_english
@@ -186,24 +187,39 @@ def _cheapest_safe_lane(
     policy: Policy, model: LaneModel, probabilities: dict[str, float], exclude: tuple[str, ...]
 ) -> str:
     """The lane with the lowest expected cost: a rung under costs `under_cost`, a rung over costs 1."""
+    lanes = tuple(probabilities)
+    table = _cost_table(
+        lanes, tuple(policy.lanes[lane_id].rung for lane_id in lanes), model.under_cost, exclude
+    )
+    shares = tuple(probabilities.values())
     best, best_cost = "default", float("inf")
-    rungs = {lane_id: policy.lanes[lane_id].rung for lane_id in probabilities}
-    for lane_id in model.lanes:
-        if lane_id in exclude:
-            continue
-        rung = rungs[lane_id]
-        cost = 0.0
-        for truth, p in probabilities.items():
-            gap = rungs[truth] - rung
-            if gap > 0:
-                cost += p * model.under_cost * gap
-            elif gap < 0:
-                cost += p * -gap
-            elif truth != lane_id:
-                cost += p * _SAME_RUNG_COST
+    for lane_id, costs in table:
+        cost = sum(p * c for p, c in zip(shares, costs, strict=True))
         if cost < best_cost - 1e-12:
             best, best_cost = lane_id, cost
     return best
+
+
+@lru_cache(maxsize=64)  # a pure function of the ladder: one table per policy and model in practice
+def _cost_table(
+    lanes: tuple[str, ...], rungs: tuple[int, ...], under_cost: float, exclude: tuple[str, ...]
+) -> tuple[tuple[str, tuple[float, ...]], ...]:
+    """For each lane that may be chosen, the cost of choosing it when each lane was the right one."""
+    table = []
+    for lane_id, rung in zip(lanes, rungs, strict=True):
+        if lane_id in exclude:
+            continue
+        costs = []
+        for truth, truth_rung in zip(lanes, rungs, strict=True):
+            gap = truth_rung - rung
+            if gap > 0:
+                costs.append(under_cost * gap)
+            elif gap < 0:
+                costs.append(float(-gap))
+            else:
+                costs.append(0.0 if truth == lane_id else _SAME_RUNG_COST)
+        table.append((lane_id, tuple(costs)))
+    return tuple(table)
 
 
 def _top_words(
