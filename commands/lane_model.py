@@ -1,7 +1,7 @@
 """The lane model at run time: a linear classifier over `text_features`, read from a compact JSON file.
 
-Pure Python (the standard library only): routing needs no numpy or scikit-learn, only `routebot train` does. Loading
-happens once, with the policy; `scores` does no I/O.
+Pure Python (the standard library only): routing needs no numpy or scikit-learn, only `routebot train`
+does. Loading happens once, with the policy; `scores` does no I/O.
 
 The file (written by `commands.training`) holds the lanes, one bias per lane, and for each kept feature its
 idf squared and, per lane, its weight times its idf. The features are one newline-separated string and the
@@ -105,7 +105,10 @@ class LaneModel:
                 row = word_row(norm)
             if row is not None:
                 hits.append((row, index))
-        hits += [(row, index) for feature, index in found.others.items() if (row := rows(feature)) is not None]
+        for feature, index in found.others.items():
+            row = rows(feature)
+            if row is not None:
+                hits.append((row, index))
         if hits:
             totals = [sum(column) for column in zip(*(row for row, _ in hits), strict=True)]
         scale = 1 / math.sqrt(totals[0]) if totals[0] > 0 else 0.0

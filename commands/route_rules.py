@@ -95,6 +95,13 @@ _DEMAND_KEYS = (
     "esfu",
     "sforzo",
     "esfor",
+    "cuidad",
+    "accurat",
+    "approfond",
+    "minucios",
+    "gruendlich",
+    "gründlich",
+    "pouss",
 )
 # One scan for any of the keys instead of one `in` per key: the demand pattern runs only when one is present.
 _DEMAND_KEY = re.compile("|".join(map(re.escape, _DEMAND_KEYS)))
@@ -106,7 +113,10 @@ MAX_DEMAND = re.compile(
     r"most careful (?:analysis|review|reasoning|answer)?|as (?:carefully|deeply|thoroughly) as possible|"
     r"deepest|no stone unturned|exhaustive(?:ly)?|best (?:possible|model) (?:answer|reasoning|analysis)?|"
     r"esfuerzo m[aá]ximo|m[aá]ximo esfuerzo|effort maximal|maximale[nr]? (?:aufwand|anstrengung)|"
-    r"massimo sforzo|esfor[cç]o m[aá]ximo)\b",
+    r"massimo sforzo|esfor[cç]o m[aá]ximo|as deep as (?:you )?(?:possibly )?can|"
+    # "l'analyse la plus rigoureuse possible", "el análisis más riguroso posible", "la più accurata possibile"
+    r"(?:plus|m[aá]s|pi[uù]|mais) (?:rigoureu|rigoros|riguros|cuidados|accurat|approfondi|minucios|pouss)\w* "
+    r"(?:possible|posible|possibile|poss[ií]vel)|gr(?:ue|ü)ndlichste)\b",
     re.IGNORECASE,
 )
 NO_LIMIT = re.compile(
@@ -123,7 +133,19 @@ NO_LIMIT = re.compile(
     r"take (?:as long as|your time)|latency (?:doesn'?t|does not) matter|no rush|not time-sensitive|no deadline|"
     r"(?:latency|time|cost|price|speed) (?:is|are) irrelevant|cost no object|money no object|"
     r"peu importe le (?:co[uû]t|prix)|sin importar el (?:costo|coste|precio)|egal was es kostet|"
-    r"kosten spielen keine rolle|non importa (?:il costo|quanto costa)|n[aã]o importa o custo)\b",
+    r"kosten spielen keine rolle|non importa (?:il costo|quanto costa)|n[aã]o importa o custo|"
+    # "cost and turnaround are no concern", "cost and latency irrelevant", "cost and time are not a concern"
+    r"(?:cost|costs|budget|money|price|time|turnaround|latency|runtime|speed)(?:,? (?:and|or|&) "
+    r"(?:cost|time|turnaround|latency|runtime|speed|budget|money|deadline)s?)? (?:is |are )?(?:not |no )?"
+    r"(?:an? )?(?:concern|object|issue|problem|irrelevant|factor)|"
+    r"no (?:limits?|constraints?|concern|caps?|pressure) (?:on|for|about) (?:the )?(?:cost|time|budget|runtime|money)|"
+    r"no (?:budget|cost|time|deadline)(?: or (?:time|deadline|budget|cost))? (?:limits?|pressure|constraints?|caps?)|"
+    r"(?:don'?t|do not) care (?:what|how much) it costs|"
+    r"(?:co[uû]ts?|d[ée]lais?|prix)(?: et (?:le |les )?(?:co[uû]ts?|d[ée]lais?|prix))? on s'en fiche|"
+    r"me da igual (?:lo (?:q|que) cueste|el (?:costo|coste|precio))|"
+    r"kosten(?: und (?:dauer|zeit))? (?:egal|spielen keine rolle)|"
+    r"(?:custos?|tempo)(?: e (?:tempo|prazo|custos?))? n[aã]o importam?|"
+    r"(?:costi|costo|tempi|tempo)(?: e (?:tempi|tempo|costi|costo))? non contano)\b",
     re.IGNORECASE,
 )
 LAST_TRY = re.compile(
