@@ -99,6 +99,26 @@ def test_max_needs_premium_failure_or_maximum_effort_with_cost_no_object() -> No
     assert decision.lane.id != "max"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want the most careful review of our pricing change, cost and turnaround are no concern",
+        "Most careful analysis possible of the vendor exit plan please, no limits on cost or time",
+        "Give this the most thorough reading possible, cost and latency irrelevant: the acquisition terms",
+        "the most rigorous analysis of the plant closure, no budget or deadline pressure",
+        "je veux l'analyse la plus rigoureuse possible du rachat, le coût et le délai on s'en fiche",
+        "quiero el análisis más cuidadoso posible de la fusión, me da igual lo que cueste",
+        "ich will die gründlichste Prüfung des Vertrags, Kosten und Dauer egal",
+        "quero a análise mais cuidadosa possível da venda, custo e tempo não importam",
+        "voglio l'analisi più approfondita possibile sulla chiusura, costi e tempi non contano",
+    ],
+)
+def test_maximum_effort_with_cost_or_time_no_object_in_other_words_reaches_max(text: str) -> None:
+    assert lane(text) == "max"
+    without_limit = text.split(",")[0]
+    assert lane(without_limit) != "max"  # the demand alone stops at premium
+
+
 def test_the_top_rungs_effort_by_name_is_a_demand_for_maximum() -> None:
     decision = route("xhigh pls: final review of our reply to the regulator, cost doesn't matter", POLICY)
     assert decision.lane.id == "max"
