@@ -34,7 +34,7 @@ class Params:
     c: float = 50.0  # inverse regularisation strength of the logistic regression
     alternative_weight: float = 0.3  # weight of an acceptable lane that is not the case's `lane`
     min_df: int = 3  # a feature must occur in this many cases to be kept
-    under_cost: float = 2.0  # one rung under costs this many times one rung over (decision rule)
+    under_cost: float = 1.75  # one rung under costs this many times one rung over (decision rule)
     folds: int = 5
     digits: int = 5  # significant digits kept in the model file
 
