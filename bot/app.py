@@ -284,9 +284,9 @@ def _bolt_sees_no_environment() -> Iterator[None]:
     which no argument turns off. routebot passes every value it means explicitly, so Bolt sees no
     environment at all. The module's own `os` is swapped, not os.environ, so no other code is affected.
     """
-    real = bolt_app_module.os
-    bolt_app_module.os = _OsWithoutEnvironment("os")  # type: ignore[assignment]  # only .environ differs
+    real = bolt_app_module.os  # type: ignore[attr-defined]  # the module's own `import os`
+    bolt_app_module.os = _OsWithoutEnvironment("os")  # type: ignore[attr-defined]  # only .environ differs
     try:
         yield
     finally:
-        bolt_app_module.os = real
+        bolt_app_module.os = real  # type: ignore[attr-defined]

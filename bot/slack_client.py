@@ -74,12 +74,11 @@ def retry_after(response: HttpResponse) -> float:
 
 def slack_client(config: Config) -> WebClient:
     """The bot's WebClient: its token, SLACK_API_URL when set, and the retry handlers above."""
-    kwargs = {"base_url": config.slack_api_url} if config.slack_api_url else {}
     return WebClient(
         token=config.slack_bot_token,
+        base_url=config.slack_api_url or WebClient.BASE_URL,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
             CappedRateLimitRetryHandler(RATE_LIMIT_RETRIES, config.slack_max_retry_wait),
         ],
-        **kwargs,
     )

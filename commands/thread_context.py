@@ -105,10 +105,10 @@ def thread_context(
         budget -= len(line) + 2
     kept.reverse()
     left_out = len(rest) - len(kept)
-    messages = 1 + len(kept)
+    sent = 1 + len(kept)
     if left_out:
         kept.insert(0, f"[{left_out:,} earlier messages left out]")
-    return ThreadContext((first[:max_chars], *kept), messages, left_out)
+    return ThreadContext((first[:max_chars], *kept), sent, left_out)
 
 
 def _line(message: ThreadMessage, names: Mapping[str, str]) -> str:

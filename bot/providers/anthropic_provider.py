@@ -62,12 +62,12 @@ class AnthropicProvider:
             self.limits.retry,
             ERRORS,
             readable(
-                lambda: self.client.messages.create(
+                lambda: self.client.messages.create(  # type: ignore[call-overload]  # plain dicts for the SDK's typed params
                     model=model,
                     max_tokens=self.limits.max_tokens,
                     messages=[{"role": "user", "content": task}],
                     timeout=self.limits.timeout,
-                    **extra,  # type: ignore[arg-type]
+                    **extra,
                 ),
                 self.name,
                 "Anthropic",

@@ -59,12 +59,12 @@ class OpenAIProvider:
             self.limits.retry,
             ERRORS,
             readable(
-                lambda: self.client.responses.create(
+                lambda: self.client.responses.create(  # type: ignore[call-overload]  # plain dicts for the SDK's typed params
                     model=model,
                     input=task,
                     max_output_tokens=self.limits.max_tokens,
                     timeout=self.limits.timeout,
-                    **extra,  # type: ignore[arg-type]
+                    **extra,
                 ),
                 self.name,
                 "OpenAI",

@@ -36,13 +36,13 @@ def stream_openai(
     conversation = [{"role": turn.role, "content": turn.text} for turn in turns]
 
     def read(sink: TextSink) -> Completion:
-        stream = client.responses.create(
+        stream = client.responses.create(  # type: ignore[call-overload]  # plain dicts for the SDK's typed params
             model=model,
-            input=conversation,  # type: ignore[arg-type]  # plain dicts are the SDK's input items
+            input=conversation,
             max_output_tokens=limits.max_tokens,
             timeout=limits.timeout,
             stream=True,
-            **extra,  # type: ignore[arg-type]
+            **extra,
         )
         events = 0
         with stream:
