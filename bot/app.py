@@ -23,6 +23,7 @@ from slack_sdk import WebClient
 
 from bot.blocks.approvals import APPROVE, DECLINE
 from bot.blocks.conversations import ROUTE_MESSAGE
+from bot.blocks.learning import OFF_ACTION, ON_ACTION, RESET_ACTION
 from bot.blocks.route_card import RUN
 from bot.blocks.run_messages import ESCALATE, ESCALATE_REASON, FEEDBACK, RETRY
 from bot.blocks.settings import CALLBACK_ID as SETTINGS_FORM
@@ -38,6 +39,7 @@ from bot.listeners.conversations import Conversations
 from bot.listeners.digest import DigestCommand
 from bot.listeners.feedback import Feedback
 from bot.listeners.home import AppHome
+from bot.listeners.learning import LearningControls
 from bot.listeners.route import RouteCommand, Subcommand
 from bot.listeners.runs import RunButtons, provider_action
 from bot.listeners.settings import ChannelSettingsForm
@@ -50,6 +52,7 @@ from commands.budget import budget_gate
 from commands.budget_warning import BudgetWarning
 from commands.channel_settings import Channels
 from commands.digest import DigestOptions
+from commands.learning import Learning
 from commands.policy import Policy, load_policy
 from commands.providers import Provider
 from commands.runs import RunService
@@ -57,6 +60,7 @@ from storage.approvals import ApprovalStore
 from storage.channel_settings import ChannelSettingsStore
 from storage.conversations import ConversationStore
 from storage.db import Database
+from storage.learning import LearningStore
 from storage.runs import RunStore
 
 
@@ -141,6 +145,10 @@ def build_app(
         stream_answers=config.stream_answers,
     )
 
+    # Learning: each channel's escalations start similar requests a rung higher next time, within bounds
+    # (never max, one rung from the router, enough evidence, --lane wins) and saying so on the card.
+    learning = Learning(LearningStore(database), policy)
+
     # Weekly digests, posted exactly once per (channel, week) by the scheduler (bot/scheduler.py).
     digests = digest_delivery(client, database, policy, config)
 
@@ -154,6 +162,7 @@ def build_app(
         runs=runs,
         dispatcher=dispatcher,
         digests=digests,
+        learning=learning,
         clock=clock,
     )
 
@@ -179,6 +188,10 @@ def build_app(
         clock=clock,
         tz=config.tz,
         who=who,
+        learning=learning,
+    )
+    learning_controls = LearningControls(
+        policy=policy, learning=learning, channels=channels, permissions=permissions, clock=clock
     )
     digest_command = DigestCommand(
         database=database,
@@ -197,6 +210,7 @@ def build_app(
             "settings": Subcommand(settings_form.open, settings_listeners.USAGE),
             "digest": Subcommand(digest_command.show, digest_listeners.USAGE),
         },
+        learning=learning,
     )
     buttons = RunButtons(runs, dispatcher, approvals.ask)
     # Conversations in threads: "Route this" on a message, @routebot with the thread as context, follow-up
@@ -233,6 +247,10 @@ def build_app(
     app.action(DECLINE)(approvals.on_decline)
     # saving the channel settings window
     app.view(SETTINGS_FORM)(settings_form.on_save)
+    # the settings window's learning controls: off / on, reset (admins only, audited)
+    app.action(OFF_ACTION)(learning_controls.on_off)
+    app.action(ON_ACTION)(learning_controls.on_on)
+    app.action(RESET_ACTION)(learning_controls.on_reset)
     # the Home tab: your channels' settings and this week's spend
     app.event("app_home_opened")(home.on_home_opened)
     # "Route this" on any message, its window, @routebot in a thread, replies in routebot's threads

@@ -9,11 +9,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from commands.errors import ConfigError, UserError
 from commands.policy import LANE_IDS, PROVIDERS
+
+if TYPE_CHECKING:  # imported where used: `routebot route` must start fast
+    from commands.calibration import Adjustment
+    from commands.policy import Policy
+    from commands.router import Decision
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     route.add_argument("--lane", choices=LANE_IDS, help="force a lane")
     route.add_argument(
         "--provider", choices=PROVIDERS, help="preferred provider (default: ROUTEBOT_PROVIDER)"
+    )
+    route.add_argument(
+        "--channel",
+        help="route as in this Slack channel, with what routebot learned there (reads ROUTEBOT_DB)",
     )
 
     ev = sub.add_parser("eval", help="score the router on a labelled JSONL file")
@@ -69,11 +79,16 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stdin: TextIO = sys.stdin) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    stdout: TextIO = sys.stdout,
+    stdin: TextIO = sys.stdin,
+    clock: Callable[[], float] = time.time,
+) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "route":
-            return _route(args, stdout, stdin)
+            return _route(args, stdout, stdin, clock)
         if args.command == "eval":
             return _eval(args, stdout, stdin)
         if args.command == "train":
@@ -97,7 +112,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO = sys.stdout, stdin: 
     return 1
 
 
-def _route(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
+def _route(args: argparse.Namespace, stdout: TextIO, stdin: TextIO, clock: Callable[[], float]) -> int:
     from bot.config import load_routing_config
     from commands.decision_view import decision_as_dict
     from commands.policy import load_policy
@@ -111,8 +126,14 @@ def _route(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
     config = load_routing_config()
     policy = load_policy(config.policy_path)
     decision = route(text, policy, RouteOptions(lane=args.lane, provider=args.provider or config.provider))
+    adjustment = None
+    if args.channel:
+        decision, adjustment = _learned(decision, text, args.channel, config.db_path, policy, clock())
     if args.json:
-        json.dump(decision_as_dict(decision), stdout, ensure_ascii=False)
+        data = decision_as_dict(decision)
+        if args.channel:
+            data["learning"] = adjustment.as_dict() if adjustment else None
+        json.dump(data, stdout, ensure_ascii=False)
         stdout.write("\n")
         return 0
     other = [f"{p}: {c.label}" for p, c in decision.models.items() if p != decision.provider]
@@ -128,8 +149,28 @@ def _route(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:
     ]
     if decision.alternatives:
         lines.append("alternatives: " + "; ".join(f"{a.lane} ({a.why})" for a in decision.alternatives))
+    if args.channel:
+        lines.append(
+            f"learning in {args.channel}: " + (adjustment.explanation if adjustment else "no change")
+        )
     stdout.write("\n".join(lines) + "\n")
     return 0
+
+
+def _learned(
+    decision: Decision, text: str, channel: str, db_path: str, policy: Policy, now: float
+) -> tuple[Decision, Adjustment | None]:
+    """The decision as `/route` in `channel` would make it now: nothing is recorded."""
+    import os.path
+
+    from commands.learning import Learning
+    from storage.db import Database
+    from storage.learning import LearningStore
+
+    if not os.path.exists(db_path):
+        raise UserError(f"no routebot database at {db_path} (set ROUTEBOT_DB), so nothing was learned yet")
+    learned = Learning(LearningStore(Database(db_path)), policy).adjust(decision, text, channel, now)
+    return learned.decision, learned.adjustment
 
 
 def _eval(args: argparse.Namespace, stdout: TextIO, stdin: TextIO) -> int:

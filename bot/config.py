@@ -149,13 +149,18 @@ def _provider(env: Mapping[str, str]) -> str:
 
 
 def load_routing_config(env: Mapping[str, str] | None = None) -> Config:
-    """Only what routing reads (the policy and the preferred provider), for `routebot route` and `eval`.
+    """Only what routing reads (the policy, the preferred provider, and the database whose learning
+    `routebot route --channel` applies), for `routebot route` and `eval`.
 
     A bad value of a variable only the server uses (ROUTEBOT_DIGEST_CRON, the worker counts) must not stop
     someone asking the router a question.
     """
     env = os.environ if env is None else env
-    return Config(policy_path=_policy_path(env), provider=_provider(env))
+    return Config(
+        policy_path=_policy_path(env),
+        provider=_provider(env),
+        db_path=_optional(env, "ROUTEBOT_DB") or "routebot.db",
+    )
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
@@ -190,7 +195,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         api_keys=_per_provider(env, api_key_variable, _optional),
         base_urls=_per_provider(env, base_url_variable, _base_url),
         policy_path=routing.policy_path,
-        db_path=_optional(env, "ROUTEBOT_DB") or "routebot.db",
+        db_path=routing.db_path,
         provider=routing.provider,
         retention_days=_int(env, "ROUTEBOT_RETENTION_DAYS", 30, minimum=1),
         run_workers=_int(env, "ROUTEBOT_RUN_WORKERS", 64, minimum=1),

@@ -12,6 +12,7 @@ from bot.config import Config
 from bot.run_dispatch import RunDispatcher
 from commands.channel_settings import Channels
 from commands.digest_delivery import DigestDelivery
+from commands.learning import Learning
 from commands.policy import Policy
 from commands.providers import Provider
 from commands.runs import RunService
@@ -30,4 +31,5 @@ class Routebot:
     runs: RunService
     dispatcher: RunDispatcher
     digests: DigestDelivery
+    learning: Learning
     clock: Callable[[], float]

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from commands.learning import Learning, kind_line
 from commands.policy import ModelChoice, Policy
 from commands.pricing import ModelRates
 from commands.reprice import premium_rates, reprice, size_bands
@@ -21,6 +22,7 @@ from commands.runs import REASONS
 from commands.weeks import Week
 from storage.db import Database
 from storage.digests import ChannelWeek, Period, active_channels, week_activity
+from storage.learning import LearningStore, LearningWeek
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 TOP_SPENDERS = 5  # people listed when ROUTEBOT_DIGEST_SHOW_USERS is on
@@ -138,6 +140,8 @@ class Digest:
     users: tuple[Share, ...]  # the top spenders; empty unless ROUTEBOT_DIGEST_SHOW_USERS is on
     suggestion: str | None
     helpful: tuple[HelpfulRate, ...] = ()  # lanes with feedback this week, in ladder order
+    learning: LearningWeek | None = None  # what learning did this week; None when it did nothing
+    learned: tuple[str, ...] = ()  # what it has learned in the channel by the week's end, in words
 
     @property
     def so_far(self) -> bool:
@@ -173,9 +177,21 @@ def compute_digests(
         users=TOP_SPENDERS if options.show_users else 0,
         workers=options.workers,
     )
-    return [
-        build_digest(w, week, policy, options, until=until, premium=premium) for w in weeks if w.counts.runs
-    ]
+    learning = Learning(LearningStore(database), policy)
+    digests = []
+    for w in weeks:
+        if not w.counts.runs:
+            continue
+        acted = learning.week(w.channel_id, week.start, until)
+        # What was learned is worked out only where learning acted this week: it reads the channel's outcomes.
+        kinds = learning.kinds(w.channel_id, policy.providers[0], until) if acted.acted else []
+        learned = tuple(kind_line(kind, policy) for kind in kinds)
+        digests.append(
+            build_digest(
+                w, week, policy, options, until=until, premium=premium, learning=acted, learned=learned
+            )
+        )
+    return digests
 
 
 def build_digest(
@@ -186,6 +202,8 @@ def build_digest(
     *,
     until: float,
     premium: Mapping[str, ModelRates],
+    learning: LearningWeek | None = None,
+    learned: tuple[str, ...] = (),
 ) -> Digest:
     counts = data.counts
     summary = Summary(
@@ -242,6 +260,8 @@ def build_digest(
             HelpfulRate(v.lane, _lane_title(policy, v.lane), v.helpful, v.votes)
             for v in sorted(data.votes, key=lambda v: _lane_order(policy, v.lane))
         ),
+        learning=learning if learning is not None and learning.acted else None,
+        learned=learned,
     )
 
 

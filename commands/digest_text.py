@@ -78,6 +78,26 @@ def helpful_line(digest: Digest) -> str:
     return "; ".join(f"{h.label} {percent(h.rate)} ({h.helpful} of {h.votes})" for h in digest.helpful)
 
 
+def learning_line(digest: Digest) -> str | None:
+    """What learning did: requests started a rung higher (and how many still escalated), lower, offered."""
+    done = digest.learning
+    if done is None:
+        return None
+    parts = []
+    if done.moved_up:
+        parts.append(
+            f"{done.moved_up} request{_s(done.moved_up)} started a rung higher, learned from this "
+            f"channel's escalations; {done.moved_up_escalated} of them still escalated"
+        )
+    if done.moved_down:
+        parts.append(f"{done.moved_down} started a rung lower, where similar requests were fine")
+    if done.offered:
+        parts.append(f"{done.offered} card{_s(done.offered)} offered a cheaper lane")
+    before = digest.previous.escalation_rate if digest.previous else None
+    parts.append(f"escalation rate {percent(before)} → {percent(digest.summary.escalation_rate)}")
+    return "; ".join(parts)
+
+
 def share_line(share: Share) -> str:
     unknown = f", {share.unknown_runs} of unknown price" if share.unknown_runs else ""
     return f"{usd(share.spend_nanousd)} ({share.runs} run{_s(share.runs)}{unknown})"
@@ -103,6 +123,10 @@ def render_text(digest: Digest, top: int = 5) -> str:
     if digest.users:
         lines.append("By person: " + "; ".join(f"{u.key} {share_line(u)}" for u in digest.users[:top]))
     lines.append("Per day: " + "; ".join(f"{d.label} {usd(d.spend_nanousd)}" for d in digest.days))
+    learned = learning_line(digest)
+    if learned:
+        lines.append(f"Learning: {learned}")
+        lines += [f"  learned: {kind}" for kind in digest.learned]
     if digest.suggestion:
         lines.append(f"Suggestion: {digest.suggestion}")
     return "\n".join(lines)

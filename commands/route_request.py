@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from commands.calibration import Adjustment
 from commands.errors import UsageError
+from commands.learning import Learning
 from commands.policy import Policy
 from commands.route_args import RouteArgs, parse_route_args
 from commands.router import Decision, RouteOptions, route
@@ -19,6 +21,7 @@ class Routed:
     decision: Decision
     request: Request
     new: bool  # False when this was a redelivery of a request already recorded
+    adjustment: Adjustment | None = None  # what learning changed on the card, if anything
 
 
 def parse_and_check(text: str, max_chars: int) -> RouteArgs:
@@ -47,11 +50,16 @@ def route_and_record(
     allowed_providers: tuple[str, ...],
     dedupe_key: str | None,
     clock: Callable[[], float],
+    learning: Learning | None = None,
 ) -> Routed:
     options = RouteOptions(
         lane=args.lane, provider=args.provider or provider, allowed_providers=allowed_providers
     )
     decision = route(args.task, policy, options)
+    now = clock()
+    learned = learning.adjust(decision, args.task, channel_id, now) if learning else None
+    if learned is not None:
+        decision = learned.decision
     request, new = store.create_request(
         channel_id=channel_id,
         user_id=user_id,
@@ -60,7 +68,9 @@ def route_and_record(
         lane=decision.lane.id,
         provider=decision.provider,
         confidence=decision.confidence,
-        now=clock(),
+        now=now,
         dedupe_key=dedupe_key,
     )
-    return Routed(args, decision, request, new)
+    if learning is not None and learned is not None and new:
+        learning.record(request.id, channel_id, learned, now)
+    return Routed(args, decision, request, new, learned.adjustment if learned else None)

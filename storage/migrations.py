@@ -215,6 +215,36 @@ def _conversations_and_feedback(db: Database) -> None:
     db.table("channel_settings").add_column("thread_context", int, not_null_default=1)
 
 
+@MIGRATIONS(name="007_learning")
+def _learning(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE learning_requests (    -- what the router and learning decided for each routed request
+            request_id INTEGER PRIMARY KEY REFERENCES requests (id),
+            channel_id TEXT NOT NULL,
+            base_lane TEXT NOT NULL,        -- the base router's choice, before learning
+            lane TEXT NOT NULL,             -- where the request started
+            moved INTEGER NOT NULL,         -- +1 a rung up from base_lane, -1 a rung down, 0 not moved
+            offer TEXT,                     -- a cheaper lane learning offered on the card
+            explicit INTEGER NOT NULL,      -- 1: --lane was given; never evidence
+            features TEXT NOT NULL,         -- hashed text features (space-separated), for "similar requests"
+            explanation TEXT,               -- what the card said, when learning moved or offered
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX learning_requests_channel ON learning_requests (channel_id, request_id);
+        CREATE INDEX runs_escalated_from ON runs (request_id, escalated_from);
+
+        CREATE TABLE learning_channels (    -- a channel whose admin turned learning off or reset it
+            channel_id TEXT PRIMARY KEY,
+            enabled INTEGER NOT NULL,
+            reset_at REAL,                  -- evidence from requests routed at or before this is forgotten
+            updated_at REAL NOT NULL,
+            updated_by TEXT NOT NULL
+        );
+        """
+    )
+
+
 LEGACY_VERSIONS = {
     1: "001_requests_and_runs",
     2: "002_digest_ledger",

@@ -17,6 +17,7 @@ from commands.digest_text import (
     escalation_line,
     headline,
     helpful_line,
+    learning_line,
     period_label,
     premium_line,
     share_line,
@@ -74,6 +75,12 @@ def digest_blocks(digest: Digest, names: Mapping[str, str] | None = None) -> lis
                     for u in digest.users[:TOP]
                 )
             )
+        )
+    learned = learning_line(digest)
+    if learned:
+        kinds = "".join(f"\n• {escape(kind)}" for kind in digest.learned)
+        blocks.append(
+            section(f"*Learning*\n{escape(learned)}{kinds}\n`/route settings` has more, and an off switch.")
         )
     if digest.suggestion:
         blocks.append(section(f":bulb: *Suggestion*\n{escape(digest.suggestion)}"))

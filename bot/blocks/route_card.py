@@ -36,6 +36,7 @@ def route_card(
     unconfigured: tuple[str, ...],
     allowed: tuple[str, ...] | None = None,
     note: str | None = None,
+    learned: bool = False,
 ) -> list[Block]:
     """The card. Run buttons appear for `runnable` providers when the card is in the channel (request_id)."""
     lane = decision.lane
@@ -64,6 +65,13 @@ def route_card(
         blocks.append(
             context(
                 "*Alternatives:* " + "; ".join(f"{a.lane} ({escape(a.why)})" for a in decision.alternatives)
+            )
+        )
+    if learned:
+        # The evidence itself is the first reason above; this says where to see or undo it.
+        blocks.append(
+            context(
+                "Learned from this channel's earlier requests: `/route settings` shows what, or turns it off."
             )
         )
     if request_id is not None:

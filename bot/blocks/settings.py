@@ -77,6 +77,7 @@ def settings_modal(
     editable: bool,
     who: str,
     spend: str,
+    learning: list[Block] | None = None,
 ) -> View:
     """The modal `/route settings` opens. `spend` is this week's spend line; `who` names the approvers."""
     channel = settings.channel_id
@@ -96,6 +97,7 @@ def settings_modal(
         view["blocks"] = [
             *head,
             settings_summary(settings, policy, default_provider),
+            *(learning or []),
             context(f"Only {who} can change these settings."),
         ]
         return view
@@ -134,6 +136,7 @@ def settings_modal(
             "Off (for sensitive channels): a mention sends only the instruction and the thread's first "
             "message, and the card says so.",
         ),
+        *(learning or []),
         context(
             f"{sentence_case(who)} can change these settings. Every change is recorded and announced "
             "in the channel."

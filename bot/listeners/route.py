@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.route_card import card_fallback_text, route_card, usage_blocks
 from commands.channel_settings import Channels
 from commands.errors import UserError
+from commands.learning import Learning
 from commands.policy import Policy
 from commands.providers import Provider
 from commands.route_args import RouteArgs
@@ -47,9 +48,11 @@ class RouteCommand:
         clock: Callable[[], float],
         max_task_chars: int,
         subcommands: Mapping[str, Subcommand],
+        learning: Learning | None = None,
     ) -> None:
         self.policy, self.store, self.providers, self.channels = policy, store, providers, channels
         self.clock, self.max_task_chars, self.subcommands = clock, max_task_chars, subcommands
+        self.learning = learning
 
     def on_route(self, ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         try:
@@ -84,6 +87,7 @@ class RouteCommand:
             allowed_providers=allowed,
             dedupe_key=command.get("trigger_id"),
             clock=self.clock,
+            learning=self.learning,
         )
         if not routed.new:
             log.info("duplicate /route delivery for request %s ignored", routed.request.id)
@@ -99,6 +103,7 @@ class RouteCommand:
             runnable=runnable,
             unconfigured=unconfigured,
             allowed=allowed,
+            learned=routed.adjustment is not None,
         )
         try:
             reply = client.chat_postMessage(
@@ -125,5 +130,6 @@ class RouteCommand:
                 unconfigured=unconfigured,
                 allowed=allowed,
                 note=hint,
+                learned=routed.adjustment is not None,
             )
             respond(blocks=blocks, text=hint, response_type="ephemeral")

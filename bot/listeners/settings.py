@@ -18,6 +18,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.learning import learning_blocks
 from bot.blocks.settings import ACTION, change_notice, settings_modal
 from bot.permissions import Permissions
 from commands.budget import spend_line, week_spend
@@ -30,6 +31,7 @@ from commands.channel_settings import (
     is_channel_id,
     validate_form,
 )
+from commands.learning import Learning
 from commands.policy import Policy
 from storage.channel_settings import ChannelSettingsStore
 from storage.db import Database
@@ -51,9 +53,11 @@ class ChannelSettingsForm:
         clock: Callable[[], float],
         tz: str,
         who: str,
+        learning: Learning,
     ) -> None:
         self.policy, self.database, self.store, self.channels = policy, database, store, channels
         self.permissions, self.clock, self.tz, self.who = permissions, clock, tz, who
+        self.learning = learning
 
     def open(self, ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         """`/route settings`: the modal, editable for those who may change the settings."""
@@ -61,13 +65,21 @@ class ChannelSettingsForm:
         channel = command["channel_id"]
         settings = self.channels.settings(channel)
         _week, spend = week_spend(self.database, channel, self.clock(), self.tz)
+        editable = self.permissions.is_allowed(command["user_id"])
+        learned = learning_blocks(
+            self.learning.state(channel),
+            self.learning.kinds(channel, self.channels.preferred_provider(channel), self.clock()),
+            self.policy,
+            editable=editable,
+        )
         view = settings_modal(
             settings,
             policy=self.policy,
             default_provider=self.channels.default_provider,
-            editable=self.permissions.is_allowed(command["user_id"]),
+            editable=editable,
             who=self.who,
             spend=spend_line(spend, settings.budget_nanousd),
+            learning=learned,
         )
         try:
             client.views_open(trigger_id=command["trigger_id"], view=view)
