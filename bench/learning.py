@@ -33,13 +33,13 @@ from bench.common import Row, ms, print_table  # noqa: E402
 from commands.calibration import SIMILAR, Features  # noqa: E402
 from commands.learning import Learning  # noqa: E402
 from commands.policy import DEFAULT_POLICY_PATH, Policy, load_policy  # noqa: E402
-from commands.pricing import price_of_run  # noqa: E402
 from commands.providers import Completion, TokenCounts  # noqa: E402
 from commands.route_args import parse_route_args  # noqa: E402
 from commands.route_request import route_and_record  # noqa: E402
-from commands.runs import RunService  # noqa: E402
+from commands.runs import RunPlan, RunService  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.learning import LearningStore  # noqa: E402
+from storage.records import Run  # noqa: E402
 from storage.runs import RunStore  # noqa: E402
 
 DAY = 86_400.0
@@ -288,12 +288,12 @@ def _one_request(
         week.moved_too_far += 1
     if routed.decision.lane.id == policy.roles.last_resort and base != policy.roles.last_resort:
         week.reached_max += 1
-    run = _run(runs, store, policy, runs.plan_first_run(routed.request.id, "anthropic"), clock)
+    run = _run(runs, runs.plan_first_run(routed.request.id, "anthropic"))
     escalations = 0
     while run.rung < need:
         clock.now += 120
         plan = runs.plan_escalation(run.id, "anthropic", kind.reason)
-        run = _run(runs, store, policy, plan, clock)
+        run = _run(runs, plan)
         escalations += 1
     week.escalated[label] += escalations > 0
     week.multi[label] += escalations > 1
@@ -301,17 +301,14 @@ def _one_request(
         week.spend[label] += r.cost_nanousd or 0
 
 
-def _run(runs: RunService, store: RunStore, policy: Policy, plan, clock: Clock):  # type: ignore[no-untyped-def]
+def _run(runs: RunService, plan: RunPlan) -> Run:
     run = runs.claim(plan, plan.request.user_id)
     assert run is not None
-    store.start_run(run.id, clock())
-    tokens = _SimulatedModel().tokens(plan.request.task or "")
-    cost = price_of_run(policy, run.provider, run.model, tokens)
-    return store.finish_run(run.id, now=clock(), answer="(simulated)", tokens=tokens, cost_nanousd=cost)
+    return runs.execute(run.id)  # the simulated model answers; the run service prices and records it
 
 
 class _SimulatedModel:
-    """Stands in for the provider: the run service checks the provider is configured before planning."""
+    """The model call, the one simulated part: it answers at once, with tokens from the task's length."""
 
     name = "anthropic"
 
