@@ -3,14 +3,15 @@
 Pure functions over past outcomes (`Signal`s, read by storage/learning.py); no clock, no I/O.
 
 The method, chosen by measurement in bench/learning.py (see the README's "Learning" section): nearest
-neighbours. A new request is compared with the channel's past requests (IDF-weighted cosine over the
-router's own text features); the similar ones say, rung by rung, "this needed more than rung r" (it was
-escalated from r) or "rung r was enough" (its escalations stopped at r, with a helpful vote or no further
-escalation within a day). Recent weeks count more (a half-life). The base router's choice is a prior: it
-counts as one request that was fine there.
+neighbours. A new request is compared with the channel's past requests (cosine over the sets of the
+router's own word and word-pair features); the similar ones say, rung by rung, "this needed more than
+rung r" (it was escalated from r) or "rung r was enough" (its escalations stopped at r, with a helpful
+vote or no further escalation within a day). Recent weeks count more (a half-life). The base router's
+choice is a prior: it counts as one request that was fine there.
 
 Bounds, all enforced here:
-- never `max`, never more than one rung from the base router's choice, never when the lane was explicit;
+- never the last-resort lane (`max`), never more than one rung from the base router's choice, never when
+  the lane was explicit;
 - start a rung higher only with at least `MIN_ESCALATED` similar escalated requests that outweigh those
   that were fine; offer a cheaper lane with `MIN_FINE_TO_OFFER` similar requests fine there, and start there
   only with `MIN_FINE_TO_START` and hardly any failure;
