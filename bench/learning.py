@@ -304,7 +304,10 @@ def _one_request(
 def _run(runs: RunService, plan: RunPlan) -> Run:
     run = runs.claim(plan, plan.request.user_id)
     assert run is not None
-    return runs.execute(run.id)  # the simulated model answers; the run service prices and records it
+    done = runs.execute(run.id)  # the simulated model answers; the run service prices and records it
+    if done.status != "succeeded" or done.cost_nanousd is None:
+        raise RuntimeError(f"simulated run {done.id} ended {done.status}: {done.error_message}")
+    return done
 
 
 class _SimulatedModel:
@@ -316,7 +319,7 @@ class _SimulatedModel:
         return TokenCounts(input_tokens=len(task) // 4 + 1_500, output_tokens=700)
 
     def complete(self, *, model: str, effort: str | None, task: str) -> Completion:
-        return Completion("(simulated)", self.tokens(task), 0.0, model)
+        return Completion("(simulated)", self.tokens(task))
 
 
 def _median(values: list[float]) -> float:
