@@ -111,25 +111,49 @@ class LearningStore:
                 ORDER BY l.request_id DESC
                 LIMIT ?
             )
-            SELECT l.request_id, l.channel_id, l.features, l.base_lane, l.created_at,
-                MAX(src.rung) AS escalated_from,
-                group_concat(CASE WHEN a.escalated_from IS NOT NULL THEN a.escalation_reason END, ' '),
-                MAX(CASE WHEN a.status = 'succeeded' THEN a.rung END) AS top_succeeded,
-                MAX(a.created_at) AS last_run_at,
-                r.task
-            FROM recent l
-            JOIN requests r ON r.id = l.request_id
-            JOIN runs a ON a.request_id = l.request_id
-            LEFT JOIN runs src ON src.id = a.escalated_from
-            GROUP BY l.request_id
-            ORDER BY l.request_id DESC
+            , outcomes AS (
+                SELECT l.request_id, l.channel_id, l.features, l.base_lane, l.created_at,
+                    MAX(src.rung) AS escalated_from,
+                    group_concat(CASE WHEN a.escalated_from IS NOT NULL THEN a.escalation_reason END, ' ')
+                        AS reasons,
+                    MAX(CASE WHEN a.status = 'succeeded' THEN a.rung END) AS top_succeeded,
+                    MAX(a.created_at) AS last_run_at,
+                    r.task
+                FROM recent l
+                JOIN requests r ON r.id = l.request_id
+                JOIN runs a ON a.request_id = l.request_id
+                LEFT JOIN runs src ON src.id = a.escalated_from
+                GROUP BY l.request_id
+            )
+            SELECT o.request_id, o.channel_id, o.features, o.base_lane, o.created_at, o.escalated_from,
+                o.reasons, o.top_succeeded, o.last_run_at,
+                -- the latest helpful / not helpful vote (the feedback table) on an answer at the rung where
+                -- the request's escalations stopped; votes on answers it escalated past say nothing more
+                (SELECT f.helpful FROM runs v JOIN feedback f ON f.run_id = v.id
+                    WHERE v.request_id = o.request_id AND v.status = 'succeeded' AND v.rung = o.top_succeeded
+                    ORDER BY f.voted_at DESC LIMIT 1),
+                o.task
+            FROM outcomes o
+            ORDER BY o.request_id DESC
             """,
             (since, channel_id, channel_id, limit),
         ).fetchall()
         # A request's features never change once recorded, so each is parsed once per process.
         cache = self._features
         out = []
-        for request_id, channel_id, features, base_lane, created_at, failed, reasons, top, last, task in rows:
+        for (
+            request_id,
+            channel_id,
+            features,
+            base_lane,
+            created_at,
+            failed,
+            reasons,
+            top,
+            last,
+            vote,
+            task,
+        ) in rows:
             parsed = cache.get(request_id)
             if parsed is None:
                 parsed = frozenset(features.split())
@@ -145,7 +169,7 @@ class LearningStore:
                     tuple(reasons.split()) if reasons else (),
                     top,
                     last,
-                    None,
+                    None if vote is None else bool(vote),
                     task,
                 )
             )

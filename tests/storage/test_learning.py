@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from commands.calibration import WEAK_FAILURE, signal
 from commands.providers import TokenCounts
 from storage.channel_settings import ChannelSettingsStore
+from storage.conversations import ConversationStore
 from storage.db import Database
 from storage.learning import LearningStore
 from storage.runs import NewRun, RunStore
@@ -84,6 +86,45 @@ def test_outcomes_come_from_the_runs(stores) -> None:  # type: ignore[no-untyped
     assert observed[escalated.id].top_succeeded == 1 and observed[escalated.id].last_run_at == NOW + 60
     assert observed[answered.id].escalated_from is None and observed[answered.id].top_succeeded == 0
     assert observed[escalated.id].features == frozenset({"f1", "f2"})
+
+
+def test_votes_in_the_feedback_table_become_signals(stores) -> None:  # type: ignore[no-untyped-def]
+    runs, learning, database = stores
+    votes = ConversationStore(database)
+    # escalated, then "helpful" where the escalations stopped: the higher rung sufficed (the vote on the
+    # answer it escalated past is not the one that counts)
+    escalated = _request(runs, learning, "C1")
+    first = _run(runs, escalated.id, "C1", 0)
+    second = _run(runs, escalated.id, "C1", 1, source=first, reason="too_shallow", at=NOW + 60)
+    votes.vote(first, "U2", False, NOW + 30)
+    votes.vote(second, "U2", True, NOW + 90)
+    # answered once and "not helpful", nobody escalated: a weak failure of that rung
+    unhelpful = _request(runs, learning, "C1")
+    votes.vote(_run(runs, unhelpful.id, "C1", 0), "U3", False, NOW + 10)
+    # two people disagree, and one changes their vote: the latest vote counts
+    changed = _request(runs, learning, "C1")
+    answer = _run(runs, changed.id, "C1", 0)
+    votes.vote(answer, "U2", True, NOW + 10)
+    votes.vote(answer, "U3", True, NOW + 20)
+    votes.vote(answer, "U2", False, NOW + 30)
+    # no votes: nothing yet, until a day without an escalation settles it
+    silent = _request(runs, learning, "C1")
+    _run(runs, silent.id, "C1", 0)
+
+    observed = {o.request_id: o for o in learning.observed(0)}
+    assert observed[escalated.id].helpful is True
+    assert observed[unhelpful.id].helpful is False
+    assert observed[changed.id].helpful is False
+    assert observed[silent.id].helpful is None
+
+    soon = NOW + 120  # before any request settled on its own
+    sufficed = signal(observed[escalated.id], soon)
+    assert sufficed is not None and (sufficed.failed, sufficed.fine, sufficed.failure_weight) == (0, 1, 1.0)
+    weak = signal(observed[unhelpful.id], soon)
+    assert weak is not None and (weak.failed, weak.fine, weak.failure_weight) == (0, None, WEAK_FAILURE)
+    latest = signal(observed[changed.id], soon)
+    assert latest is not None and (latest.failed, latest.fine) == (0, None)
+    assert signal(observed[silent.id], soon) is None
 
 
 def test_recording_a_request_twice_keeps_the_first(stores) -> None:  # type: ignore[no-untyped-def]
