@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from bench.common import Row, ms, print_table  # noqa: E402
 from commands.calibration import SIMILAR, Features  # noqa: E402
 from commands.learning import Learning  # noqa: E402
 from commands.policy import DEFAULT_POLICY_PATH, Policy, load_policy  # noqa: E402
-from commands.providers import Completion, TokenCounts  # noqa: E402
+from commands.providers import Completion, TextSink, TokenCounts, Turn  # noqa: E402
 from commands.route_args import parse_route_args  # noqa: E402
 from commands.route_request import route_and_record  # noqa: E402
 from commands.runs import RunPlan, RunService  # noqa: E402
@@ -320,6 +320,13 @@ class _SimulatedModel:
 
     def complete(self, *, model: str, effort: str | None, task: str) -> Completion:
         return Completion("(simulated)", self.tokens(task))
+
+    def stream(
+        self, *, model: str, effort: str | None, turns: Sequence[Turn], on_text: TextSink
+    ) -> Completion:
+        # The run service streams every run (commands/runs.py); the answer arrives in one piece.
+        on_text("(simulated)")
+        return Completion("(simulated)", self.tokens(turns[-1].text))  # a /route run: one turn, the task
 
 
 def _median(values: list[float]) -> float:
