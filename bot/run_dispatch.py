@@ -164,7 +164,9 @@ class RunDispatcher:
                 return None, messages[-1:]  # what arrived stays in the stream's message; then the failure
             # Slack ended the stream: its message shows part of the text, so it becomes the first part.
             try:
-                self.client.chat_update(channel=request.card_channel, ts=stream.ts, **messages[0])
+                self.client.chat_update(
+                    channel=request.card_channel or request.channel_id, ts=stream.ts, **messages[0]
+                )
             except SlackApiError as exc:
                 log.info(
                     "completing the expired stream of run %s failed: %s", run.id, exc.response.get("error")

@@ -127,14 +127,14 @@ def validate_form(current: ChannelSettings, raw: Mapping[str, Any], policy: Poli
         lanes = tuple(lane for lane in lane_ids if lane in chosen)
     if errors:
         return FormResult(None, errors)
-    chosen = replace(
+    updated = replace(
         current,
         providers=providers,
         budget_nanousd=budget,
         approval_lanes=lanes,
         thread_context=thread_context,
     )
-    return FormResult(chosen, {})
+    return FormResult(updated, {})
 
 
 def _choices(value: Any) -> list[str]:

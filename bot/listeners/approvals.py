@@ -67,7 +67,7 @@ class Approvals:
         request = plan.request
         try:
             reply = self.client.chat_postMessage(
-                channel=request.card_channel,
+                channel=request.card_channel or request.channel_id,
                 thread_ts=request.answer_thread,
                 **approval_request(approval, self.policy, self.who),
             )
@@ -156,7 +156,7 @@ class Approvals:
             return
         try:
             self.client.chat_postMessage(
-                channel=request.card_channel, thread_ts=request.answer_thread, **message
+                channel=request.card_channel or request.channel_id, thread_ts=request.answer_thread, **message
             )
         except SlackApiError as exc:
             log.warning("could not post about approval %s: %s", approval.id, exc.response.get("error"))
