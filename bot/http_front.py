@@ -88,15 +88,21 @@ def check_signature(verifier: SignatureVerifier, environ: dict[str, Any], body: 
         raise Refused("401 Unauthorized", "bad or expired Slack signature")
 
 
-def check_shape(text: str, content_type: str) -> dict[str, str] | None:
+def form_fields(text: str) -> dict[str, str]:
+    """The body read as a form; parsed once per request, for the ssl_check test and check_shape both."""
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
+def check_shape(text: str, content_type: str, fields: dict[str, str] | None = None) -> dict[str, str] | None:
     """What Bolt's parser would crash on (a 500 with a traceback) is refused here with a 400.
 
     Returns the fields of a form body (a slash command, or an interaction's `payload=`); None for JSON.
+    `fields` is form_fields(text) when the caller has it already.
     """
     if content_type.split(";")[0].strip().lower() == "application/json" or text.startswith("{"):
         _json_object(text, "body")
         return None
-    form = dict(parse_qsl(text, keep_blank_values=True))
+    form = fields if fields is not None else form_fields(text)
     if "payload" in form:
         _check_interaction(_json_object(form["payload"], "payload"))
     elif "command" in form:
@@ -143,8 +149,8 @@ def _check_interaction(data: dict[str, Any]) -> None:
         raise Refused("400 Bad Request", "block_actions on a message without a response_url")
 
 
-def _is_ssl_check(text: str) -> bool:
-    return len(text) < 1024 and dict(parse_qsl(text, keep_blank_values=True)).get("ssl_check") == "1"
+def _is_ssl_check(text: str, fields: dict[str, str]) -> bool:
+    return len(text) < 1024 and fields.get("ssl_check") == "1"
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
@@ -174,12 +180,13 @@ def wsgi_app(built: Built, path: str = "/slack/events", max_body: int = MAX_BODY
         try:
             body = read_body(environ, max_body)
             text = decode(body)
-            if _is_ssl_check(text):
+            fields = form_fields(text)
+            if _is_ssl_check(text, fields):
                 # Slack's periodic check of a slash command URL; Bolt answers it 200 before any signature
                 # check, and so do we. https://api.slack.com/interactivity/slash-commands#ssl
                 return _reply(start_response, "200 OK", "")
             check_signature(verifier, environ, text)
-            form = check_shape(text, str(environ.get("CONTENT_TYPE") or ""))
+            form = check_shape(text, str(environ.get("CONTENT_TYPE") or ""), fields)
         except Refused as refused:
             log.warning(
                 "refused %s %s from %s: %s", method, where, environ.get("REMOTE_ADDR", "?"), refused.reason

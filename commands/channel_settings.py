@@ -50,7 +50,10 @@ class Channels:
 
     def preferred_provider(self, channel_id: str) -> str:
         """ROUTEBOT_PROVIDER when the channel allows it, else the first provider it allows."""
-        allowed = self.allowed_providers(channel_id)
+        return self.preferred_among(self.allowed_providers(channel_id))
+
+    def preferred_among(self, allowed: tuple[str, ...]) -> str:
+        """preferred_provider for settings already read: ROUTEBOT_PROVIDER if allowed, else the first."""
         return self.default_provider if self.default_provider in allowed else allowed[0]
 
 

@@ -75,29 +75,41 @@ class RunStore:
         dedupe_key: str | None = None,
     ) -> tuple[Request, bool]:
         """Insert a request; with a dedupe_key seen before, return the existing one and False."""
-        requests = self.database.table("requests")
-        with self.database.transaction():
+        # Plain SQL rather than sqlite-utils' insert() and get(): this runs on every /route, and those
+        # rebuild the statement and read the row back in a second query each time.
+        with self.database.transaction() as conn:
             if dedupe_key is not None:
-                for row in requests.rows_where("dedupe_key = ?", [dedupe_key]):
-                    return from_row(Request, row), False
-            requests.insert(
-                {
-                    "team_id": team_id,
-                    "channel_id": channel_id,
-                    "user_id": user_id,
-                    "task": task,
-                    "task_chars": len(task),
-                    "lane": lane,
-                    "provider": provider,
-                    "confidence": confidence,
-                    "dedupe_key": dedupe_key,
-                    "created_at": now,
-                }
+                seen = conn.execute("SELECT * FROM requests WHERE dedupe_key = ?", [dedupe_key])
+                row = seen.fetchone()
+                if row is not None:
+                    return from_row(Request, _as_dict(seen, row)), False
+            values = {
+                "team_id": team_id,
+                "channel_id": channel_id,
+                "user_id": user_id,
+                "task": task,
+                "task_chars": len(task),
+                "lane": lane,
+                "provider": provider,
+                "confidence": confidence,
+                "dedupe_key": dedupe_key,
+                "created_at": now,
+            }
+            inserted = conn.execute(
+                f"INSERT INTO requests ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})"
+                " RETURNING *",
+                list(values.values()),
             )
-            return from_row(Request, requests.get(inserted_id(requests))), True
+            (row,) = inserted.fetchall()  # all of it, so the INSERT statement is finished before COMMIT
+            return from_row(Request, _as_dict(inserted, row)), True
 
     def set_card(self, request_id: int, channel: str, ts: str) -> None:
-        self.database.table("requests").update(request_id, {"card_channel": channel, "card_ts": ts})
+        # One UPDATE: sqlite-utils' update() first reads the row to check that it exists.
+        updated = self.database.conn.execute(
+            "UPDATE requests SET card_channel = ?, card_ts = ? WHERE id = ?", [channel, ts, request_id]
+        )
+        if updated.rowcount == 0:
+            raise NotFoundError(f"no request {request_id}")
 
     def request(self, request_id: int) -> Request | None:
         try:
@@ -311,3 +323,8 @@ class RunStore:
                 )
                 conn.execute(f"UPDATE runs SET answer = NULL WHERE request_id IN ({marks})", chunk)
         return len(ids)
+
+
+def _as_dict(cursor: sqlite3.Cursor, row: tuple[object, ...]) -> dict[str, object]:
+    """A row from `cursor` by column name, as sqlite-utils' rows are."""
+    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}

@@ -75,6 +75,7 @@ class RouteCommand:
         self, args: RouteArgs, command: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         channel, user = command["channel_id"], command["user_id"]
+        # One settings read per /route: each is a query on this thread's connection.
         allowed = self.channels.allowed_providers(channel)
         routed = route_and_record(
             args,
@@ -83,7 +84,7 @@ class RouteCommand:
             channel_id=channel,
             user_id=user,
             team_id=command.get("team_id"),
-            provider=self.channels.preferred_provider(channel),
+            provider=self.channels.preferred_among(allowed),
             allowed_providers=allowed,
             dedupe_key=command.get("trigger_id"),
             clock=self.clock,
