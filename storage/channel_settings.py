@@ -11,9 +11,7 @@ import sqlite3
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlite_utils.db import NotFoundError
-
-from storage.db import Database
+from storage.db import Database, row_dict
 
 FIELDS = ("providers", "budget_nanousd", "approval_lanes", "thread_context")
 
@@ -56,10 +54,12 @@ class ChannelSettingsStore:
         self.database = database
 
     def get(self, channel_id: str) -> ChannelSettings | None:
-        try:
-            return _settings(self.database.table("channel_settings").get(channel_id))
-        except NotFoundError:
-            return None
+        # Plain SQL: every /route reads its channel's settings, and sqlite-utils' get() rebuilds its query.
+        found = self.database.conn.execute(
+            "SELECT * FROM channel_settings WHERE channel_id = ?", [channel_id]
+        )
+        row = found.fetchone()
+        return None if row is None else _settings(row_dict(found, row))
 
     def save(
         self, new: ChannelSettings, default: ChannelSettings, user_id: str, now: float

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlite_utils
 from sqlite_utils.db import Table
@@ -54,6 +55,11 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
+
+
+def row_dict(cursor: sqlite3.Cursor, row: tuple[object, ...]) -> dict[str, Any]:
+    """A row that `cursor` returned, by column name, as sqlite-utils' rows are."""
+    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
 
 
 def inserted_id(table: Table) -> int:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils.db import NotFoundError
 
-from storage.db import Database, inserted_id
+from storage.db import Database, inserted_id, row_dict
 from storage.records import ACTIVE, Request, Run, from_row
 
 if TYPE_CHECKING:  # a provider-usage value; storage only reads its fields
@@ -75,33 +75,31 @@ class RunStore:
         dedupe_key: str | None = None,
     ) -> tuple[Request, bool]:
         """Insert a request; with a dedupe_key seen before, return the existing one and False."""
-        # Plain SQL rather than sqlite-utils' insert() and get(): this runs on every /route, and those
-        # rebuild the statement and read the row back in a second query each time.
-        with self.database.transaction() as conn:
-            if dedupe_key is not None:
-                seen = conn.execute("SELECT * FROM requests WHERE dedupe_key = ?", [dedupe_key])
-                row = seen.fetchone()
-                if row is not None:
-                    return from_row(Request, _as_dict(seen, row)), False
-            values = {
-                "team_id": team_id,
-                "channel_id": channel_id,
-                "user_id": user_id,
-                "task": task,
-                "task_chars": len(task),
-                "lane": lane,
-                "provider": provider,
-                "confidence": confidence,
-                "dedupe_key": dedupe_key,
-                "created_at": now,
-            }
-            inserted = conn.execute(
-                f"INSERT INTO requests ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})"
-                " RETURNING *",
-                list(values.values()),
-            )
-            (row,) = inserted.fetchall()  # all of it, so the INSERT statement is finished before COMMIT
-            return from_row(Request, _as_dict(inserted, row)), True
+        # One plain statement rather than a transaction around sqlite-utils' lookup, insert() and get():
+        # this runs on every /route. The UNIQUE dedupe_key decides a redelivery, even between processes.
+        values = {
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "user_id": user_id,
+            "task": task,
+            "task_chars": len(task),
+            "lane": lane,
+            "provider": provider,
+            "confidence": confidence,
+            "dedupe_key": dedupe_key,
+            "created_at": now,
+        }
+        conn = self.database.conn
+        inserted = conn.execute(
+            f"INSERT INTO requests ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})"
+            " ON CONFLICT (dedupe_key) DO NOTHING RETURNING *",
+            list(values.values()),
+        )
+        rows = inserted.fetchall()  # all of it, so the INSERT statement is finished (and committed)
+        if rows:
+            return from_row(Request, row_dict(inserted, rows[0])), True
+        seen = conn.execute("SELECT * FROM requests WHERE dedupe_key = ?", [dedupe_key])
+        return from_row(Request, row_dict(seen, seen.fetchone())), False
 
     def set_card(self, request_id: int, channel: str, ts: str) -> None:
         # One UPDATE: sqlite-utils' update() first reads the row to check that it exists.
@@ -323,8 +321,3 @@ class RunStore:
                 )
                 conn.execute(f"UPDATE runs SET answer = NULL WHERE request_id IN ({marks})", chunk)
         return len(ids)
-
-
-def _as_dict(cursor: sqlite3.Cursor, row: tuple[object, ...]) -> dict[str, object]:
-    """A row from `cursor` by column name, as sqlite-utils' rows are."""
-    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
