@@ -27,6 +27,7 @@ from bot.blocks.learning import OFF_ACTION, ON_ACTION, RESET_ACTION
 from bot.blocks.route_card import RUN
 from bot.blocks.run_messages import ESCALATE, ESCALATE_REASON, FEEDBACK, RETRY
 from bot.blocks.settings import CALLBACK_ID as SETTINGS_FORM
+from bot.button_seal import KEY_NAME, ButtonSeal
 from bot.channel_notice import post_notice
 from bot.config import Config
 from bot.context import Routebot
@@ -48,7 +49,7 @@ from bot.run_dispatch import RunDispatcher
 from bot.slack_client import slack_client
 from commands.approvals import approval_gate
 from commands.approvers import who_can_change
-from commands.budget import budget_gate
+from commands.budget import budget_gate, budget_hold
 from commands.budget_warning import BudgetWarning
 from commands.channel_settings import Channels
 from commands.digest import DigestOptions
@@ -58,10 +59,12 @@ from commands.providers import Provider
 from commands.runs import RunService
 from storage.approvals import ApprovalStore
 from storage.channel_settings import ChannelSettingsStore
+from storage.command_triggers import CommandTriggers
 from storage.conversations import ConversationStore
 from storage.db import Database
 from storage.learning import LearningStore
 from storage.runs import RunStore
+from storage.secrets import stored_key
 
 
 @dataclass
@@ -107,8 +110,13 @@ def build_app(
     permissions = Permissions(client, config.admins, clock)
     who = who_can_change(config.admins)
 
+    # Every button the bot posts carries an HMAC of its value, keyed by a random key kept in the database,
+    # and a click must come from its own request's card or thread (bot/button_seal.py, commands/clicks.py).
+    seal = ButtonSeal(stored_key(database, KEY_NAME, clock()))
+
     # Runs: planned from a click, checked by the gates, claimed once, executed on the run pool. The budget
-    # gate comes first, so nobody is asked to approve a run the budget would stop.
+    # gate comes first, so nobody is asked to approve a run the budget would stop; the claim itself holds
+    # the most the run can cost against the budget, checked again in the claim's write transaction.
     store = RunStore(database)
     approval_store = ApprovalStore(database)
     runs = RunService(
@@ -122,6 +130,9 @@ def build_app(
         ),
         channel_providers=channels.allowed_providers,
         reserved_tokens=config.max_output_tokens,  # the answer's share of each model's context window
+        hold=budget_hold(
+            channels.settings, database, clock, config.tz, who, policy, config.max_output_tokens
+        ),
     )
     # After each finished run: the channel is warned once a week when it reaches 80% of its budget.
     budget_warning = BudgetWarning(
@@ -140,6 +151,7 @@ def build_app(
         runs,
         policy,
         run_pool,
+        seal,
         finished_hooks=(budget_warning.after_run,),
         post_interval=config.slack_post_interval,
         stream_answers=config.stream_answers,
@@ -164,6 +176,7 @@ def build_app(
         digests=digests,
         learning=learning,
         clock=clock,
+        seal=seal,
     )
 
     # What people reach in Slack.
@@ -178,6 +191,7 @@ def build_app(
         dispatcher=dispatcher,
         clock=clock,
         who=who,
+        seal=seal,
     )
     settings_form = ChannelSettingsForm(
         policy=policy,
@@ -210,9 +224,13 @@ def build_app(
             "settings": Subcommand(settings_form.open, settings_listeners.USAGE),
             "digest": Subcommand(digest_command.show, digest_listeners.USAGE),
         },
+        seal=seal,
         learning=learning,
     )
-    buttons = RunButtons(runs, dispatcher, approvals.ask)
+    # A redelivered /escalate (same trigger_id) is handled once.
+    buttons = RunButtons(
+        runs, dispatcher, approvals.ask, seal=seal, triggers=CommandTriggers(database), clock=clock
+    )
     # Conversations in threads: "Route this" on a message, @routebot with the thread as context, follow-up
     # replies on the same model (runs like any other: gated, claimed once, costed). Feedback under answers.
     conversation_store = ConversationStore(database)
@@ -227,8 +245,9 @@ def build_app(
         ask_for_approval=approvals.ask,
         clock=clock,
         max_task_chars=config.max_task_chars,
+        seal=seal,
     )
-    feedback = Feedback(store, conversation_store, clock)
+    feedback = Feedback(store, conversation_store, clock, seal)
     home = AppHome(
         policy=policy, database=database, store=store, channels=channels, clock=clock, tz=config.tz, who=who
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from bot.button_seal import ButtonSeal
 from bot.config import Config
 from bot.run_dispatch import RunDispatcher
 from commands.channel_settings import Channels
@@ -33,3 +34,4 @@ class Routebot:
     digests: DigestDelivery
     learning: Learning
     clock: Callable[[], float]
+    seal: ButtonSeal  # seals every button value the bot posts, and opens clicked ones

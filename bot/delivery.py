@@ -9,7 +9,9 @@ about one message per second per channel: https://docs.slack.dev/apis/web-api/ra
 - `not_in_channel` / `channel_not_found` / `is_archived`: the bot cannot post there at all, so the requester
   gets the messages in a DM (conversations.open + chat.postMessage, scope im:write). A DM rather than
   chat.postEphemeral: an ephemeral message needs the same channel membership that just failed, and it
-  vanishes when Slack reloads, which is no place to keep an answer.
+  vanishes when Slack reloads, which is no place to keep an answer. The DM leaves out the Escalate and
+  Retry buttons and says why: a click acts only on the request's card or in its thread (commands/clicks.py),
+  so a button in the DM could only be refused, and the follow-up run could not post in the channel either.
 - anything else: the delivery failed; the caller records it and a later start tries again.
 """
 
@@ -26,6 +28,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.run_messages import Message
+from bot.button_seal import ButtonSeal
 from bot.mrkdwn import escape, split_escaped
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,10 @@ log = logging.getLogger(__name__)
 TOO_BIG = frozenset({"msg_too_long", "invalid_blocks", "invalid_blocks_format", "too_many_blocks"})
 NO_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 PLAIN_PART = 3500  # characters per plain-text fallback message: well under Slack's 4,000 shown in full
+NO_BUTTONS_IN_DM = (
+    "The Escalate and Retry buttons are left out here: they act only in the request's thread, where routebot"
+    " cannot post."
+)
 
 
 @dataclass(frozen=True)
@@ -64,13 +71,13 @@ class ChannelPacer:
 
 
 class ThreadDelivery:
-    def __init__(self, client: WebClient, pacer: ChannelPacer) -> None:
-        self.client, self.pacer = client, pacer
+    def __init__(self, client: WebClient, pacer: ChannelPacer, seal: ButtonSeal) -> None:
+        self.client, self.pacer, self.seal = client, pacer, seal
 
     def post(self, channel: str, **kwargs: Any) -> dict[str, Any]:
-        """chat.postMessage, paced per channel; its ts and channel. Raises SlackApiError."""
+        """chat.postMessage, paced per channel, buttons sealed; its ts and channel. Raises SlackApiError."""
         self.pacer.wait(channel)
-        reply = self.client.chat_postMessage(channel=channel, **kwargs)
+        reply = self.client.chat_postMessage(channel=channel, **self.seal.message(kwargs))
         return {"ts": reply.get("ts"), "channel": reply.get("channel")}
 
     def deliver(
@@ -120,11 +127,28 @@ class ThreadDelivery:
                 " privately. Invite routebot to the channel to get answers there."
             )
             self.post(dm, text=note)
+            buttons_left_out = False
             for message in messages:
-                self.post(dm, **message)
+                kept = without_buttons(message)
+                buttons_left_out = buttons_left_out or kept != message
+                self.post(dm, **kept)
+            if buttons_left_out:
+                self.post(dm, text=NO_BUTTONS_IN_DM)
             return Delivery("delivered_privately", error)
         except SlackApiError as exc:
             return Delivery("failed", f"{error}; privately: {_error(exc)}")
+
+
+def without_buttons(message: Message) -> Message:
+    """`message` without its buttons: actions blocks dropped, button accessories taken off their sections."""
+    blocks = []
+    for block in message.get("blocks") or []:
+        if block.get("type") == "actions":
+            continue
+        if block.get("accessory", {}).get("type") == "button":
+            block = {k: v for k, v in block.items() if k != "accessory"}
+        blocks.append(block)
+    return {**message, "blocks": blocks} if "blocks" in message else message
 
 
 def _error(exc: SlackApiError) -> str:

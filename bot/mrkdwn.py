@@ -2,21 +2,23 @@
 
 Slack treats `<...>` as control sequences (`<!channel>`, `<@U123>`, links) and `&` as the start of an entity,
 so these three characters are escaped in every piece of user or model text we echo
-(https://api.slack.com/reference/surfaces/formatting#escaping). Nothing else needs escaping.
+(https://api.slack.com/reference/surfaces/formatting#escaping). Nothing else needs escaping. The primitives
+live in commands/slack_text.py, so command messages can use them too. Text objects are also marked
+`verbatim` (bot/blocks/common.py), so Slack never turns a plain "@here" in such text into a mention.
 """
 
 from __future__ import annotations
+
+from commands.slack_text import decode
+from commands.slack_text import escape as escape  # re-exported: bot/blocks escape through here
 
 SECTION_LIMIT = 3000  # characters of text in one section block
 MESSAGE_TEXT_BUDGET = 12000  # characters of escaped answer text per message (4 sections)
 
 
-def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    """The inverse of escape (used to check that split answers lose nothing)."""
+    return decode(text)
 
 
 def shorten(text: str, limit: int) -> str:

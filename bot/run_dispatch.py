@@ -26,6 +26,7 @@ from slack_sdk.errors import SlackApiError
 from bot.answer_stream import AnswerStream
 from bot.blocks import run_messages
 from bot.blocks.common import Block, section
+from bot.button_seal import ButtonSeal
 from bot.delivery import ChannelPacer, Delivery, ThreadDelivery
 from bot.run_lease import LeaseKeeper
 from commands.policy import Policy
@@ -42,6 +43,7 @@ class RunDispatcher:
         runs: RunService,
         policy: Policy,
         pool: ThreadPoolExecutor,
+        seal: ButtonSeal,
         finished_hooks: Sequence[Callable[[Run], None]] = (),
         *,
         post_interval: float = 1.0,
@@ -49,7 +51,9 @@ class RunDispatcher:
     ) -> None:
         self.client, self.runs, self.policy, self.pool = client, runs, policy, pool
         self.stream_answers = stream_answers
-        self.delivery = ThreadDelivery(client, ChannelPacer(post_interval))
+        self.seal = seal
+        # Every message the delivery posts (answer, failure, fallbacks, DM) has its buttons sealed there.
+        self.delivery = ThreadDelivery(client, ChannelPacer(post_interval), seal)
         self.finished_hooks = tuple(finished_hooks)  # called after a run's outcome is posted
         self.leases = LeaseKeeper(runs.store, runs.clock, self._sweep)
 
@@ -156,7 +160,7 @@ class RunDispatcher:
         """Finish the stream; returns the delivery when it is complete, else the messages still to post."""
         # A refusal that streamed no text (OpenAI's come as a refusal part) is posted as the refusal message.
         answered = stream.text or (run.status == "succeeded" and not run.refused)
-        outcome = stream.finish(footer) if answered else stream.abandon()
+        outcome = stream.finish(self.seal.blocks(footer)) if answered else stream.abandon()
         if outcome == "streamed":
             return Delivery("delivered"), []
         if outcome == "expired" and stream.ts is not None:
@@ -165,7 +169,9 @@ class RunDispatcher:
             # Slack ended the stream: its message shows part of the text, so it becomes the first part.
             try:
                 self.client.chat_update(
-                    channel=request.card_channel or request.channel_id, ts=stream.ts, **messages[0]
+                    channel=request.card_channel or request.channel_id,
+                    ts=stream.ts,
+                    **self.seal.message(messages[0]),
                 )
             except SlackApiError as exc:
                 log.info(

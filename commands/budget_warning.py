@@ -1,8 +1,10 @@
 """After each finished run: warn the channel once a week when its spend reaches 80% of its weekly budget.
 
-"Once" is SQLite's: the (channel, week) row in budget_warnings is inserted by exactly one finished run. If the
-warning can't be posted the row is removed again, so the next finished run tries once more. Posting is
-handed in (`post(channel_id, text)`, True when it went out), so this rule stays Slack-free.
+"Once" is SQLite's: the (channel, week) row in budget_warnings is claimed by exactly one finished run, and is
+recorded as sent only after the post went out. A rate limit is waited out by the WebClient's retry handler
+(bot/slack_client.py); if the post still fails the claim is released, so the next finished run in the
+channel tries again, and a claim left by a process that died mid-post lapses after CLAIM_LEASE seconds.
+Posting is handed in (`post(channel_id, text)`, True when it went out), so this rule stays Slack-free.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from storage.db import Database
 from storage.records import Run
 
 PostNotice = Callable[[str, str], bool]
+CLAIM_LEASE = 15 * 60.0
 
 
 class BudgetWarning:
@@ -42,7 +45,9 @@ class BudgetWarning:
         week, spend = week_spend(self.database, run.channel_id, now, self.tz)
         if not warning_due(spend, budget):
             return
-        if not self.store.mark_budget_warned(run.channel_id, week.label, now):
-            return  # warned already this week
-        if not self.post(run.channel_id, warning_message(spend, budget, week, self.who)):
-            self.store.unmark_budget_warned(run.channel_id, week.label)
+        if not self.store.claim_budget_warning(run.channel_id, week.label, now, CLAIM_LEASE):
+            return  # warned already this week, or being warned right now
+        if self.post(run.channel_id, warning_message(spend, budget, week, self.who)):
+            self.store.budget_warning_sent(run.channel_id, week.label, self.clock())
+        else:
+            self.store.release_budget_warning(run.channel_id, week.label)

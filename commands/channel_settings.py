@@ -19,7 +19,8 @@ from storage.channel_settings import ChannelSettings, ChannelSettingsStore
 
 MAX_BUDGET_USD = Decimal(1_000_000_000)  # far beyond any real budget, and inside SQLite's 64-bit integers
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{1,30}$")
-_MONEY = re.compile(r"^\$?\s*([0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)$")
+# Digits, with commas only between groups of three ("1,200.50"): "50,5" is a decimal comma, not $505.
+_MONEY = re.compile(r"^\$?\s*((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)$")
 
 # The settings form's fields, by the block ids the modal uses (bot/blocks/settings.py).
 PROVIDERS_FIELD, BUDGET_FIELD, APPROVAL_FIELD = "providers", "budget", "approval_lanes"
@@ -61,14 +62,23 @@ def is_channel_id(text: str) -> bool:
     return bool(_CHANNEL_ID.match(text))
 
 
-def parse_budget(text: str | None) -> int | None:
-    """A weekly budget typed by a person ("50", "$1,200.50"), in nano-dollars; empty means no budget."""
+def parse_budget(text: object) -> int | None:
+    """A weekly budget typed by a person ("50", "$1,200.50"), in nano-dollars; empty means no budget.
+
+    `text` is whatever the submitted form held: a crafted payload may put a number, a list or null there.
+    """
+    if text is not None and not isinstance(text, str):
+        raise UsageError("Type the budget as a number of US dollars, like 50 or 1200.50, or leave it empty.")
     cleaned = (text or "").strip()
     if not cleaned:
         return None
     if cleaned.startswith("-"):
         raise UsageError("The budget can't be negative. Leave it empty for no budget.")
     match = _MONEY.match(cleaned)
+    if not match and "," in cleaned:
+        raise UsageError(
+            "Commas may only separate thousands, as in 1,200.50; write cents with a dot, like 50.50."
+        )
     if not match:
         raise UsageError("Type the budget as a number of US dollars, like 50 or 1200.50, or leave it empty.")
     try:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from commands.errors import UsageError
 from commands.policy import LANE_IDS, PROVIDERS
+from commands.slack_text import echo
 
 SUBCOMMANDS = ("help", "digest", "settings")
 OPTIONS_HELP = f"--lane {'|'.join(LANE_IDS)}, --provider {'|'.join(PROVIDERS)}"
@@ -39,15 +40,18 @@ def parse_route_args(text: str) -> RouteArgs:
         value = value.strip().lower()
         if name == "--lane":
             if value not in LANE_IDS:
-                raise UsageError(f"Unknown lane `{value or '(none)'}`. Lanes: {', '.join(LANE_IDS)}.")
+                raise UsageError(f"Unknown lane {_echoed(value)}. Lanes: {', '.join(LANE_IDS)}.")
             lane = value
         elif name == "--provider":
             if value not in PROVIDERS:
-                raise UsageError(
-                    f"Unknown provider `{value or '(none)'}`. Providers: {', '.join(PROVIDERS)}."
-                )
+                raise UsageError(f"Unknown provider {_echoed(value)}. Providers: {', '.join(PROVIDERS)}.")
             provider = value
         else:
-            raise UsageError(f"Unknown option `{name[:40]}`. Options: {OPTIONS_HELP}.")
+            raise UsageError(f"Unknown option {_echoed(name)}. Options: {OPTIONS_HELP}.")
         rest = tail.lstrip()
     return RouteArgs(task=rest, lane=lane, provider=provider)
+
+
+def _echoed(value: str) -> str:
+    """The option as typed, quoted back safely: `<!here>` in it must notify nobody."""
+    return echo(value) if value else "`(none)`"

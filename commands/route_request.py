@@ -11,6 +11,7 @@ from commands.learning import Learning
 from commands.policy import Policy
 from commands.route_args import RouteArgs, parse_route_args
 from commands.router import Decision, RouteOptions, route
+from commands.slack_text import decode
 from storage.records import Request
 from storage.runs import RunStore
 
@@ -24,8 +25,10 @@ class Routed:
     adjustment: Adjustment | None = None  # what learning changed on the card, if anything
 
 
-def parse_and_check(text: str, max_chars: int) -> RouteArgs:
-    args = parse_route_args(text)
+def parse_and_check(slack_text: str, max_chars: int) -> RouteArgs:
+    """`/route`'s text as Slack sends it (`&`, `<`, `>` entity-encoded), decoded: the task is kept, routed
+    and run as typed, and escaped once wherever it is shown."""
+    args = parse_route_args(decode(slack_text))
     if args.subcommand is None and not args.task.strip():
         raise UsageError(
             "Say what you want done after the options, e.g. `/route --lane cheap tag these tickets`."

@@ -98,6 +98,10 @@ class RunPlan:
 Gate = Callable[[RunPlan, str], None]
 """A check before a run is claimed (budget, approval); raises a UserError to refuse."""
 
+Hold = Callable[[RunPlan], int | None]
+"""What a run will hold against its channel's budget while in flight (None: nothing); raises a UserError to
+refuse. Called inside the claim's write transaction, so no other claim can slip in between check and claim."""
+
 
 class RunService:
     def __init__(
@@ -110,6 +114,7 @@ class RunService:
         channel_providers: Callable[[str], Sequence[str]] | None = None,
         reserved_tokens: int = 8192,
         turn_wait: float = 900.0,
+        hold: Hold | None = None,
     ) -> None:
         self.store, self.policy, self.providers, self.clock = store, policy, providers, clock
         self.gates = tuple(gates)  # in order: the first to refuse decides what the person is told
@@ -118,6 +123,7 @@ class RunService:
         self.reserved_tokens = reserved_tokens  # the answer's share of the context window (max output)
         self.turn_wait = turn_wait  # seconds a follow-up waits for the turn before it to finish
         self._turn_ended = threading.Condition()
+        self.hold = hold  # the budget's hold on each claimed run (commands/budget.py); None: no budgets
 
     # --- planning -----------------------------------------------------------------------------------
     def plan_first_run(self, request_id: int, provider: str) -> RunPlan:
@@ -162,6 +168,12 @@ class RunService:
                 "You have no run in this channel to escalate yet. Use `/route <task>` and press Run."
             )
         source = self._conversation_head(self.store.runs_for_request(request.id)[-1])
+        if source.status in ACTIVE:  # a second /escalate (or Slack's retry of the first) climbs no further
+            what = "The escalation to" if source.escalated_from else "The run on"
+            raise UsageError(
+                f"{what} {ModelChoice(source.provider, source.model, source.effort).label} is still in "
+                "progress; its answer will appear in the request's thread. Escalate once it is there."
+            )
         step = next_step(self.policy, source.lane, source.provider)
         if step is None:
             raise AtTopOfLadder(self._top_message(source))
@@ -207,7 +219,11 @@ class RunService:
             return None
         for gate in self.gates:
             gate(plan, user_id)
-        return self.store.claim_run(plan.as_new_run(user_id), self.clock())
+        # One write transaction (BEGIN IMMEDIATE): the hold sees every run claimed before it and none can be
+        # claimed between its check and this insert, so concurrent clicks cannot all pass a budget at once.
+        with self.store.database.transaction():
+            hold = self.hold(plan) if self.hold is not None else None
+            return self.store.claim_run(plan.as_new_run(user_id), self.clock(), hold)
 
     def execute(self, run_id: int, on_text: TextSink | None = None) -> Run | None:
         """Call the model, streaming its text to `on_text`, and record the outcome; never raises for a

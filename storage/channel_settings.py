@@ -2,12 +2,12 @@
 
 A channel without a row has never been changed: callers apply the defaults (commands/channel_settings.py).
 Saving reads the old values and writes the new ones and the audit rows in one transaction, so the audit's
-"old" is exactly what was replaced even when two admins save at once.
+"old" is exactly what was replaced even when two admins save at once. Each save that changes something
+counts up the row's `version`; a save made from an older version is refused rather than undoing a newer one.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,6 +27,7 @@ class ChannelSettings:
     thread_context: bool = (
         True  # off: @routebot sends only the thread's first message, for sensitive channels
     )
+    version: int = 0  # saves so far; 0: never saved
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,24 @@ class ChannelSettingsStore:
         return None if row is None else _settings(row_dict(found, row))
 
     def save(
-        self, new: ChannelSettings, default: ChannelSettings, user_id: str, now: float
-    ) -> list[SettingChange]:
+        self,
+        new: ChannelSettings,
+        default: ChannelSettings,
+        user_id: str,
+        now: float,
+        *,
+        made_from: int | None = None,
+    ) -> list[SettingChange] | None:
         """Store `new` for its channel (`default` stands for a channel never saved); returns one audit entry
-        per field that changed, and writes nothing when none did."""
+        per field that changed, and writes nothing when none did.
+
+        `made_from` is the version the form was opened at: None (and nothing written) when the settings have
+        been saved since. Without it the save applies to whatever is current (tools and tests).
+        """
         with self.database.transaction():
             old = self.get(new.channel_id) or default
+            if made_from is not None and made_from != old.version:
+                return None
             pairs = [(field, stored_value(old, field), stored_value(new, field)) for field in FIELDS]
             changes = [
                 SettingChange(new.channel_id, user_id, now, f, before, after)
@@ -76,7 +89,7 @@ class ChannelSettingsStore:
             ]
             if not changes:
                 return []
-            saved = replace(new, updated_at=now, updated_by=user_id)
+            saved = replace(new, updated_at=now, updated_by=user_id, version=old.version + 1)
             self.database.table("channel_settings").upsert(
                 {
                     "channel_id": saved.channel_id,
@@ -86,6 +99,7 @@ class ChannelSettingsStore:
                     "updated_at": now,
                     "updated_by": user_id,
                     "thread_context": int(saved.thread_context),
+                    "version": saved.version,
                 },
                 pk="channel_id",
             )
@@ -112,19 +126,38 @@ class ChannelSettingsStore:
             for r in rows
         ]
 
-    def mark_budget_warned(self, channel_id: str, week: str, now: float) -> bool:
-        """Record this week's 80% warning; False when the channel was already warned this week."""
-        try:
-            self.database.table("budget_warnings").insert(
-                {"channel_id": channel_id, "week": week, "warned_at": now}
-            )
-        except sqlite3.IntegrityError:
-            return False
-        return True
+    def claim_budget_warning(self, channel_id: str, week: str, now: float, lease: float) -> bool:
+        """Take this week's 80% warning for posting; False when it was sent, or another process is posting
+        it (a claim older than `lease` seconds was abandoned by a crash and is taken over)."""
+        with self.database.transaction() as conn:
+            # rowcount tells an ignored insert apart (sqlite-utils' last_rowid does not clear on one).
+            inserted = conn.execute(
+                "INSERT OR IGNORE INTO budget_warnings (channel_id, week, warned_at, status)"
+                " VALUES (?, ?, ?, 'posting')",
+                (channel_id, week, now),
+            ).rowcount
+            if inserted:
+                return True
+            taken = conn.execute(
+                "UPDATE budget_warnings SET warned_at = ? WHERE channel_id = ? AND week = ?"
+                " AND status = 'posting' AND warned_at < ?",
+                (now, channel_id, week, now - lease),
+            ).rowcount
+        return taken == 1
 
-    def unmark_budget_warned(self, channel_id: str, week: str) -> None:
-        """The warning could not be posted: let the next finished run try again."""
-        self.database.table("budget_warnings").delete_where("channel_id = ? AND week = ?", [channel_id, week])
+    def budget_warning_sent(self, channel_id: str, week: str, now: float) -> None:
+        """Slack took the warning: the week is warned, for good."""
+        # Plain UPDATE: sqlite-utils' update() raises when the row has gone; here that is nothing to do.
+        self.database.conn.execute(
+            "UPDATE budget_warnings SET status = 'sent', warned_at = ? WHERE channel_id = ? AND week = ?",
+            (now, channel_id, week),
+        )
+
+    def release_budget_warning(self, channel_id: str, week: str) -> None:
+        """The warning could not be posted: the next finished run in the channel tries again."""
+        self.database.table("budget_warnings").delete_where(
+            "channel_id = ? AND week = ? AND status = 'posting'", [channel_id, week]
+        )
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -140,4 +173,5 @@ def _settings(row: dict[str, Any]) -> ChannelSettings:
         row["updated_at"],
         row["updated_by"],
         bool(row["thread_context"]),
+        row["version"],
     )

@@ -245,6 +245,34 @@ def _learning(db: Database) -> None:
     )
 
 
+@MIGRATIONS(name="008_trust")
+def _trust(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE secrets (              -- keys made at first use, shared by every process on this file
+            name TEXT PRIMARY KEY,          -- button_key: the HMAC key of button values (bot/button_seal.py)
+            value BLOB NOT NULL,
+            created_at REAL NOT NULL
+        );
+
+        CREATE TABLE command_triggers (     -- slash commands already handled, by Slack's trigger_id
+            trigger_id TEXT PRIMARY KEY,
+            command TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        """
+    )
+    # What a queued or running run holds against its channel's weekly budget until it finishes: the most it
+    # can cost (commands/budget.py). NULL: not held (no budget, or a model without a price).
+    db.table("runs").add_column("budget_hold_nanousd", int)
+    # A warning is 'posting' while one process posts it and 'sent' only once Slack has taken it; a
+    # 'posting' row older than the lease was left by a crash and may be taken over.
+    db.table("budget_warnings").add_column("status", str, not_null_default="sent")
+    # Counts saves, so a save made from an older window is refused instead of reverting a newer one.
+    db.table("channel_settings").add_column("version", int, not_null_default=0)
+    db.execute("UPDATE channel_settings SET version = 1")
+
+
 LEGACY_VERSIONS = {
     1: "001_requests_and_runs",
     2: "002_digest_ledger",

@@ -137,9 +137,12 @@ class RunStore:
         return [row[0] for row in rows]
 
     # --- runs ---------------------------------------------------------------------------------------
-    def claim_run(self, new: NewRun, now: float) -> Run | None:
+    def claim_run(self, new: NewRun, now: float, budget_hold_nanousd: int | None = None) -> Run | None:
         """Create a queued run leased to this store's owner; None when the same (request, rung, provider,
-        attempt) exists already."""
+        attempt) exists already.
+
+        `budget_hold_nanousd`: what it holds against its channel's budget while in flight (storage/spend.py).
+        """
         runs = self.database.table("runs")
         record = {
             **asdict(new),
@@ -147,6 +150,7 @@ class RunStore:
             "created_at": now,
             "owner": self.owner,
             "lease_expires_at": now + self.lease_seconds,
+            "budget_hold_nanousd": budget_hold_nanousd,
         }
         try:
             runs.insert(record)

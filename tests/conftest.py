@@ -84,14 +84,14 @@ class Harness:
 
     def route(self, text: str, **kwargs: Any) -> dict[str, Any]:
         """Send /route and return the card the bot posted (the chat.postMessage call's args)."""
-
-        def is_card(call: Any) -> bool:  # not a settings notice or warning that lands meanwhile
-            return not call.args.get("thread_ts") and str(call.args.get("text", "")).startswith("routebot: ")
-
-        before = len([c for c in self.slack.calls("chat.postMessage") if is_card(c)])
+        before = len([c for c in self.slack.calls("chat.postMessage") if _is_card(c.args)])
         response = self.command("/route", text, **kwargs)
         assert response.status == 200, response.body
-        calls = self.slack.wait_for("chat.postMessage", count=before + 1, predicate=is_card)
+        # Other messages (a settings notice, a budget warning from a run finishing meanwhile) may land in
+        # between; a card is never a thread reply.
+        calls = self.slack.wait_for(
+            "chat.postMessage", count=before + 1, predicate=lambda c: _is_card(c.args)
+        )
         return {**calls[before].args, "ts": self.latest_card_ts()}
 
     def latest_card_ts(self, timeout: float = 5.0) -> str:
@@ -116,14 +116,17 @@ class Harness:
         user: str = "U1",
         channel: str = "C1",
         message_ts: str = "1.0",
+        thread_ts: str | None = None,
         state: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> BoltResponse:
+        """Click `button` on the message `message_ts` (in the thread `thread_ts`, if given) in `channel`."""
         body = click(
             button,
             user_id=user,
             channel_id=channel,
             message_ts=message_ts,
+            thread_ts=thread_ts,
             response_url=self.slack.response_url(f"click-{user}"),
             state=state,
         )
@@ -152,6 +155,10 @@ class Harness:
 
         self.slack.wait_for("chat.postMessage", count=count, timeout=timeout, predicate=done)
         return self.thread_messages(thread_ts)
+
+
+def _is_card(args: dict[str, Any]) -> bool:
+    return not args.get("thread_ts") and "*Task* from" in json.dumps(args.get("blocks") or [])
 
 
 def _is_outcome(args: dict[str, Any]) -> bool:

@@ -89,7 +89,8 @@ def settings_modal(
     view: View = {
         "type": "modal",
         "callback_id": CALLBACK_ID,
-        "private_metadata": json.dumps({"channel": channel}),
+        # The version it was opened at: a save made from an older one is refused (storage/channel_settings).
+        "private_metadata": json.dumps({"channel": channel, "version": settings.version}),
         "title": _plain("Channel settings"),
         "close": _plain("Cancel" if editable else "Close"),
     }

@@ -1,8 +1,9 @@
 """Approve / Decline for runs on lanes that need approval.
 
 The question is posted in the request's thread when a run is refused with ApprovalRequired (see
-bot/listeners/runs.py). Every click is checked on the server: the payload only says who clicked, so a
-crafted block_actions from someone who may not approve changes nothing. An approval claims the asked-for
+bot/listeners/runs.py). Every click is checked on the server: its value must carry the bot's seal, it must
+come from the request's own thread (commands/clicks.py), and the payload only says who clicked, so a crafted
+block_actions from someone who may not approve changes nothing. An approval claims the asked-for
 run exactly once: the decision is a conditional UPDATE, and the run's own UNIQUE constraint backs it up.
 """
 
@@ -22,12 +23,15 @@ from bot.blocks.approvals import (
     approved_but_refused,
     declined_notice,
 )
-from bot.button_values import button_id, button_value
+from bot.button_seal import ButtonSeal
+from bot.button_values import button_id
+from bot.click_place import click_place
 from bot.permissions import Permissions
 from bot.run_dispatch import RunDispatcher
 from commands.approvals import plan_of
 from commands.channel_settings import Channels
-from commands.errors import UserError
+from commands.clicks import require_clicked_on
+from commands.errors import PermissionDenied, UserError
 from commands.policy import Policy
 from commands.runs import RunPlan, RunService
 from storage.approvals import Approval, ApprovalStore
@@ -50,10 +54,11 @@ class Approvals:
         dispatcher: RunDispatcher,
         clock: Callable[[], float],
         who: str,
+        seal: ButtonSeal,
     ) -> None:
         self.client, self.policy, self.store, self.approvals = client, policy, store, approvals
         self.permissions, self.channels, self.runs, self.dispatcher = permissions, channels, runs, dispatcher
-        self.clock, self.who = clock, who
+        self.clock, self.who, self.seal = clock, who, seal
 
     def ask(self, respond: Respond, requester_id: str, plan: RunPlan) -> None:
         """Post the question with Approve / Decline in the request's thread; tell the requester privately."""
@@ -69,7 +74,7 @@ class Approvals:
             reply = self.client.chat_postMessage(
                 channel=request.card_channel or request.channel_id,
                 thread_ts=request.answer_thread,
-                **approval_request(approval, self.policy, self.who),
+                **self.seal.message(approval_request(approval, self.policy, self.who)),
             )
         except SlackApiError as exc:
             self.approvals.withdraw(approval.id)
@@ -104,10 +109,21 @@ class Approvals:
     ) -> Approval | None:
         """Check the clicker, record the decision once, and turn the question into its outcome."""
         user = body["user"]["id"]
-        approval_id = _approval_id(action)
-        approval = self.approvals.get(approval_id) if approval_id is not None else None
-        if approval is None:
+        value = self.seal.open(action)
+        if value is None:
+            log.warning("refused a click on %s with an unsealed value", action.get("action_id"))
+            _private(respond, "That button is out of date.")
+            return None
+        approval = self.approvals.get(_approval_id(value))
+        request = self.store.request(approval.request_id) if approval is not None else None
+        if approval is None or request is None:
             _private(respond, "That approval request no longer exists.")
+            return None
+        try:
+            require_clicked_on(request, click_place(body))
+        except PermissionDenied as exc:
+            log.warning("%s clicked approval %s outside its thread", user, approval.id)
+            _private(respond, exc.message)
             return None
         if not self.permissions.is_allowed(user):
             log.warning("%s tried to mark approval %s %s but may not approve", user, approval.id, status)
@@ -162,11 +178,11 @@ class Approvals:
             log.warning("could not post about approval %s: %s", approval.id, exc.response.get("error"))
 
 
-def _approval_id(action: dict[str, Any]) -> int | None:
+def _approval_id(value: dict[str, Any]) -> int:
     try:
-        return button_id(button_value(action), "approval")
-    except (KeyError, TypeError, ValueError):
-        return None
+        return button_id(value, "approval")
+    except (KeyError, ValueError):
+        return 0  # matches no row: "no longer exists"
 
 
 def _private(respond: Respond, text: str) -> None:

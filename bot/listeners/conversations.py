@@ -19,6 +19,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.blocks.conversations import INSTRUCTION_ACTION, INSTRUCTION_BLOCK, route_message_modal
 from bot.blocks.route_card import card_fallback_text, route_card
+from bot.button_seal import ButtonSeal
 from bot.display_names import DisplayNames
 from bot.listeners.runs import AskForApproval
 from bot.run_dispatch import RunDispatcher
@@ -73,10 +74,12 @@ class Conversations:
         ask_for_approval: AskForApproval,
         clock: Callable[[], float],
         max_task_chars: int,
+        seal: ButtonSeal,
     ) -> None:
         self.policy, self.store, self.runs, self.dispatcher = policy, store, runs, dispatcher
         self.channels, self.providers, self.names = channels, providers, names
         self.ask_for_approval, self.clock, self.max_task_chars = ask_for_approval, clock, max_task_chars
+        self.seal = seal  # the card's Run buttons are sealed (bot/button_seal.py)
 
     def on_route_message(self, ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
         """ "Route this" on a message: ask what to do with it."""
@@ -282,7 +285,7 @@ class Conversations:
             reply = client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread,
-                blocks=card(request.id, ""),
+                blocks=self.seal.blocks(card(request.id, "")),
                 text=card_fallback_text(started.decision),
             )
             self.store.set_card(request.id, reply["channel"], reply["ts"], thread)

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.route_card import card_fallback_text, route_card, usage_blocks
+from bot.button_seal import ButtonSeal
 from commands.channel_settings import Channels
 from commands.errors import UserError
 from commands.learning import Learning
@@ -48,10 +49,12 @@ class RouteCommand:
         clock: Callable[[], float],
         max_task_chars: int,
         subcommands: Mapping[str, Subcommand],
+        seal: ButtonSeal,
         learning: Learning | None = None,
     ) -> None:
         self.policy, self.store, self.providers, self.channels = policy, store, providers, channels
         self.clock, self.max_task_chars, self.subcommands = clock, max_task_chars, subcommands
+        self.seal = seal  # the card's Run buttons are sealed
         self.learning = learning
 
     def on_route(self, ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
@@ -108,7 +111,7 @@ class RouteCommand:
         )
         try:
             reply = client.chat_postMessage(
-                channel=channel, blocks=blocks, text=card_fallback_text(routed.decision)
+                channel=channel, blocks=self.seal.blocks(blocks), text=card_fallback_text(routed.decision)
             )
             self.store.set_card(routed.request.id, reply["channel"], reply["ts"])
         except SlackApiError as exc:

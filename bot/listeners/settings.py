@@ -39,6 +39,11 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 USAGE = "• `/route settings`: this channel's providers, weekly budget and approvals (admins can change them)"
 NOT_ALLOWED = "Only workspace admins, owners and ROUTEBOT_ADMINS can change channel settings."
+OUT_OF_DATE = "This window is out of date; close it and run /route settings again."
+CHANGED_SINCE = (
+    "Someone saved these settings after you opened this window, so this save would undo their change. "
+    "Close it and run /route settings again to see the current settings."
+)
 
 
 class ChannelSettingsForm:
@@ -93,10 +98,11 @@ class ChannelSettingsForm:
 
     def on_save(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         user = body["user"]["id"]
-        channel = _channel_of(view)
-        if channel is None:
-            ack(response_action="errors", errors={PROVIDERS_FIELD: "This window is out of date; reopen it."})
+        opened = _opened_at(view)
+        if opened is None:
+            ack(response_action="errors", errors={PROVIDERS_FIELD: OUT_OF_DATE})
             return
+        channel, version = opened
         if not self.permissions.is_allowed(user):
             log.warning("%s submitted settings for %s but may not change them", user, channel)
             ack(response_action="errors", errors={PROVIDERS_FIELD: NOT_ALLOWED})
@@ -105,7 +111,15 @@ class ChannelSettingsForm:
         if result.settings is None:
             ack(response_action="errors", errors=result.errors)
             return
-        changes = self.store.save(result.settings, self.channels.defaults(channel), user, self.clock())
+        changes = self.store.save(
+            result.settings, self.channels.defaults(channel), user, self.clock(), made_from=version
+        )
+        if changes is None:
+            log.info(
+                "%s saved settings for %s from version %s, changed since: refused", user, channel, version
+            )
+            ack(response_action="errors", errors={PROVIDERS_FIELD: CHANGED_SINCE})
+            return
         ack()
         if not changes:
             return
@@ -118,20 +132,33 @@ class ChannelSettingsForm:
 
 def form_values(view: dict[str, Any]) -> dict[str, Any]:
     """The submitted fields as plain values; a field absent from the payload is left out (kept as it was)."""
-    values = (view.get("state") or {}).get("values") or {}
+    # A crafted payload may put anything anywhere: a wrong shape counts as an empty field or a wrong value,
+    # which validation answers in the modal, never as an exception.
+    values = _mapping(_mapping(view.get("state")).get("values"))
     raw: dict[str, Any] = {}
     for field in (PROVIDERS_FIELD, APPROVAL_FIELD, THREAD_CONTEXT_FIELD):
         if field in values:
-            selected = (values[field].get(ACTION) or {}).get("selected_options") or []
-            raw[field] = [option.get("value") for option in selected if isinstance(option, dict)]
+            selected = _mapping(_mapping(values[field]).get(ACTION)).get("selected_options")
+            options = selected if isinstance(selected, list) else []
+            raw[field] = [str(o.get("value")) for o in options if isinstance(o, dict)]
     if BUDGET_FIELD in values:
-        raw[BUDGET_FIELD] = (values[BUDGET_FIELD].get(ACTION) or {}).get("value")
+        raw[BUDGET_FIELD] = _mapping(_mapping(values[BUDGET_FIELD]).get(ACTION)).get("value")
     return raw
 
 
-def _channel_of(view: dict[str, Any]) -> str | None:
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _opened_at(view: dict[str, Any]) -> tuple[str, int] | None:
+    """The channel and settings version the modal was opened for; None for a window we did not open."""
     try:
-        channel = json.loads(view.get("private_metadata") or "{}").get("channel")
-    except (json.JSONDecodeError, AttributeError):
+        metadata = json.loads(view.get("private_metadata") or "{}")
+    except (ValueError, TypeError, RecursionError):
         return None
-    return channel if isinstance(channel, str) and is_channel_id(channel) else None
+    channel, version = _mapping(metadata).get("channel"), _mapping(metadata).get("version")
+    if not isinstance(channel, str) or not is_channel_id(channel):
+        return None
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        return None
+    return channel, version

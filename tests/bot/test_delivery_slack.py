@@ -187,3 +187,41 @@ def test_a_burst_of_ten_runs_in_one_channel_all_arrive_once(make_harness) -> Non
     assert [r.delivery for r in runs] == ["delivered"] * 10
     for card in cards:
         assert len([m for m in _posted(harness, card["ts"]) if _is_answer(m)]) == 1
+
+
+def test_a_privately_delivered_answer_leaves_out_escalate_and_says_why(harness: Harness) -> None:
+    harness.anthropic.reply(ANSWER)
+    card = harness.route(TASK)
+    harness.slack.fail("chat.postMessage", "not_in_channel", channel="C1")
+    harness.press(harness.buttons(card)[0], message_ts=card["ts"])
+    (run,) = _settled(harness)
+    assert run.delivery == "delivered_privately"
+    private = [c.args for c in harness.slack.calls("chat.postMessage") if c.args["channel"] == "DU1"]
+    assert "Billing: 120" in _text(private[1])
+    # A click acts only on the card or in its thread, so a button here could only be refused.
+    assert not [b for m in private if m.get("blocks") for b in harness.buttons(m)]
+    assert "Escalate and Retry buttons are left out here" in private[-1]["text"]
+
+
+def test_a_privately_delivered_failure_leaves_out_retry_and_says_why(harness: Harness) -> None:
+    harness.anthropic.fail(400)
+    card = harness.route(TASK)
+    harness.slack.fail("chat.postMessage", "channel_not_found", channel="C1")
+    harness.press(harness.buttons(card)[0], message_ts=card["ts"])
+    (run,) = _settled(harness)
+    assert (run.status, run.delivery) == ("failed", "delivered_privately")
+    private = [c.args for c in harness.slack.calls("chat.postMessage") if c.args["channel"] == "DU1"]
+    assert "could not answer" in _text(private[1])
+    assert not [b for m in private if m.get("blocks") for b in harness.buttons(m)]
+    assert "Escalate and Retry buttons are left out here" in private[-1]["text"]
+
+
+def test_every_button_the_delivery_posts_is_sealed(harness: Harness) -> None:
+    harness.anthropic.reply(ANSWER)
+    harness.slack.fail("chat.postMessage", status=429, retry_after=1, times=1, when=_is_answer)
+    card = _run(harness)
+    _settled(harness)
+    posted = [m for m in _posted(harness, card["ts"]) if m.get("blocks")]
+    buttons = [b for m in posted for b in harness.buttons(m)]
+    assert {b["action_id"] for b in buttons} >= {"escalate_anthropic"}
+    assert all(harness.bot.seal.open(b) is not None for b in buttons)

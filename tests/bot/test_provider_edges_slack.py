@@ -39,7 +39,7 @@ def test_an_anthropic_refusal_is_shown_with_retry_and_escalate_and_charged(harne
     assert "$0.002000" in text
     harness.anthropic.refuse = False
     harness.anthropic.reply("Billing: 120")
-    harness.press(harness.buttons(refusal)[0], message_ts="6.0")
+    harness.press(harness.buttons(refusal)[0], message_ts="6.0", thread_ts=card["ts"])
     harness.wait_answers(card["ts"], count=1)
     runs = harness.bot.store.runs_for_request(1)
     assert [(r.attempt, r.refused) for r in runs] == [(1, 1), (2, 0)]

@@ -124,7 +124,7 @@ def test_escalate_climbs_one_rung_with_the_reason_and_shows_the_ladder(harness: 
             "escalate_reason": {"type": "static_select", "selected_option": {"value": "too_shallow"}}
         }
     }
-    harness.press(buttons[0], message_ts="2.0", state=state)
+    harness.press(buttons[0], message_ts="2.0", thread_ts=card["ts"], state=state)
     messages = harness.wait_answers(card["ts"], count=2)
     second = [m for m in messages if "Answer from" in _blocks_text(m)][-1]
     assert "Ladder so far: `claude-haiku-4-5` → `claude-sonnet-4-6`" in _blocks_text(second)
@@ -215,7 +215,7 @@ def test_provider_errors_end_in_a_clear_message_with_retry(
     run = _runs(harness)[0]
     assert (run.status, run.error_kind, run.cost_nanousd) == ("failed", kind, None)
     harness.anthropic.clear_failures()
-    harness.press(harness.buttons(failure)[0], message_ts="9.0")
+    harness.press(harness.buttons(failure)[0], message_ts="9.0", thread_ts=card["ts"])
     harness.wait_answers(card["ts"], count=2)
     runs = _runs(harness)
     assert [(r.status, r.attempt) for r in runs] == [("failed", 1), ("succeeded", 2)]
@@ -290,7 +290,7 @@ def test_restart_mid_run_marks_it_interrupted_and_offers_retry(make_harness) -> 
     assert _runs(restarted)[0].status == "interrupted"
     note = restarted.wait_answers(card["ts"])[-1]
     assert "interrupted" in _blocks_text(note)
-    restarted.press(restarted.buttons(note)[0], message_ts="5.0")
+    restarted.press(restarted.buttons(note)[0], message_ts="5.0", thread_ts=card["ts"])
     restarted.wait_answers(card["ts"], count=2)
     assert [r.status for r in _runs(restarted)] == ["interrupted", "succeeded"]
 

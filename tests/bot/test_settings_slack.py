@@ -53,18 +53,21 @@ def _submit(
     providers: list[str] | None = None,
     budget: str | None = None,
     lanes: list[str] | None = None,
+    version: int | None = None,
+    state: dict[str, Any] | None = None,
 ) -> BoltResponse:
     def checked(values: list[str]) -> dict[str, Any]:
         return {"type": "checkboxes", "selected_options": [{"value": v} for v in values]}
 
-    state = {
+    state = state or {
         "providers": {"value": checked(list(PROVIDERS) if providers is None else providers)},
         "budget": {"value": budget},
         "approval_lanes": {"value": checked(["max"] if lanes is None else lanes)},
     }
-    body = view_submission(
-        "channel_settings", state, user_id=user, private_metadata=json.dumps({"channel": channel})
-    )
+    if version is None:  # as if the window had been opened just now
+        version = (_store(harness).get(channel) or default_settings(channel, harness.bot.policy)).version
+    metadata = json.dumps({"channel": channel, "version": version})
+    body = view_submission("channel_settings", state, user_id=user, private_metadata=metadata)
     response = harness.app.dispatch(bolt_request(body, SECRET))
     assert response.status == 200, response.body
     return response
@@ -144,7 +147,7 @@ def _escalate_to_max(harness: Harness, user: str = "U1") -> tuple[dict[str, Any]
     answer = _answer_with_buttons(harness, card)
     (xhigh,) = harness.buttons(answer)
     assert xhigh["label"] == "Escalate to gpt-5.4 (xhigh)"
-    harness.press(xhigh, user=user, message_ts="2.0")
+    harness.press(xhigh, user=user, message_ts="2.0", thread_ts=card["ts"])
     return card, xhigh
 
 
@@ -155,7 +158,7 @@ def _escalate_to_max(harness: Harness, user: str = "U1") -> tuple[dict[str, Any]
 def test_settings_open_editable_for_admins_owners_and_routebot_admins(harness: Harness, user: str) -> None:
     view = _open_settings(harness, user)
     assert view["submit"]["text"] == "Save" and view["callback_id"] == "channel_settings"
-    assert json.loads(view["private_metadata"]) == {"channel": "C1"}
+    assert json.loads(view["private_metadata"]) == {"channel": "C1", "version": 0}
     inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
     assert set(inputs) == {"providers", "budget", "approval_lanes", "thread_context"}
     assert [o["value"] for o in inputs["providers"]["initial_options"]] == ["anthropic", "openai"]
@@ -265,16 +268,21 @@ def test_an_openai_only_channel_recommends_and_runs_only_openai(harness: Harness
     harness.press(harness.buttons(card)[0], message_ts=card["ts"])
     answer = _answer_with_buttons(harness, card)
     assert [b["action_id"] for b in harness.buttons(answer)] == ["escalate_openai"]
-    # A Run button for Anthropic (an old card, or crafted) is refused on the server.
-    crafted = {
+    # A Run button for Anthropic the bot issued (an old card from before the change) is refused on the server.
+    old_card = {
         "action_id": "run_anthropic",
-        "value": json.dumps({"request": 1, "provider": "anthropic"}),
+        "value": harness.bot.seal.seal("run_anthropic", {"request": 1, "provider": "anthropic"}),
         "block_id": "run:1",
         "label": "Run",
     }
-    harness.press(crafted, message_ts=card["ts"])
+    harness.press(old_card, message_ts=card["ts"])
     refusal = harness.slack.wait_for("response_url", predicate=lambda c: "allow" in c.args.get("text", ""))[0]
     assert "settings allow OpenAI, not Anthropic" in refusal.args["text"]
+    # The same value crafted by hand carries no seal: refused before anything is looked up.
+    harness.press(
+        {**old_card, "value": json.dumps({"request": 1, "provider": "anthropic"})}, message_ts=card["ts"]
+    )
+    harness.slack.wait_for("response_url", predicate=lambda c: "out of date" in c.args.get("text", ""))
     assert [r.provider for r in _runs(harness)] == ["openai"]
     assert not harness.anthropic.requests
 
@@ -344,7 +352,9 @@ def test_the_channel_is_warned_once_a_week_at_80_percent(harness: Harness) -> No
     assert warning.args["channel"] == "C1"
     assert "of its $50.00 weekly budget (80%, 2025-W48)" in _text(warning.args)
     answer = _answer_with_buttons(harness, card, count=2)
-    harness.press(harness.buttons(answer)[0], message_ts="3.0")  # another run this week: no second warning
+    harness.press(
+        harness.buttons(answer)[0], message_ts="3.0", thread_ts=card["ts"]
+    )  # another run this week: no second warning
     harness.wait_answers(card["ts"], count=3)
     harness.runs_settled()  # before the clock moves on: that run's hook must see this week
     assert len(_warnings(harness)) == 1
@@ -370,7 +380,7 @@ def test_a_non_admin_escalating_to_max_gets_an_approval_request(harness: Harness
     assert "<@U1> asks to run this request on `gpt-5.4 (xhigh)` on the Maximum lane" in _text(question)
     told = harness.slack.wait_for("response_url", predicate=lambda c: "approval" in c.args.get("text", ""))[0]
     assert told.args["response_type"] == "ephemeral" and "asked in the request's thread" in told.args["text"]
-    harness.press(xhigh, message_ts="2.0")  # pressing again asks nothing new
+    harness.press(xhigh, message_ts="2.0", thread_ts=card["ts"])  # pressing again asks nothing new
     harness.slack.wait_for("response_url", predicate=lambda c: "already waiting" in c.args.get("text", ""))
     questions = [c for c in harness.slack.calls("chat.postMessage") if "approval_approve" in _text(c.args)]
     assert len(questions) == 1
@@ -386,9 +396,9 @@ def test_an_admin_escalating_to_max_needs_no_approval(harness: Harness) -> None:
 
 def test_a_crafted_approve_from_a_non_admin_is_refused_and_changes_nothing(harness: Harness) -> None:
     card, _ = _escalate_to_max(harness)
-    approve = harness.buttons(_approval_message(harness, card["ts"]))[0]
-    harness.press(approve, user="U2", message_ts="4.0")
-    harness.press({**approve, "action_id": "approval_decline"}, user="U2", message_ts="4.0")
+    approve, decline = harness.buttons(_approval_message(harness, card["ts"]))
+    harness.press(approve, user="U2", message_ts="4.0", thread_ts=card["ts"])
+    harness.press(decline, user="U2", message_ts="4.0", thread_ts=card["ts"])
     refusals = harness.slack.wait_for(
         "response_url", count=2, predicate=lambda c: "can approve or decline" in c.args.get("text", "")
     )
@@ -404,7 +414,11 @@ def test_an_admin_approval_runs_it_exactly_once(harness: Harness) -> None:
     card, _ = _escalate_to_max(harness)
     approve = harness.buttons(_approval_message(harness, card["ts"]))[0]
     clicks = [
-        threading.Thread(target=harness.press, args=(approve,), kwargs={"user": u, "message_ts": "4.0"})
+        threading.Thread(
+            target=harness.press,
+            args=(approve,),
+            kwargs={"user": u, "message_ts": "4.0", "thread_ts": card["ts"]},
+        )
         for u in ("UADMIN", "UBOSS", "UADMIN")
     ]
     for click in clicks:
@@ -431,7 +445,7 @@ def test_an_admin_approval_runs_it_exactly_once(harness: Harness) -> None:
 def test_a_decline_tells_the_requester_in_the_thread(harness: Harness) -> None:
     card, _ = _escalate_to_max(harness)
     decline = harness.buttons(_approval_message(harness, card["ts"]))[1]
-    harness.press(decline, user="UOWNER", message_ts="4.0")
+    harness.press(decline, user="UOWNER", message_ts="4.0", thread_ts=card["ts"])
     notice = harness.slack.wait_for(
         "chat.postMessage", predicate=lambda c: "declined your request" in _text(c.args)
     )[0]
@@ -439,7 +453,12 @@ def test_a_decline_tells_the_requester_in_the_thread(harness: Harness) -> None:
     assert "<@U1>: <@UOWNER> declined your request to run `gpt-5.4 (xhigh)` on the Maximum lane" in _text(
         notice.args
     )
-    harness.press(harness.buttons(_approval_message(harness, card["ts"]))[0], user="UADMIN", message_ts="4.0")
+    harness.press(
+        harness.buttons(_approval_message(harness, card["ts"]))[0],
+        user="UADMIN",
+        message_ts="4.0",
+        thread_ts=card["ts"],
+    )
     harness.slack.wait_for("response_url", predicate=lambda c: "already declined" in c.args.get("text", ""))
     assert [r.lane for r in _runs(harness)] == ["premium"]
 
@@ -448,7 +467,12 @@ def test_an_approved_run_still_respects_the_budget(harness: Harness) -> None:
     card, _ = _escalate_to_max(harness)
     _set(harness, budget_usd=1)
     _spent(harness, 1)
-    harness.press(harness.buttons(_approval_message(harness, card["ts"]))[0], user="UADMIN", message_ts="4.0")
+    harness.press(
+        harness.buttons(_approval_message(harness, card["ts"]))[0],
+        user="UADMIN",
+        message_ts="4.0",
+        thread_ts=card["ts"],
+    )
     refused = harness.slack.wait_for(
         "chat.postMessage", predicate=lambda c: "could not start" in _text(c.args)
     )[0]

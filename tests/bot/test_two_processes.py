@@ -82,7 +82,7 @@ def test_retry_after_a_takeover_charges_the_request_once_even_when_the_old_call_
     assert on_startup(new.built).interrupted == 1
     notice = _outcomes(new, card["ts"])[-1]
     assert "interrupted" in _text(notice)
-    new.press(new.buttons(notice)[0], message_ts="5.0")  # Retry, on the new server
+    new.press(new.buttons(notice)[0], message_ts="5.0", thread_ts=card["ts"])  # Retry, on the new server
     new.wait_answers(card["ts"], count=2)
     # Now the old server's call finally returns: the run is no longer its own, so nothing is recorded.
     late = store.finish_run(
@@ -103,8 +103,10 @@ def test_retry_of_a_run_another_server_is_still_running_is_refused(make_harness)
     first.anthropic.wait_for(1)
     second = make_harness()
     on_startup(second.built)
-    retry = {"action_id": "retry", "value": json.dumps({"run": 1}), "block_id": "retry:1", "label": "Retry"}
-    second.press(retry, message_ts="5.0")  # a crafted or stale Retry while the first is answering
+    # A stale Retry (sealed, as the bot issues them, in the card's thread) while the first is answering.
+    sealed = second.bot.seal.seal("retry", {"run": 1})
+    retry = {"action_id": "retry", "value": sealed, "block_id": "retry:1", "label": "Retry"}
+    second.press(retry, message_ts="5.0", thread_ts=card["ts"])
     refusal = second.slack.wait_for("response_url", predicate=lambda c: "nothing to retry" in str(c.args))
     assert refusal[0].args["response_type"] == "ephemeral"
     first.anthropic.release()

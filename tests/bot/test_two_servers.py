@@ -23,7 +23,7 @@ import pytest
 from tests.conftest import SECRET
 from tests.fakes.models import FakeAnthropic
 from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_requests import block_action, post, slash_command
+from tests.fakes.slack_requests import actions_from_blocks, click, post, slash_command
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK = "Tag each of these 300 support tickets as billing, bug or other"
@@ -49,12 +49,14 @@ def _healthy(port: int, server: subprocess.Popen[str], timeout: float = 30.0) ->
     raise AssertionError("routebot serve did not become healthy")
 
 
-def _card_recorded(db: Path, timeout: float = 10.0) -> None:
+def _card_recorded(db: Path, timeout: float = 10.0) -> str:
+    """The card's ts, once the server has recorded it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with sqlite3.connect(db) as conn:
-            if conn.execute("SELECT card_ts FROM requests WHERE id = 1").fetchone() not in (None, (None,)):
-                return
+            row = conn.execute("SELECT card_ts FROM requests WHERE id = 1").fetchone()
+            if row not in (None, (None,)):
+                return str(row[0])
         time.sleep(0.02)
     raise AssertionError("the card's ts was never recorded")
 
@@ -106,15 +108,11 @@ def test_a_server_started_while_another_answers_leaves_its_run_alone(serve, tmp_
     status, _ = post(first, slash_command("/route", TASK, response_url=slack.response_url("route")), SECRET)
     assert status == 200
     (card,) = slack.wait_for("chat.postMessage", timeout=10)
-    _card_recorded(tmp_path / "routebot.db")  # the server stores the card's ts right after posting it
+    card_ts = _card_recorded(tmp_path / "routebot.db")  # the server stores it right after posting the card
     anthropic.hold()  # the model call stays in flight until the second server has started
-    run = block_action(
-        "run_anthropic",
-        json.dumps({"request": 1, "provider": "anthropic"}),
-        message_ts="1.0",
-        response_url=slack.response_url("click"),
-        block_id="run:1",
-    )
+    # The card's own Run button: its value is sealed with the key the server keeps in the database.
+    (button,) = [b for b in actions_from_blocks(card.args["blocks"]) if b["action_id"] == "run_anthropic"]
+    run = click(button, message_ts=card_ts, response_url=slack.response_url("click"))
     assert post(first, run, SECRET)[0] == 200
     anthropic.wait_for(1, timeout=10)
     start()  # the second server: same database; healthy means its startup recovery has run

@@ -174,7 +174,7 @@ def test_saving_records_each_changed_field_with_old_and_new_values(database: Dat
         ("providers", "anthropic,openai", "anthropic", "UADMIN", NOW),
         ("budget_nanousd", None, str(50 * USD), "UADMIN", NOW),
     ]
-    assert store.get("C1") == ChannelSettings("C1", ("anthropic",), 50 * USD, ("max",), NOW, "UADMIN")
+    assert store.get("C1") == ChannelSettings("C1", ("anthropic",), 50 * USD, ("max",), NOW, "UADMIN", 1)
     assert (
         store.save(new, default_settings("C1", POLICY), "UOTHER", NOW + 1) == []
     )  # no change: nothing written
@@ -189,10 +189,17 @@ def test_saving_records_each_changed_field_with_old_and_new_values(database: Dat
 
 def test_the_budget_warning_is_marked_once_per_channel_and_week(database: Database) -> None:
     store = ChannelSettingsStore(database)
-    assert store.mark_budget_warned("C1", "2025-W48", NOW)
-    assert not store.mark_budget_warned("C1", "2025-W48", NOW)
-    assert store.mark_budget_warned("C1", "2025-W49", NOW)
-    assert store.mark_budget_warned("C2", "2025-W48", NOW)
+    assert store.claim_budget_warning("C1", "2025-W48", NOW, lease=900)
+    assert not store.claim_budget_warning("C1", "2025-W48", NOW, lease=900)  # being posted
+    store.release_budget_warning("C1", "2025-W48")  # the post failed: free to try again
+    assert store.claim_budget_warning("C1", "2025-W48", NOW + 1, lease=900)
+    store.budget_warning_sent("C1", "2025-W48", NOW + 2)
+    store.release_budget_warning("C1", "2025-W48")  # a sent warning is never released
+    assert not store.claim_budget_warning("C1", "2025-W48", NOW + 10_000, lease=900)
+    assert store.claim_budget_warning("C1", "2025-W49", NOW, lease=900)
+    assert store.claim_budget_warning("C2", "2025-W48", NOW, lease=900)
+    assert not store.claim_budget_warning("C2", "2025-W48", NOW + 899, lease=900)
+    assert store.claim_budget_warning("C2", "2025-W48", NOW + 901, lease=900)  # its poster died
 
 
 def test_the_budget_gate_refuses_at_the_budget_and_lets_other_channels_run(database: Database) -> None:
@@ -263,4 +270,4 @@ def test_the_budget_warning_goes_out_once_a_week_and_again_after_a_failed_post(d
     warning.after_run(finished)  # the next finished run tries again, and it goes out
     warning.after_run(finished)  # warned this week: no more
     assert len(posted) == 2 and all(c == "C1" and "$8.00 of its $10.00" in t for c, t in posted)
-    assert not store.mark_budget_warned("C1", WEEK.label, NOW)
+    assert not store.claim_budget_warning("C1", WEEK.label, NOW + 86_400, lease=900)  # sent: for good

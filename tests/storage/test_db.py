@@ -67,6 +67,10 @@ def test_a_database_made_by_the_old_migration_runner_upgrades_in_place(tmp_path:
     assert store.request(1).task == "old task"
     settings = ChannelSettingsStore(database).get("C1")
     assert settings is not None and settings.budget_nanousd == 5_000_000_000
+    assert settings.version == 1  # 008: a row saved before versions counts as one save
+    assert database.table("secrets").exists() and database.table("command_triggers").exists()
+    holds = database.conn.execute("SELECT budget_hold_nanousd FROM runs ORDER BY id").fetchall()
+    assert holds == [(None,), (None,)]  # runs from before holds hold nothing
     # An old routebot's run in flight has no lease: the new one interrupts it; the old answer, which that
     # routebot posted before delivery was recorded, is not posted again.
     assert [r.id for r in store.interrupt_expired(now=2.0)] == [running.id]

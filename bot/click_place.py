@@ -1,0 +1,31 @@
+"""Where a block_actions payload says its button was clicked (the rule it must meet: commands/clicks.py).
+
+Slack gives the place twice: `container` (channel_id, message_ts, thread_ts) and `channel` / `message`
+(https://api.slack.com/reference/interaction-payloads/block-actions). A field the two copies disagree on
+counts as not given, so a payload contradicting itself matches no card.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commands.clicks import ClickPlace
+
+
+def click_place(body: dict[str, Any]) -> ClickPlace:
+    container = _mapping(body.get("container"))
+    message = _mapping(body.get("message"))
+    return ClickPlace(
+        channel_id=_agreed(container.get("channel_id"), _mapping(body.get("channel")).get("id")),
+        message_ts=_agreed(container.get("message_ts"), message.get("ts")),
+        thread_ts=_agreed(container.get("thread_ts"), message.get("thread_ts")),
+    )
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _agreed(*copies: Any) -> str | None:
+    given = {c for c in copies if isinstance(c, str) and c}
+    return given.pop() if len(given) == 1 else None
