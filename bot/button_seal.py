@@ -57,13 +57,24 @@ class ButtonSeal:
         return {**message, "blocks": self.blocks(list(message["blocks"]))}
 
     def _block(self, block: Block) -> Block:
-        if block.get("type") == "actions":
+        if block.get("type") in ("actions", "context_actions"):
             return {**block, "elements": [self._element(e) for e in block.get("elements", [])]}
         if block.get("type") == "section" and "accessory" in block:
             return {**block, "accessory": self._element(block["accessory"])}
         return block
 
     def _element(self, element: dict[str, Any]) -> dict[str, Any]:
+        if element.get("type") == "feedback_buttons":
+            # Two choices under one action_id: Slack sends the clicked choice's value as the action's value.
+            action_id = element["action_id"]
+            return {
+                **element,
+                **{
+                    side: {**element[side], "value": self.seal(action_id, json.loads(element[side]["value"]))}
+                    for side in ("positive_button", "negative_button")
+                    if side in element
+                },
+            }
         if element.get("type") != "button" or "value" not in element:
             return element
         return {**element, "value": self.seal(element["action_id"], json.loads(element["value"]))}

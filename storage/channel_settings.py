@@ -24,9 +24,7 @@ class ChannelSettings:
     approval_lanes: tuple[str, ...]
     updated_at: float | None = None  # None: the defaults, never saved
     updated_by: str | None = None
-    thread_context: bool = (
-        True  # off: @routebot sends only the thread's first message, for sensitive channels
-    )
+    thread_context: bool = True  # off: @routebot sends only the thread's first message (sensitive channels)
     version: int = 0  # saves so far; 0: never saved
 
 

@@ -66,7 +66,12 @@ def _escalated(
             {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"} if attempt else None
         )
         harness.press(
-            escalate, channel=channel, message_ts=answer.get("ts", "2.0"), state=state, headers=retry
+            escalate,
+            channel=channel,
+            message_ts=answer.get("ts", "2.0"),
+            thread_ts=card["ts"],
+            state=state,
+            headers=retry,
         )
     harness.wait_answers(card["ts"], count=2)
     return card

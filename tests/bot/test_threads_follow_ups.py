@@ -117,7 +117,7 @@ def test_escalate_moves_the_whole_conversation_to_the_next_rung(harness: Harness
     first, _second = stopped(harness, count=2)
     escalate = next(b for b in buttons_of(first) if b["action_id"] == "escalate_anthropic")
     harness.anthropic.reply("a careful answer")
-    harness.press(escalate, message_ts=first["ts"])
+    harness.press(escalate, message_ts=first["ts"], thread_ts=first["thread_ts"])
     stopped(harness, count=3)
     sent = harness.anthropic.requests[2].body
     assert sent["model"] == "claude-sonnet-4-6"

@@ -198,7 +198,10 @@ def _turn_thread_context_off(harness: Harness) -> None:
         "thread_context": {"value": {"type": "checkboxes", "selected_options": []}},
     }
     body = view_submission(
-        "channel_settings", state, user_id="UADMIN", private_metadata=json.dumps({"channel": "C1"})
+        "channel_settings",
+        state,
+        user_id="UADMIN",
+        private_metadata=opened.args["view"]["private_metadata"],  # Slack sends back what the window had
     )
     assert harness.app.dispatch(bolt_request(body, SECRET)).status == 200
     notice = harness.slack.wait_for(

@@ -106,6 +106,7 @@ def _vote(harness: Harness, answer: dict, which: str, *, user: str = "U1", chann
         user_id=user,
         channel_id=channel,
         message_ts=answer["ts"],
+        thread_ts=answer.get("thread_ts"),
         response_url=harness.slack.response_url(f"vote-{user}"),
         action_type="feedback_buttons",
     )

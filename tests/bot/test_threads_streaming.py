@@ -117,7 +117,7 @@ def test_a_failure_mid_stream_says_so_keeps_what_arrived_and_offers_retry(harnes
     retry = next(b for b in buttons_of(message) if b["action_id"] == "retry")
     harness.anthropic.fail_after = None
     harness.anthropic.reply("complete answer")
-    harness.press(retry, message_ts=message["ts"])
+    harness.press(retry, message_ts=message["ts"], thread_ts=message["thread_ts"])
     second = stopped(harness, count=2)[1]
     assert second["text"] == "complete answer"
     assert [r.status for r in runs(harness)] == ["failed", "succeeded"]

@@ -174,7 +174,9 @@ def test_saving_records_each_changed_field_with_old_and_new_values(database: Dat
         ("providers", "anthropic,openai", "anthropic", "UADMIN", NOW),
         ("budget_nanousd", None, str(50 * USD), "UADMIN", NOW),
     ]
-    assert store.get("C1") == ChannelSettings("C1", ("anthropic",), 50 * USD, ("max",), NOW, "UADMIN", 1)
+    assert store.get("C1") == ChannelSettings(
+        "C1", ("anthropic",), 50 * USD, ("max",), NOW, "UADMIN", version=1
+    )
     assert (
         store.save(new, default_settings("C1", POLICY), "UOTHER", NOW + 1) == []
     )  # no change: nothing written
