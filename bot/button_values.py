@@ -8,6 +8,7 @@ listener answers "out of date"), never an OverflowError with a traceback.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 _MAX_ID = 2**63 - 1  # SQLite INTEGER
@@ -24,7 +25,7 @@ def _id(text: str) -> int:
     return number
 
 
-def button_value(action: dict[str, Any]) -> dict[str, Any]:
+def button_value(action: Mapping[str, Any]) -> dict[str, Any]:
     """The value's JSON object, or {} when it is not one our buttons carry (the caller's KeyError says so)."""
     try:
         value = json.loads(
