@@ -1,4 +1,4 @@
-"""Runs recorded the way routebot records them (RunStore), at chosen times: for the digest tests."""
+"""Runs recorded the way routebot records them (RunStore), at chosen times: for digest and budget tests."""
 
 from __future__ import annotations
 
@@ -10,6 +10,29 @@ from storage.records import Run
 from storage.runs import NewRun, RunStore
 
 DEFAULT_TOKENS = TokenCounts(input_tokens=2_000, output_tokens=500)
+USD = 1_000_000_000  # nano-dollars
+
+
+def spent(store: RunStore, usd: float | None, channel: str, at: float) -> Run:
+    """A finished Haiku run in `channel` that cost exactly `usd`; None: a run on a model without a price."""
+    request, _ = store.create_request(
+        channel_id=channel,
+        user_id="USEED",
+        task="seed",
+        lane="cheap",
+        provider="anthropic",
+        confidence=1.0,
+        now=at,
+    )
+    run = store.claim_run(
+        NewRun(request.id, channel, "USEED", "anthropic", "claude-haiku-4-5", None, "cheap", 0), at
+    )
+    assert run is not None
+    store.start_run(run.id, at)
+    cost = None if usd is None else int(usd * USD)
+    finished = store.finish_run(run.id, now=at, answer="x", tokens=TokenCounts(1, 1), cost_nanousd=cost)
+    assert finished is not None
+    return finished
 
 
 class Seeder:

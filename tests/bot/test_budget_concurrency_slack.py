@@ -13,9 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from commands.channel_settings import default_settings
-from commands.providers import TokenCounts
 from storage.channel_settings import ChannelSettings, ChannelSettingsStore
-from storage.runs import NewRun
+from tests.builders import spent
 from tests.conftest import Harness
 
 USD = 1_000_000_000
@@ -135,22 +134,7 @@ def test_escalate_typed_again_while_the_first_escalation_runs_says_so(harness: H
 
 def _seed_spend(harness: Harness, usd: float, channel: str = "C1") -> None:
     """A finished, priced run this week in `channel`."""
-    store, now = harness.bot.store, harness.clock()
-    request, _ = store.create_request(
-        channel_id=channel,
-        user_id="USEED",
-        task="seed",
-        lane="cheap",
-        provider="anthropic",
-        confidence=1,
-        now=now,
-    )
-    run = store.claim_run(
-        NewRun(request.id, channel, "USEED", "anthropic", "claude-haiku-4-5", None, "cheap", 0), now
-    )
-    assert run is not None
-    store.start_run(run.id, now)
-    store.finish_run(run.id, now=now, answer="x", tokens=TokenCounts(1, 1), cost_nanousd=int(usd * USD))
+    spent(harness.bot.store, usd, channel, harness.clock())
 
 
 def _warnings(harness: Harness) -> list[Any]:

@@ -110,13 +110,19 @@ def test_a_crafted_max_run_from_another_channel_asks_no_approval_anywhere(harnes
     assert _run_count(harness) == 0 and len(_posts_in(harness, "GPRIVATE")) == 1
 
 
-def test_approve_and_decline_act_only_in_the_requests_thread(make_harness) -> None:  # type: ignore[no-untyped-def]
-    harness = make_harness(ROUTEBOT_ADMINS="UBOSS")
+def _approval_question(harness: Harness) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A max-lane Run pressed by a non-approver on a card in C0B: the card and the approval question."""
     card = harness.route("--lane max " + PREMIUM_TASK, channel="C0B")
     harness.press(harness.buttons(card)[0], channel="C0B", message_ts=card["ts"])
     question = harness.slack.wait_for(
         "chat.postMessage", predicate=lambda c: "approval_approve" in _text(c.args)
     )[0].args
+    return card, question
+
+
+def test_approve_and_decline_act_only_in_the_requests_thread(make_harness) -> None:  # type: ignore[no-untyped-def]
+    harness = make_harness(ROUTEBOT_ADMINS="UBOSS")
+    card, question = _approval_question(harness)
     approve, decline = harness.buttons(question)
     elsewhere = harness.route(CHEAP_TASK, channel="C0A")
     harness.press(approve, user="UBOSS", channel="C0A", message_ts="7.1", thread_ts=elsewhere["ts"])
@@ -130,11 +136,7 @@ def test_approve_and_decline_act_only_in_the_requests_thread(make_harness) -> No
 
 def test_an_approval_clicked_in_its_thread_still_runs(make_harness) -> None:  # type: ignore[no-untyped-def]
     harness = make_harness(ROUTEBOT_ADMINS="UBOSS")
-    card = harness.route("--lane max " + PREMIUM_TASK, channel="C0B")
-    harness.press(harness.buttons(card)[0], channel="C0B", message_ts=card["ts"])
-    question = harness.slack.wait_for(
-        "chat.postMessage", predicate=lambda c: "approval_approve" in _text(c.args)
-    )[0].args
+    card, question = _approval_question(harness)
     harness.press(
         harness.buttons(question)[0], user="UBOSS", channel="C0B", message_ts="7.1", thread_ts=card["ts"]
     )

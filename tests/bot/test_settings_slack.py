@@ -15,9 +15,8 @@ from slack_bolt.response import BoltResponse
 
 from commands.channel_settings import default_settings
 from commands.policy import PROVIDERS
-from commands.providers import TokenCounts
 from storage.channel_settings import ChannelSettings, ChannelSettingsStore
-from storage.runs import NewRun
+from tests.builders import spent
 from tests.conftest import SECRET, Harness
 from tests.fakes.slack_requests import app_home_opened, bolt_request, view_submission
 
@@ -98,28 +97,7 @@ def _set(
 
 def _spent(harness: Harness, usd: float | None, channel: str = "C1", *, at: float | None = None) -> None:
     """A finished run this week: `usd` None is a run on a model without a price."""
-    store, now = harness.bot.store, harness.clock() if at is None else at
-    request, _ = store.create_request(
-        channel_id=channel,
-        user_id="USEED",
-        task="seed",
-        lane="cheap",
-        provider="anthropic",
-        confidence=1.0,
-        now=now,
-    )
-    run = store.claim_run(
-        NewRun(request.id, channel, "USEED", "anthropic", "claude-haiku-4-5", None, "cheap", 0), now
-    )
-    assert run is not None
-    store.start_run(run.id, now)
-    store.finish_run(
-        run.id,
-        now=now,
-        answer="x",
-        tokens=TokenCounts(1, 1),
-        cost_nanousd=None if usd is None else int(usd * USD),
-    )
+    spent(harness.bot.store, usd, channel, harness.clock() if at is None else at)
 
 
 def _runs(harness: Harness) -> list[Any]:
