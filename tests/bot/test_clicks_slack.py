@@ -122,7 +122,7 @@ def _approval_question(harness: Harness) -> tuple[dict[str, Any], dict[str, Any]
 
 def test_approve_and_decline_act_only_in_the_requests_thread(make_harness) -> None:  # type: ignore[no-untyped-def]
     harness = make_harness(ROUTEBOT_ADMINS="UBOSS")
-    card, question = _approval_question(harness)
+    _card, question = _approval_question(harness)
     approve, decline = harness.buttons(question)
     elsewhere = harness.route(CHEAP_TASK, channel="C0A")
     harness.press(approve, user="UBOSS", channel="C0A", message_ts="7.1", thread_ts=elsewhere["ts"])
