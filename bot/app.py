@@ -246,6 +246,7 @@ def build_app(
         clock=clock,
         max_task_chars=config.max_task_chars,
         seal=seal,
+        learning=learning,
     )
     feedback = Feedback(store, conversation_store, clock, seal)
     home = AppHome(

@@ -11,7 +11,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from commands.calibration import Adjustment
 from commands.errors import UsageError
+from commands.learning import Learning
 from commands.policy import Policy
 from commands.route_args import RouteArgs
 from commands.route_request import parse_and_check
@@ -32,6 +34,7 @@ class Started:
     decision: Decision
     request: Request
     new: bool  # False: a redelivery of a request already recorded
+    adjustment: Adjustment | None = None  # what learning changed on the card, if anything
 
 
 def instruction_text(text: str, bot_user_id: str | None, names: Mapping[str, str]) -> str:
@@ -57,8 +60,10 @@ def start_conversation(
     dedupe_key: str,
     max_chars: int,
     now: float,
+    learning: Learning | None = None,
 ) -> Started:
-    """Route the instruction (the material never moves the lane) and record it with its material."""
+    """Route the instruction (the material never moves the lane), let learning adjust the lane as it does
+    /route's, and record the request with its material (and, the first time, what learning saw)."""
     if not instruction.strip():
         raise UsageError(MENTION_HELP)
     args = parse_and_check(instruction, max_chars)
@@ -70,6 +75,9 @@ def start_conversation(
         lane=args.lane, provider=args.provider or provider, allowed_providers=allowed_providers
     )
     decision = route(args.task, policy, options)
+    learned = learning.adjust(decision, args.task, channel_id, now) if learning else None
+    if learned is not None:
+        decision = learned.decision
     new = NewRequest(
         channel_id=channel_id,
         user_id=user_id,
@@ -86,7 +94,10 @@ def start_conversation(
         dedupe_key=dedupe_key,
     )
     request, created = store.create_request(new, now)
-    return Started(decision, request, created)
+    if learning is not None and learned is not None and created:
+        # Its runs and escalations are then evidence like a /route request's (storage/learning.py).
+        learning.record(request.id, channel_id, learned, now)
+    return Started(decision, request, created, learned.adjustment if learned else None)
 
 
 def may_continue(root: Request, user_id: str, *, mentioned: bool) -> bool:

@@ -34,6 +34,7 @@ from commands.conversations import (
     start_conversation,
 )
 from commands.errors import ApprovalRequired, UserError
+from commands.learning import Learning
 from commands.policy import Policy
 from commands.providers import Provider
 from commands.runs import RunService
@@ -75,11 +76,14 @@ class Conversations:
         clock: Callable[[], float],
         max_task_chars: int,
         seal: ButtonSeal,
+        learning: Learning | None = None,
     ) -> None:
         self.policy, self.store, self.runs, self.dispatcher = policy, store, runs, dispatcher
         self.channels, self.providers, self.names = channels, providers, names
         self.ask_for_approval, self.clock, self.max_task_chars = ask_for_approval, clock, max_task_chars
         self.seal = seal  # the card's Run buttons are sealed (bot/button_seal.py)
+        # Mention and Route this cards start where /route's would (follow-ups are not routed: no learning).
+        self.learning = learning
 
     def on_route_message(self, ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
         """ "Route this" on a message: ask what to do with it."""
@@ -242,6 +246,7 @@ class Conversations:
                 dedupe_key=dedupe_key,
                 max_chars=self.max_task_chars,
                 now=self.clock(),
+                learning=self.learning,
             )
         except UserError as exc:
             private(text=exc.message)
@@ -279,6 +284,7 @@ class Conversations:
                 unconfigured=unconfigured,
                 allowed=allowed,
                 note=f"{note} {extra}".strip(),
+                learned=started.adjustment is not None,
             )
 
         try:
