@@ -2,7 +2,8 @@
 
 Windows are the providers' published figures for the policy's default models (Anthropic: 200K for Claude
 4.5/4.6 without the 1M beta header; OpenAI: GPT-5.4 1.05M, GPT-5.3 Codex 400K). A model not listed gets
-FALLBACK_WINDOW, small enough to be safe for any current model.
+FALLBACK_WINDOW, small enough to be safe for any current model. These are the defaults: the policy's
+[context_windows] table sets any model's window (Policy.context_window reads both).
 
 Tokens are estimated, not counted: a tokenizer per provider would be another dependency and a network call
 (Anthropic's count_tokens). Three characters per token over-counts English (about four) and matches dense

@@ -6,6 +6,7 @@ from that file: PROVIDERS and LANE_IDS are the embedded policy's, for what has t
 policy is loaded (command-line choices, ROUTEBOT_PROVIDER); code that has a Policy asks it
 (`policy.providers`, `policy.lane_ids`, `policy.roles`).
 Prices come from the genai-prices catalog (commands/pricing.py); the policy's [prices] only override it.
+Context windows come from routebot's table (commands/context_windows.py); [context_windows] overrides it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from commands.context_windows import context_window as known_window
 from commands.errors import ConfigError, PolicyError
 from commands.lane_model import LaneModel, load_lane_model
 from commands.model_names import ModelNames
@@ -111,6 +113,7 @@ class Policy:
     lanes: dict[str, Lane]
     ladder: tuple[str, ...]
     prices: dict[str, Price]
+    context_windows: dict[str, int]  # [context_windows]: model -> tokens, over commands/context_windows.py
     provider_labels: dict[str, str]  # every provider the policy knows, in the policy's order
     roles: LaneRoles
 
@@ -133,6 +136,12 @@ class Policy:
     def price_of(self, model: str) -> Price | None:
         """The policy's override for the model; commands.pricing.rates_of falls back to the catalog."""
         return self.prices.get(model)
+
+    def context_window(self, model: str) -> int:
+        """How many tokens `model` reads at once: the policy's figure, else the providers' published one."""
+        if model in self.context_windows:
+            return self.context_windows[model]
+        return known_window(model)
 
 
 def load_policy(path: str | Path | None = None, lane_model: LaneModel | None = None) -> Policy:
@@ -192,6 +201,7 @@ def parse_policy(
     }
     prices_raw = _table(raw, "prices", where, "prices", required=False)
     prices = {model: _price(model, spec, where) for model, spec in prices_raw.items()}
+    context_windows = _context_windows(raw, where)
     model_file = _router_model_file(raw, where, folder or DEFAULT_POLICY_PATH.parent)
     if lane_model is None:
         try:
@@ -210,6 +220,7 @@ def parse_policy(
         lanes=lanes,
         ladder=ladder,
         prices=prices,
+        context_windows=context_windows,
         provider_labels=labels,
         roles=_roles(raw, lanes, where),
         lane_model=lane_model,
@@ -341,6 +352,24 @@ def _rate(spec: dict[str, Any], field: str, where: str, key: str, *, required: b
     if not rate.is_finite() or rate < 0:
         raise PolicyError(where, f"{key}.{field}", f"price must be zero or more, got {value}")
     return rate
+
+
+def _context_windows(raw: dict[str, Any], where: str) -> dict[str, int]:
+    """[context_windows]: "model" = tokens. Any model may be named, not only the lanes' own: a conversation
+    keeps the model it started on after a lane moves to another."""
+    windows: dict[str, int] = {}
+    for model, tokens in _table(raw, "context_windows", where, "context_windows", required=False).items():
+        key = f'context_windows."{model}"'
+        if isinstance(tokens, dict):  # `gpt-5.4 = 1` unquoted is TOML for a table gpt-5 holding 4
+            raise PolicyError(
+                where,
+                key,
+                'must be a number of tokens; quote a model name that has a dot, e.g. "gpt-5.4" = 1_050_000',
+            )
+        if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens <= 0:
+            raise PolicyError(where, key, f"must be a positive whole number of tokens, got {tokens!r}")
+        windows[model] = tokens
+    return windows
 
 
 def _price(model: str, spec: Any, where: str) -> Price:

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from commands.context_windows import context_window
 from commands.errors import (
     AtTopOfLadder,
     NotFound,
@@ -314,7 +313,7 @@ class RunService:
             exchanges.append(Exchange(ask, answer.answer if answer is not None else None))
         return conversation(
             exchanges,
-            window_tokens=context_window(run.model),
+            window_tokens=self.policy.context_window(run.model),
             reserved_tokens=self.reserved_tokens,
             model=ModelChoice(run.provider, run.model, run.effort).label,
         )

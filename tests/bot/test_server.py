@@ -25,6 +25,7 @@ from bot.config import Config, load_config
 from bot.preflight import check_app_token, check_bot_token, open_database
 from bot.server import listening_socket
 from commands.errors import ConfigError
+from commands.policy import DEFAULT_POLICY_PATH
 from tests.conftest import SECRET
 from tests.fakes.http import closed_port_url
 from tests.fakes.models import FakeAnthropic
@@ -175,7 +176,9 @@ def _serve(env: dict[str, str], port: int | str = 0) -> subprocess.Popen[str]:
     )
 
 
-@pytest.mark.parametrize("case", ["database directory missing", "token rejected", "port taken"])
+@pytest.mark.parametrize(
+    "case", ["database directory missing", "token rejected", "port taken", "context window not positive"]
+)
 def test_startup_failures_are_one_line_and_exit_2(fakes, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
     slack = fakes[0]
     env = _env(slack, tmp_path)
@@ -187,14 +190,25 @@ def test_startup_failures_are_one_line_and_exit_2(fakes, tmp_path: Path, case: s
             env["ROUTEBOT_DB"] = str(tmp_path / "nope" / "routebot.db")
         if case == "token rejected":
             slack.fail("auth.test", "invalid_auth")
+        if case == "context window not positive":
+            policy = tmp_path / "policy.toml"
+            policy.write_text(
+                DEFAULT_POLICY_PATH.read_text() + '\n[context_windows]\n"claude-haiku-4-5" = 0\n'
+            )
+            env["ROUTEBOT_POLICY"] = str(policy)
         process = _serve(env, port)
         _, err = process.communicate(timeout=60)
     lines = [line for line in err.splitlines() if line.strip() and "slack_bolt.App" not in line]
     assert process.returncode == 2, err
     assert len(lines) == 1 and lines[0].startswith("routebot: configuration error: "), err
-    assert {"database directory missing": "ROUTEBOT_DB", "token rejected": "SLACK_BOT_TOKEN"}.get(
-        case, "--port"
-    ) in lines[0]
+    assert {
+        "database directory missing": "ROUTEBOT_DB",
+        "token rejected": "SLACK_BOT_TOKEN",
+        "context window not positive": (
+            'policy.toml: context_windows."claude-haiku-4-5": '
+            "must be a positive whole number of tokens, got 0"
+        ),
+    }.get(case, "--port") in lines[0]
 
 
 @dataclass

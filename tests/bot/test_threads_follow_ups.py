@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 
 import pytest
 
+from commands.policy import DEFAULT_POLICY_PATH
 from storage.channel_settings import ChannelSettings
 from tests.bot.threads import buttons_of, card_in, mention, reply, run_card, runs, send, stopped, text_of
 from tests.conftest import Harness
@@ -155,3 +158,38 @@ def test_a_follow_up_over_the_budget_is_refused_privately(harness: Harness) -> N
     (private,) = harness.slack.wait_for("chat.postEphemeral")
     assert private.args["user"] == "U1" and "budget" in private.args["text"]
     assert len(runs(harness)) == 1
+
+
+def test_a_context_window_set_in_the_policy_trims_the_conversation(make_harness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "policy.toml"
+    path.write_text(DEFAULT_POLICY_PATH.read_text() + '\n[context_windows]\n"claude-haiku-4-5" = 400\n')
+    harness = make_harness(
+        ROUTEBOT_STREAM_ANSWERS="on",
+        ROUTEBOT_PROVIDER_TIMEOUT="30",
+        ROUTEBOT_POLICY=str(path),
+        ROUTEBOT_MAX_OUTPUT_TOKENS="100",
+    )
+    long_answer = "Ana ships on Friday; Bo checks the db step. " * 21  # 924 characters: about 308 tokens
+    # Haiku's window is now 400 tokens, 100 of them kept for the answer: the first exchange (the instruction
+    # with the thread, and that answer) no longer fits beside the follow-up, so it is left out.
+    root = _answered(harness, long_answer)
+    harness.anthropic.reply("Ana: Fri. Bo: db.")
+    reply(harness, "shorter, please", thread_ts=root)
+    _first, second = stopped(harness, count=2)
+    sent = harness.anthropic.requests[1].body
+    assert sent["model"] == "claude-haiku-4-5"
+    assert sent["messages"] == [{"role": "user", "content": "shorter, please"}]
+    assert "The 1 oldest exchange of this conversation were left out" in json.dumps(second["blocks"])
+    assert runs(harness)[1].trimmed_turns == 1
+
+    # gpt-5.4 keeps routebot's own window (1,050,000 tokens): the same conversation is sent whole.
+    other = harness.slack.add_message("C1", "Ana will ship on Friday; Bo checks the db step", user="U2")
+    mention(harness, TASK, thread_ts=other)
+    harness.openai.reply(long_answer)
+    run_card(harness, card_in(harness, other), provider_index=1)
+    stopped(harness, count=3)
+    harness.openai.reply("Ana: Fri. Bo: db.")
+    reply(harness, "shorter, please", thread_ts=other)
+    fourth = stopped(harness, count=4)[3]
+    assert [m["role"] for m in harness.openai.requests[1].body["input"]] == ["user", "assistant", "user"]
+    assert "left out" not in json.dumps(fourth["blocks"]) and runs(harness)[3].trimmed_turns in (0, None)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from commands.channel_settings import default_settings
+from commands.context_windows import FALLBACK_WINDOW, context_window
 from commands.errors import PolicyError
 from commands.ladder import escalation_steps, next_step
 from commands.policy import (
@@ -134,3 +135,55 @@ def test_a_copy_made_before_roles_existed_keeps_the_default_roles(tmp_path: Path
     path = tmp_path / "old.toml"
     path.write_text(text[:start] + text[end:])
     assert load_policy(path).roles == load_policy().roles
+
+
+def test_context_windows_come_from_the_policy_over_the_table_in_code(tmp_path: Path) -> None:
+    default = load_policy()
+    assert default.context_windows == {}
+    assert default.context_window("claude-haiku-4-5") == context_window("claude-haiku-4-5") == 200_000
+    path = tmp_path / "windows.toml"
+    path.write_text(
+        DEFAULT_POLICY_PATH.read_text()
+        + '\n[context_windows]\n"claude-haiku-4-5" = 50_000\n"gpt-5.4" = 400_000\n'
+        + '"claude-opus-4-7" = 200000\n'
+    )
+    policy = load_policy(path)
+    assert policy.context_window("claude-haiku-4-5") == 50_000
+    assert policy.context_window("gpt-5.4") == 400_000
+    assert policy.context_window("claude-opus-4-7") == 200_000  # a model no lane uses (yet) may be named
+    assert policy.context_window("claude-sonnet-4-6") == 200_000  # not named: the table in code
+    assert policy.context_window("a-model-nobody-knows") == FALLBACK_WINDOW
+
+
+@pytest.mark.parametrize(
+    ("entry", "key", "problem"),
+    [
+        (
+            '"claude-haiku-4-5" = 0',
+            'context_windows."claude-haiku-4-5"',
+            "positive whole number of tokens, got 0",
+        ),
+        ('"claude-haiku-4-5" = -5', 'context_windows."claude-haiku-4-5"', "got -5"),
+        ('"claude-haiku-4-5" = "200k"', 'context_windows."claude-haiku-4-5"', "got '200k'"),
+        ('"claude-haiku-4-5" = 2.5e5', 'context_windows."claude-haiku-4-5"', "got 250000.0"),
+        ('"claude-haiku-4-5" = true', 'context_windows."claude-haiku-4-5"', "got True"),
+        ("gpt-5.4 = 400_000", 'context_windows."gpt-5"', 'quote a model name that has a dot, e.g. "gpt-5.4"'),
+    ],
+)
+def test_a_bad_context_window_names_the_model_and_the_problem(
+    tmp_path: Path, entry: str, key: str, problem: str
+) -> None:
+    path = tmp_path / "windows.toml"
+    path.write_text(DEFAULT_POLICY_PATH.read_text() + f"\n[context_windows]\n{entry}\n")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert (caught.value.path, caught.value.key) == (str(path), key)
+    assert problem in caught.value.problem
+
+
+def test_context_windows_that_is_not_a_table_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "windows.toml"
+    # a top-level key goes before the first table
+    path.write_text("context_windows = 200000\n" + DEFAULT_POLICY_PATH.read_text())
+    with pytest.raises(PolicyError, match=r"context_windows: must be a table"):
+        load_policy(path)
