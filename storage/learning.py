@@ -2,8 +2,9 @@
 
 Outcomes are not copied anywhere: they are read from `runs` (an escalation is a run with `escalated_from`),
 so a redelivered or double-clicked escalation, which the runs' UNIQUE constraint turns into one run, counts
-once, and nothing can drift out of step with what actually ran. Switching learning off or resetting it is
-audited in `settings_changes`, like every other channel setting.
+once, and nothing can drift out of step with what actually ran. A request's outcome includes the runs of
+its follow-ups (requests whose conversation_id names it), which are not routed and carry no row here.
+Switching learning off or resetting it is audited in `settings_changes`, like every other channel setting.
 """
 
 from __future__ import annotations
@@ -121,7 +122,10 @@ class LearningStore:
                     r.task
                 FROM recent l
                 JOIN requests r ON r.id = l.request_id
-                JOIN runs a ON a.request_id = l.request_id
+                -- the request's own runs and its follow-ups' (turns of its conversation, on its lane):
+                -- escalating a conversation runs its newest turn a rung up, and that says the lane fell short
+                JOIN requests t ON t.id = l.request_id OR t.conversation_id = l.request_id
+                JOIN runs a ON a.request_id = t.id
                 LEFT JOIN runs src ON src.id = a.escalated_from
                 GROUP BY l.request_id
             )
@@ -129,8 +133,10 @@ class LearningStore:
                 o.reasons, o.top_succeeded, o.last_run_at,
                 -- the latest helpful / not helpful vote (the feedback table) on an answer at the rung where
                 -- the request's escalations stopped; votes on answers it escalated past say nothing more
-                (SELECT f.helpful FROM runs v JOIN feedback f ON f.run_id = v.id
-                    WHERE v.request_id = o.request_id AND v.status = 'succeeded' AND v.rung = o.top_succeeded
+                -- (CROSS JOIN keeps SQLite reading the conversation's turns first, then their runs by index)
+                (SELECT f.helpful FROM requests t CROSS JOIN runs v JOIN feedback f ON f.run_id = v.id
+                    WHERE (t.id = o.request_id OR t.conversation_id = o.request_id) AND v.request_id = t.id
+                        AND v.status = 'succeeded' AND v.rung = o.top_succeeded
                     ORDER BY f.voted_at DESC LIMIT 1),
                 o.task
             FROM outcomes o

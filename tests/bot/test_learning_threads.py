@@ -65,11 +65,17 @@ def _shortcut_card(harness: Harness, instruction: str) -> dict[str, Any]:
     return card_in(harness, ts)
 
 
-def _escalated_mention(harness: Harness, task: str) -> str:
-    """A mention's card run on its lane, its answer escalated for missing context; returns the thread."""
+def _escalated_mention(harness: Harness, task: str, follow_up: str | None = None) -> str:
+    """A mention's card run on its lane (and continued by `follow_up`), its newest answer escalated for
+    missing context; returns the thread."""
     root, card = _mention_card(harness, task)
     harness.press(harness.buttons(card)[0], message_ts=card["ts"], thread_ts=root)
-    answer = answer_in(harness.wait_answers(root))
+    answers = 1
+    harness.wait_answers(root)
+    if follow_up is not None:
+        reply(harness, follow_up, thread_ts=root)
+        answers += 1
+    answer = answer_in(harness.wait_answers(root, count=answers))
     escalate = harness.buttons(answer)[0]
     assert escalate["action_id"] == "escalate_anthropic"
     state = {
@@ -78,7 +84,7 @@ def _escalated_mention(harness: Harness, task: str) -> str:
         }
     }
     harness.press(escalate, message_ts=answer.get("ts", "2.0"), thread_ts=root, state=state)
-    harness.wait_answers(root, count=2)
+    harness.wait_answers(root, count=answers + 1)
     return root
 
 
@@ -143,6 +149,23 @@ def test_a_mentions_escalations_are_evidence_for_a_later_route_card(harness: Har
     assert "mostly 'missed context'" in shown(card)
     # the mentions are counted in the settings' learned kinds like /route's requests
     assert "Cheap → Default (3 of 3 similar escalated)" in shown(open_settings(harness))
+
+
+def test_escalating_a_conversation_after_a_follow_up_is_evidence_about_its_routed_lane(
+    harness: Harness,
+) -> None:
+    # Escalate moves the conversation's newest turn, a follow-up, up a rung: the lane the instruction was
+    # routed to fell short, so it counts against that lane, not as a request that was fine there.
+    for team in TEAMS[:3]:
+        _escalated_mention(harness, NDA.format(team=team), follow_up="and the renewal dates, please")
+    escalations = harness.bot.database.conn.execute(
+        "SELECT r.source FROM runs a JOIN requests r ON r.id = a.request_id"
+        " WHERE a.escalated_from IS NOT NULL"
+    ).fetchall()
+    assert [source for (source,) in escalations] == ["follow_up"] * 3
+    card = harness.route(NDA.format(team="support"))
+    assert labels(harness, card)[0] == "Run on claude-sonnet-4-6"
+    assert "3 of the last 3 similar requests here were escalated from claude-haiku-4-5" in shown(card)
 
 
 def test_a_redelivered_mention_is_recorded_for_learning_once(harness: Harness) -> None:
