@@ -231,8 +231,9 @@ def build_app(
     buttons = RunButtons(
         runs, dispatcher, approvals.ask, seal=seal, triggers=CommandTriggers(database), clock=clock
     )
-    # Conversations in threads: "Route this" on a message, @routebot with the thread as context, follow-up
-    # replies on the same model (runs like any other: gated, claimed once, costed). Feedback under answers.
+    # Conversations in threads: "Route this" on a message, @routebot with the thread as context (their cards
+    # adjusted by learning, as /route's are), follow-up replies on the same model (runs like any other:
+    # gated, claimed once, costed). Feedback under answers.
     conversation_store = ConversationStore(database)
     conversations = Conversations(
         policy=policy,
