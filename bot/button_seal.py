@@ -40,8 +40,8 @@ class ButtonSeal:
             value = button_value(action)  # bounded ids; {} for anything that is not a JSON object
         except (TypeError, RecursionError):  # not text, or nested beyond reason
             return None
-        if not isinstance(value.get(SEAL), str):
-            return None
+        if not isinstance(value.get(SEAL), str) or not value[SEAL].isascii():
+            return None  # compare_digest refuses non-ASCII text (TypeError); no seal of ours has any
         seal = value.pop(SEAL)
         expected = self._digest(str(action.get("action_id") or ""), value)
         return value if hmac.compare_digest(seal, expected) else None

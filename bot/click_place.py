@@ -2,7 +2,8 @@
 
 Slack gives the place twice: `container` (channel_id, message_ts, thread_ts) and `channel` / `message`
 (https://api.slack.com/reference/interaction-payloads/block-actions). A field the two copies disagree on
-counts as not given, so a payload contradicting itself matches no card.
+counts as not given, so a payload contradicting itself matches no card; so does a copy that is there but is
+not text (a list, a number), which no Slack payload sends.
 """
 
 from __future__ import annotations
@@ -27,5 +28,8 @@ def _mapping(value: Any) -> dict[str, Any]:
 
 
 def _agreed(*copies: Any) -> str | None:
-    given = {c for c in copies if isinstance(c, str) and c}
+    present = [c for c in copies if c is not None and c != ""]
+    if not all(isinstance(c, str) for c in present):
+        return None
+    given = set(present)
     return given.pop() if len(given) == 1 else None

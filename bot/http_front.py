@@ -100,7 +100,7 @@ def check_shape(text: str, content_type: str, fields: dict[str, str] | None = No
     `fields` is form_fields(text) when the caller has it already.
     """
     if content_type.split(";")[0].strip().lower() == "application/json" or text.startswith("{"):
-        _json_object(text, "body")
+        _check_event(_json_object(text, "body"))
         return None
     form = fields if fields is not None else form_fields(text)
     if "payload" in form:
@@ -147,6 +147,20 @@ def _check_interaction(data: dict[str, Any]) -> None:
     on_message = isinstance(container, dict) and container.get("type") == "message"
     if data["type"] == "block_actions" and on_message and not isinstance(data.get("response_url"), str):
         raise Refused("400 Bad Request", "block_actions on a message without a response_url")
+    # Bolt's matchers read actions[0]["action_id"] and view["callback_id"] without a guard.
+    if data["type"] == "block_actions":
+        actions = data.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else None
+        if not isinstance(first, dict) or not isinstance(first.get("action_id"), str):
+            raise Refused("400 Bad Request", "block_actions without an action id")
+    if "view" in data and not isinstance(data["view"], dict):
+        raise Refused("400 Bad Request", f"{data['type']} payload whose view is not an object")
+
+
+def _check_event(data: dict[str, Any]) -> None:
+    """An Events API envelope whose event Bolt would index as an object (`event["type"]`, `event.get`)."""
+    if data.get("type") == "event_callback" and "event" in data and not isinstance(data["event"], dict):
+        raise Refused("400 Bad Request", "event_callback whose event is not an object")
 
 
 def _is_ssl_check(text: str, fields: dict[str, str]) -> bool:
