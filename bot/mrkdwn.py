@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from commands.slack_text import decode
 from commands.slack_text import escape as escape  # re-exported: bot/blocks escape through here
+from commands.slack_text import mention as mention  # and mention people through here
 
 SECTION_LIMIT = 3000  # characters of text in one section block
 MESSAGE_TEXT_BUDGET = 12000  # characters of escaped answer text per message (4 sections)

@@ -11,7 +11,6 @@ from commands.learning import Learning
 from commands.policy import Policy
 from commands.route_args import RouteArgs, parse_route_args
 from commands.router import Decision, RouteOptions, route
-from commands.slack_text import decode
 from storage.records import Request
 from storage.runs import RunStore
 
@@ -25,10 +24,14 @@ class Routed:
     adjustment: Adjustment | None = None  # what learning changed on the card, if anything
 
 
-def parse_and_check(slack_text: str, max_chars: int) -> RouteArgs:
-    """`/route`'s text as Slack sends it (`&`, `<`, `>` entity-encoded), decoded: the task is kept, routed
-    and run as typed, and escaped once wherever it is shown."""
-    args = parse_route_args(decode(slack_text))
+def parse_and_check(text: str, max_chars: int) -> RouteArgs:
+    """Options and task from text as the person typed it: the task is kept, routed and run as typed, and
+    escaped once wherever it is shown.
+
+    The caller decodes what Slack encoded, once (commands.slack_text.decode for `/route`; a mention's text is
+    decoded with its markup, and a modal's input arrives as typed), so an `&lt;` typed as such stays.
+    """
+    args = parse_route_args(text)
     if args.subcommand is None and not args.task.strip():
         raise UsageError(
             "Say what you want done after the options, e.g. `/route --lane cheap tag these tickets`."

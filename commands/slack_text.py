@@ -11,6 +11,12 @@ unknown option, say) must be safe to post too; bot/mrkdwn.py builds on them.
 
 from __future__ import annotations
 
+import re
+
+# A Slack member id as Slack sends it (U…, or W… on Enterprise Grid). Anything else in a user field came from
+# a crafted payload, and put inside `<@…>` it could close the mention and open `<!channel>`.
+_MEMBER_ID = re.compile(r"^[UW][A-Z0-9]{1,40}$")
+
 
 def decode(text: str) -> str:
     """Slash-command text as the person typed it (`&amp;` last, so `&amp;lt;` stays `&lt;`)."""
@@ -29,3 +35,8 @@ def echo(text: str, limit: int = 40) -> str:
     """
     short = text if len(text) <= limit else text[: limit - 1] + "…"
     return "`" + escape(short).replace("`", "'") + "`"
+
+
+def mention(user_id: str) -> str:
+    """`<@U123>`, which Slack shows as the person's name; a value that is not a member id is shown escaped."""
+    return f"<@{user_id}>" if _MEMBER_ID.match(user_id) else "@" + escape(user_id)

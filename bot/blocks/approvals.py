@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.blocks.common import actions, button, code, context, section
 from bot.blocks.run_messages import Message
+from bot.mrkdwn import mention
 from commands.approvers import sentence_case
 from commands.policy import ModelChoice, Policy
 from commands.pricing import rate_card, rates_of
@@ -22,7 +23,7 @@ def approval_request(approval: Approval, policy: Policy, who: str) -> Message:
     value = {"approval": approval.id}
     blocks = [
         section(
-            f":raised_hand: <@{approval.requester_id}> asks to run this request on {what}, "
+            f":raised_hand: {mention(approval.requester_id)} asks to run this request on {what}, "
             "which needs approval in this channel."
         ),
         context(
@@ -35,22 +36,25 @@ def approval_request(approval: Approval, policy: Policy, who: str) -> Message:
             button("Decline", DECLINE, value, style="danger"),
         ),
     ]
-    return {"text": f"Approval needed: {approval.model} for <@{approval.requester_id}>", "blocks": blocks}
+    return {
+        "text": f"Approval needed: {approval.model} for {mention(approval.requester_id)}",
+        "blocks": blocks,
+    }
 
 
 def approval_decided(approval: Approval, policy: Policy) -> Message:
     """What the question becomes once decided: no buttons left to press."""
     what, by, to = _what(approval, policy), approval.decided_by, approval.requester_id
     if approval.status == "approved":
-        text = f":white_check_mark: <@{by}> approved running {what} for <@{to}>."
+        text = f":white_check_mark: {mention(by)} approved running {what} for {mention(to)}."
     else:
-        text = f":no_entry: <@{by}> declined running {what} for <@{to}>."
+        text = f":no_entry: {mention(by)} declined running {what} for {mention(to)}."
     return {"text": text, "blocks": [section(text)]}
 
 
 def declined_notice(approval: Approval, policy: Policy) -> Message:
     text = (
-        f"<@{approval.requester_id}>: <@{approval.decided_by}> declined your request to run "
+        f"{mention(approval.requester_id)}: {mention(approval.decided_by)} declined your request to run "
         f"{_what(approval, policy)}. Nothing ran and nothing was charged."
     )
     return {"text": text, "blocks": [section(text)]}
@@ -58,7 +62,7 @@ def declined_notice(approval: Approval, policy: Policy) -> Message:
 
 def approved_but_refused(approval: Approval, reason: str) -> Message:
     text = (
-        f"<@{approval.requester_id}>: <@{approval.decided_by}> approved your run, "
+        f"{mention(approval.requester_id)}: {mention(approval.decided_by)} approved your run, "
         f"but it could not start: {reason}"
     )
     return {"text": text, "blocks": [section(text)]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.common import Block, actions, button, confirm_dialog, context, section
-from bot.mrkdwn import escape
+from bot.mrkdwn import escape, mention
 from commands.calibration import MIN_ESCALATED, Learned
 from commands.learning import kind_line
 from commands.policy import Policy
@@ -71,6 +71,6 @@ def learning_notice(
     else:
         what = "turned learning " + ("on" if enabled else "off") + " for this channel"
     return {
-        "text": f"routebot learning changed by <@{user_id}>",
-        "blocks": [section(f":gear: <@{user_id}> {what}.")],
+        "text": f"routebot learning changed by {mention(user_id)}",
+        "blocks": [section(f":gear: {mention(user_id)} {what}.")],
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.blocks.common import Block, actions, button, code, context, fields, section
-from bot.mrkdwn import escape, quote
+from bot.mrkdwn import escape, mention, quote
 from commands.policy import Policy
 from commands.providers import api_key_variable
 from commands.route_args import OPTIONS_HELP
@@ -48,7 +48,7 @@ def route_card(
         if p != decision.provider and (allowed is None or p in allowed)
     ]
     blocks: list[Block] = [
-        section(f"*Task* from <@{user_id}>\n{quote(task)}"),
+        section(f"*Task* from {mention(user_id)}\n{quote(task)}"),
         fields(
             ("Lane", f"{lane.title} ({lane.cost_class})"),
             ("Model", f"{code(model.label)} · {labels.get(model.provider, model.provider)}"),

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from bot.blocks.common import Block, actions, button, code, confirm_dialog, context, section
-from bot.mrkdwn import MESSAGE_TEXT_BUDGET, SECTION_LIMIT, escape, split_escaped
+from bot.mrkdwn import MESSAGE_TEXT_BUDGET, SECTION_LIMIT, escape, mention, split_escaped
 from commands.ladder import Step
 from commands.policy import ModelChoice, Policy
 from commands.pricing import rate_card, rates_of, usd
@@ -29,7 +29,7 @@ def progress(run: Run, policy: Policy) -> Message:
     lane = policy.lane(run.lane)
     what = "Retrying" if run.attempt > 1 else "Escalating to" if run.escalated_from else "Running on"
     model = code(choice_of(run).label)
-    text = f":hourglass_flowing_sand: {what} {model} ({lane.title} lane) for <@{run.user_id}>…"
+    text = f":hourglass_flowing_sand: {what} {model} ({lane.title} lane) for {mention(run.user_id)}…"
     return {"text": f"{what} {choice_of(run).label}…", "blocks": [section(text)]}
 
 
@@ -62,7 +62,7 @@ def finished(run: Run, delivery: str = "delivered", error: str | None = None) ->
     if delivery == "delivered_privately":
         text = (
             f":warning: Run on {label} finished, but routebot cannot post in this channel"
-            f" (`{escape(error or '')}`): <@{run.user_id}> got the result in a direct message."
+            f" (`{escape(error or '')}`): {mention(run.user_id)} got the result in a direct message."
         )
     elif delivery == "failed":
         text = (
@@ -90,7 +90,9 @@ def answer_messages(run: Run, ladder: list[Run], steps: list[Step], policy: Poli
     lane = policy.lane(run.lane)
     if run.refused:
         return [refusal(run, ladder, steps, policy)]
-    header = section(f"*Answer from {code(choice_of(run).label)}* ({lane.title} lane) for <@{run.user_id}>")
+    header = section(
+        f"*Answer from {code(choice_of(run).label)}* ({lane.title} lane) for {mention(run.user_id)}"
+    )
     chunks = split_escaped(run.answer, SECTION_LIMIT) if run.answer else ["_(the model returned no text)_"]
     per_message = max(1, MESSAGE_TEXT_BUDGET // SECTION_LIMIT)
     groups = [chunks[i : i + per_message] for i in range(0, len(chunks), per_message)]
@@ -111,7 +113,9 @@ def refusal(run: Run, ladder: list[Run], steps: list[Step], policy: Policy) -> M
     """A model that declined the task: its reason if it gave one, the cost the API reported, Retry and
     the escalation buttons (another model may well answer)."""
     label = code(choice_of(run).label)
-    blocks: list[Block] = [section(f":no_entry_sign: *{label} declined this task* for <@{run.user_id}>.")]
+    blocks: list[Block] = [
+        section(f":no_entry_sign: *{label} declined this task* for {mention(run.user_id)}.")
+    ]
     if run.answer:
         blocks.append(section(split_escaped(run.answer, SECTION_LIMIT)[0]))
     blocks += [context(run_summary(run)), context(ladder_line(ladder))]

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from bot.blocks.common import Block, context, fields, section
+from bot.mrkdwn import mention
 from commands.approvers import sentence_case
 from commands.channel_settings import (
     APPROVAL_FIELD,
@@ -84,7 +85,7 @@ def settings_modal(
     changed = "Never changed: the defaults."
     if settings.updated_by and settings.updated_at:
         when = f"<!date^{int(settings.updated_at)}^{{date_short}} at {{time}}|recently>"
-        changed = f"Last changed by <@{settings.updated_by}> {when}."
+        changed = f"Last changed by {mention(settings.updated_by)} {when}."
     head = [section(f"routebot settings for <#{channel}>"), context(f"*This week:* {spend}", changed)]
     view: View = {
         "type": "modal",
@@ -193,8 +194,8 @@ def change_notice(changes: list[SettingChange], policy: Policy, default_provider
         f"{_value_text(c.field, c.new, policy, default_provider)}"
         for c in changes
     ]
-    text = f":gear: <@{user}> changed routebot's settings for this channel:\n" + "\n".join(lines)
-    return {"text": f"routebot settings changed by <@{user}>", "blocks": [section(text)]}
+    text = f":gear: {mention(user)} changed routebot's settings for this channel:\n" + "\n".join(lines)
+    return {"text": f"routebot settings changed by {mention(user)}", "blocks": [section(text)]}
 
 
 _FIELD_NAMES = {

@@ -26,6 +26,7 @@ from bot.blocks.approvals import (
 from bot.button_seal import ButtonSeal
 from bot.button_values import button_id
 from bot.click_place import click_place
+from bot.mrkdwn import mention
 from bot.permissions import Permissions
 from bot.run_dispatch import RunDispatcher
 from commands.approvals import plan_of
@@ -132,7 +133,7 @@ class Approvals:
         decided = self.approvals.decide(approval.id, status, user, self.clock())
         if decided is None:
             current = self.approvals.get(approval.id) or approval
-            _private(respond, f"<@{current.decided_by}> already {current.status} this run.")
+            _private(respond, f"{mention(current.decided_by)} already {current.status} this run.")
             return None
         self._close_question(decided)
         return decided

@@ -24,6 +24,7 @@ from commands.policy import Policy
 from commands.providers import Provider
 from commands.route_args import RouteArgs
 from commands.route_request import parse_and_check, route_and_record
+from commands.slack_text import decode
 from storage.runs import RunStore
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ class RouteCommand:
 
     def on_route(self, ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         try:
-            args = parse_and_check(command.get("text") or "", self.max_task_chars)
+            # Slack sends slash-command text with `&`, `<` and `>` entity-encoded: decoded once, here.
+            args = parse_and_check(decode(command.get("text") or ""), self.max_task_chars)
         except UserError as exc:
             ack(text=exc.message)
             return
