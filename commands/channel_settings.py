@@ -59,7 +59,7 @@ class Channels:
 
 
 def is_channel_id(text: str) -> bool:
-    return bool(_CHANNEL_ID.match(text))
+    return bool(_CHANNEL_ID.fullmatch(text))  # match() would let `$` accept a trailing newline
 
 
 def parse_budget(text: object) -> int | None:

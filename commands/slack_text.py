@@ -39,4 +39,4 @@ def echo(text: str, limit: int = 40) -> str:
 
 def mention(user_id: str) -> str:
     """`<@U123>`, which Slack shows as the person's name; a value that is not a member id is shown escaped."""
-    return f"<@{user_id}>" if _MEMBER_ID.match(user_id) else "@" + escape(user_id)
+    return f"<@{user_id}>" if _MEMBER_ID.fullmatch(user_id) else "@" + escape(user_id)
