@@ -16,6 +16,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.startup import on_startup
 from commands.channel_settings import default_settings
+from commands.policy import DEFAULT_POLICY_PATH
 from storage.channel_settings import ChannelSettings, ChannelSettingsStore
 from storage.runs import LEASE_SECONDS, NewRun
 from tests.conftest import SECRET, Harness
@@ -101,6 +102,57 @@ def test_a_run_interrupted_by_a_restart_releases_its_hold(make_harness) -> None:
     restarted.press(restarted.buttons(card)[0], message_ts=card["ts"])
     _outcome(restarted, card["ts"], "Answer from")
     assert [r.status for r in _runs(restarted)] == ["interrupted", "succeeded"]
+
+
+def test_runs_at_an_unknown_price_hold_nothing_and_never_block_on_their_own(make_harness, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    policy = DEFAULT_POLICY_PATH.read_text().replace(
+        'models.anthropic = { model = "claude-haiku-4-5" }',
+        'models.anthropic = { model = "claude-mystery-1" }',
+    )
+    path = tmp_path / "policy.toml"
+    path.write_text(policy)
+    harness = make_harness(ROUTEBOT_POLICY=str(path))
+    _budget(harness, 0.01)
+    harness.anthropic.hold()
+    cards = [harness.route(CHEAP_TASK) for _ in range(3)]
+    for card in cards:
+        harness.press(harness.buttons(card)[0], message_ts=card["ts"])
+    harness.anthropic.wait_for(3)  # all three in flight at once: none held the budget against the others
+    holds = harness.bot.database.conn.execute("SELECT budget_hold_nanousd FROM runs").fetchall()
+    assert holds == [(None,)] * 3
+    harness.anthropic.release()
+    for card in cards:
+        harness.wait_answers(card["ts"])
+    runs = _runs(harness)
+    assert all(r.status == "succeeded" and r.cost_nanousd is None for r in runs)
+    assert _budget_refusals(harness) == []
+
+
+def test_an_80_percent_warning_rate_limited_twice_then_taken_is_posted_once(harness: Harness) -> None:
+    _budget(harness, 0.01)
+    harness.anthropic.reply("ok", usage={"input_tokens": 5000, "output_tokens": 2000})  # about $0.015
+    card = harness.route(CHEAP_TASK)
+    harness.slack.fail(
+        "chat.postMessage", status=429, retry_after=1, times=2, when=lambda args: not args.get("thread_ts")
+    )
+    harness.press(harness.buttons(card)[0], message_ts=card["ts"])
+    harness.wait_answers(card["ts"])
+    harness.slack.wait_for(
+        "chat.postMessage",
+        predicate=lambda c: (
+            c.error is None and "weekly budget" in json.dumps(c.args) and not c.args.get("thread_ts")
+        ),
+        timeout=10,
+    )
+    harness.runs_settled()
+    warned = harness.bot.database.conn.execute("SELECT status FROM budget_warnings").fetchall()
+    assert warned == [("sent",)]
+    posts = [
+        c
+        for c in harness.slack.calls("chat.postMessage")
+        if "weekly budget" in json.dumps(c.args) and not c.args.get("thread_ts")
+    ]
+    assert [c.error for c in posts] == ["ratelimited", "ratelimited", None]
 
 
 def _answered(harness: Harness) -> dict[str, Any]:

@@ -227,3 +227,51 @@ def test_a_mention_of_routebot_alone_with_markup_only_is_answered_privately(harn
     send(harness, app_mention(f"{MENTION} <!here>", ts=ts))
     harness.runs_settled()
     _nothing_pings(harness)
+
+
+def test_notices_warnings_refusals_and_private_delivery_ping_nobody(make_harness) -> None:  # type: ignore[no-untyped-def]
+    harness = make_harness()
+    harness.slack.admins.add("UADMIN")
+    harness.slack.display_names["UADMIN"] = "<!channel>"
+    harness.command("/route", "settings", user="UADMIN")
+    metadata = harness.slack.wait_for("views.open")[0].args["view"]["private_metadata"]
+    form = {
+        "providers": {"value": {"type": "checkboxes", "selected_options": [{"value": "anthropic"}]}},
+        "budget": {"value": {"type": "plain_text_input", "value": "0.01"}},
+    }
+    body = view_submission("channel_settings", form, user_id="UADMIN", private_metadata=metadata)
+    assert harness.app.dispatch(bolt_request(body, SECRET)).status == 200
+    harness.slack.wait_for(
+        "chat.postMessage", predicate=lambda c: "settings changed" in c.args.get("text", "")
+    )
+    # The answer cannot be posted in the channel: it goes to the requester by DM.
+    harness.anthropic.reply(
+        "Result <!channel> <@U999> @here", usage={"input_tokens": 9000, "output_tokens": 9000}
+    )
+    harness.slack.fail("chat.postMessage", "not_in_channel", when=lambda a: "Answer from" in json.dumps(a))
+    card = harness.route("Summarize <!here> these notes &lt;!channel&gt;")
+    harness.press(harness.buttons(card)[0], message_ts=card["ts"])
+    harness.slack.wait_for(
+        "chat.postMessage", predicate=lambda c: str(c.args.get("channel", "")).startswith("D")
+    )
+    harness.runs_settled()
+    second = harness.route("Summarize <@U999> again")
+    harness.press(harness.buttons(second)[0], message_ts=second["ts"])
+    harness.slack.wait_for("response_url", predicate=lambda c: "weekly budget" in c.args.get("text", ""))
+    _nothing_pings(harness)
+
+
+def test_streamed_answers_with_markup_ping_nobody(make_harness) -> None:  # type: ignore[no-untyped-def]
+    harness = make_harness(ROUTEBOT_STREAM_ANSWERS="on", ROUTEBOT_PROVIDER_TIMEOUT="30")
+    harness.anthropic.reply("Start <!channel> then <@U999> and @here, @channel, @everyone & <#C999> end")
+    card = harness.route("Summarize these notes for the team")
+    harness.press(harness.buttons(card)[0], message_ts=card["ts"])
+    harness.slack.wait_for("chat.stopStream", timeout=20)
+    text = _nothing_pings(harness)
+    streamed = "".join(
+        str(c.args.get("markdown_text") or "")
+        for c in harness.slack.calls()
+        if c.method in ("chat.startStream", "chat.appendStream", "chat.stopStream")
+    )
+    assert "@here" not in streamed and "@channel" not in streamed and "@everyone" not in streamed, streamed
+    assert "&lt;!channel&gt;" in text
