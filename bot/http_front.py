@@ -29,6 +29,7 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MAX_BODY = 1 << 20
 _READ_BLOCK = 64 << 10
 _COMMAND_FIELDS = ("user_id", "channel_id", "response_url")
+_OBJECT_FIELDS = ("channel", "container", "message", "team", "state", "view")  # in interactive payloads
 
 
 class Refused(Exception):
@@ -147,14 +148,16 @@ def _check_interaction(data: dict[str, Any]) -> None:
     on_message = isinstance(container, dict) and container.get("type") == "message"
     if data["type"] == "block_actions" and on_message and not isinstance(data.get("response_url"), str):
         raise Refused("400 Bad Request", "block_actions on a message without a response_url")
-    # Bolt's matchers read actions[0]["action_id"] and view["callback_id"] without a guard.
+    # Bolt's matchers read actions[0]["action_id"] and view["callback_id"] without a guard...
     if data["type"] == "block_actions":
         actions = data.get("actions")
         first = actions[0] if isinstance(actions, list) and actions else None
         if not isinstance(first, dict) or not isinstance(first.get("action_id"), str):
             raise Refused("400 Bad Request", "block_actions without an action id")
-    if "view" in data and not isinstance(data["view"], dict):
-        raise Refused("400 Bad Request", f"{data['type']} payload whose view is not an object")
+    # ...and Bolt and the listeners read these as objects wherever given (`(body.get("channel") or {}).get`).
+    for name in _OBJECT_FIELDS:
+        if data.get(name) is not None and not isinstance(data[name], dict):
+            raise Refused("400 Bad Request", f"{data['type']} payload whose {name} is not an object")
 
 
 def _check_event(data: dict[str, Any]) -> None:

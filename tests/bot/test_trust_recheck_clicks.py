@@ -255,3 +255,25 @@ def test_a_malformed_event_gets_a_400_not_a_500(served, caplog, event: Any) -> N
     status, text = post(url + "/slack/events", json.dumps(body), SECRET)
     assert 400 <= status < 500, text
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+
+
+@pytest.mark.parametrize("field", ["channel", "container", "message", "team", "state"])
+@pytest.mark.parametrize("bad", ["C0A", ["C0A"], 5])
+def test_a_click_whose_objects_are_other_types_gets_a_4xx_not_a_500(
+    served, caplog, field: str, bad: Any
+) -> None:  # type: ignore[no-untyped-def]
+    harness, url = served
+    card = harness.route(CHEAP_TASK, channel="C0A")
+    harness.press(harness.buttons(card)[0], channel="C0A", message_ts=card["ts"])
+    answer = next(m for m in harness.wait_answers(card["ts"]) if "Answer from" in _text(m))
+    element = next(b for b in answer["blocks"] if b["type"] == "context_actions")["elements"][0]
+    vote = {"action_id": element["action_id"], "value": element["positive_button"]["value"]}
+    for button in (harness.buttons(card)[1], vote):
+        payload = _payload(harness, button, channel_id="C0A", message_ts=card["ts"])
+        payload[field] = bad
+        status, text = post(url + "/slack/events", urlencode({"payload": json.dumps(payload)}), SECRET)
+        assert status == 400 and f"whose {field} is not an object" in text, text
+    _settled(harness)
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+    assert _run_count(harness) == 1
+    assert harness.bot.database.conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 0
