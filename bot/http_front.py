@@ -29,6 +29,8 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MAX_BODY = 1 << 20
 _READ_BLOCK = 64 << 10
 _COMMAND_FIELDS = ("user_id", "channel_id", "response_url")
+_HANDLED_EVENTS = ("app_mention", "message", "app_home_opened")
+_EVENT_TEXT_FIELDS = ("user", "channel", "ts", "thread_ts", "event_ts", "text")  # in those events
 _OBJECT_FIELDS = ("channel", "container", "message", "team", "state", "view")  # in interactive payloads
 
 
@@ -161,9 +163,17 @@ def _check_interaction(data: dict[str, Any]) -> None:
 
 
 def _check_event(data: dict[str, Any]) -> None:
-    """An Events API envelope whose event Bolt would index as an object (`event["type"]`, `event.get`)."""
-    if data.get("type") == "event_callback" and "event" in data and not isinstance(data["event"], dict):
+    """An Events API envelope whose event Bolt would index as an object (`event["type"]`, `event.get`), or
+    an event routebot handles whose ids or text are not text (they go into SQL parameters and sets)."""
+    if data.get("type") != "event_callback" or "event" not in data:
+        return
+    event = data["event"]
+    if not isinstance(event, dict):
         raise Refused("400 Bad Request", "event_callback whose event is not an object")
+    if event.get("type") in _HANDLED_EVENTS:
+        for name in _EVENT_TEXT_FIELDS:
+            if event.get(name) is not None and not isinstance(event[name], str):
+                raise Refused("400 Bad Request", f"{event['type']} event whose {name} is not text")
 
 
 def _is_ssl_check(text: str, fields: dict[str, str]) -> bool:

@@ -277,3 +277,31 @@ def test_a_click_whose_objects_are_other_types_gets_a_4xx_not_a_500(
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []
     assert _run_count(harness) == 1
     assert harness.bot.database.conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "bad"),
+    [
+        ("app_mention", "channel", ["C1"]),
+        ("app_mention", "ts", 5),
+        ("app_mention", "thread_ts", {"ts": "1.0"}),
+        ("app_mention", "text", ["<@UBOT> hi"]),
+        ("app_mention", "user", {"id": "U1"}),
+        ("message", "thread_ts", ["1.0"]),
+        ("message", "user", ["U1"]),
+        ("message", "text", {"t": 1}),
+        ("app_home_opened", "user", ["U1"]),
+    ],
+)
+def test_an_event_with_fields_of_other_types_is_answered_without_a_traceback(  # type: ignore[no-untyped-def]
+    served, caplog, kind: str, field: str, bad: Any
+) -> None:
+    harness, url = served
+    event: dict[str, Any] = {"type": kind, "user": "U1", "channel": "C1", "ts": "5.5", "event_ts": "5.5"}
+    event.update(text="<@UBOT> summarize this", thread_ts="1.0", tab="home")
+    event[field] = bad
+    status, text = post(url + "/slack/events", event_callback(event), SECRET)
+    assert status == 400 and f"whose {field} is not text" in text, text
+    _settled(harness)
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+    assert harness.bot.database.conn.execute("SELECT COUNT(*) FROM requests").fetchone()[0] == 0
