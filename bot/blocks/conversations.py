@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bot.blocks.common import Block, context, section
@@ -12,7 +11,8 @@ ROUTE_MESSAGE = "route_message"  # the shortcut's callback_id (manifest.yml) and
 INSTRUCTION_BLOCK, INSTRUCTION_ACTION = "instruction", "instruction_input"
 
 
-def route_message_modal(message_text: str, metadata: dict[str, Any]) -> dict[str, Any]:
+def route_message_modal(message_text: str, metadata: str) -> dict[str, Any]:
+    """The window "Route this" opens; `metadata` (where the message is) comes back with the submission."""
     blocks: list[Block] = [
         {
             "type": "input",
@@ -36,7 +36,7 @@ def route_message_modal(message_text: str, metadata: dict[str, Any]) -> dict[str
         "title": {"type": "plain_text", "text": "Route this"},
         "submit": {"type": "plain_text", "text": "Route"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps(metadata, separators=(",", ":")),
+        "private_metadata": metadata,
         "blocks": blocks,
     }
 

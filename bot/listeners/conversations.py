@@ -7,7 +7,6 @@ recorded (dedupe key: the Slack message) and does nothing.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -17,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.blocks.conversations import INSTRUCTION_ACTION, INSTRUCTION_BLOCK, route_message_modal
+from bot.blocks.conversations import INSTRUCTION_ACTION, INSTRUCTION_BLOCK, ROUTE_MESSAGE, route_message_modal
 from bot.blocks.route_card import card_fallback_text, route_card
 from bot.button_seal import ButtonSeal
 from bot.display_names import DisplayNames
@@ -53,6 +52,7 @@ class Reply(Protocol):
     def __call__(self, **message: Any) -> None: ...
 
 
+OUT_OF_DATE_WINDOW = "This window is out of date; close it and choose Route this on the message again."
 INVITE_HINT = (
     "I can't read or post in this channel, so this card is only visible to you and can't be run here. "
     "Invite me with `/invite @routebot` (private channels need it), then try again."
@@ -89,12 +89,17 @@ class Conversations:
         """ "Route this" on a message: ask what to do with it."""
         ack()
         message = shortcut.get("message") or {}
-        metadata = {
-            "channel": shortcut["channel"]["id"],
-            "ts": message.get("ts"),
-            "thread_ts": message.get("thread_ts"),
-            "response_url": shortcut.get("response_url"),
-        }
+        # Sealed like a button value: the submission names the channel and message to read and the URL to
+        # answer at, and a crafted one could otherwise name a private channel or any URL at all.
+        metadata = self.seal.seal(
+            ROUTE_MESSAGE,
+            {
+                "channel": shortcut["channel"]["id"],
+                "ts": message.get("ts"),
+                "thread_ts": message.get("thread_ts"),
+                "response_url": shortcut.get("response_url"),
+            },
+        )
         shown = plain_text(str(message.get("text") or ""), self.names.of(user_ids([_as_message(message)])))
         client.views_open(trigger_id=shortcut["trigger_id"], view=route_message_modal(shown, metadata))
 
@@ -114,13 +119,13 @@ class Conversations:
             limit = f"{self.max_task_chars:,}"
             ack(response_action="errors", errors={INSTRUCTION_BLOCK: f"Keep it under {limit} characters."})
             return
-        ack()
-        try:
-            meta = json.loads(view.get("private_metadata") or "{}")
-            channel, ts, thread = str(meta["channel"]), str(meta["ts"]), meta.get("thread_ts")
-        except (ValueError, KeyError, TypeError):
-            log.warning("route_message submission without usable metadata")
+        meta = self.seal.open({"action_id": ROUTE_MESSAGE, "value": view.get("private_metadata")})
+        if meta is None or not isinstance(meta.get("channel"), str) or not isinstance(meta.get("ts"), str):
+            log.warning("route_message submission with metadata routebot did not seal")
+            ack(response_action="errors", errors={INSTRUCTION_BLOCK: OUT_OF_DATE_WINDOW})
             return
+        ack()
+        channel, ts, thread = meta["channel"], meta["ts"], meta.get("thread_ts")
         private = _webhook(meta.get("response_url"))
         try:
             message = read_message(client, channel, ts, thread)

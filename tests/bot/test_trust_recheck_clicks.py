@@ -13,8 +13,16 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
+from bot.blocks.conversations import INSTRUCTION_ACTION, INSTRUCTION_BLOCK, ROUTE_MESSAGE
 from tests.conftest import SECRET, Harness
-from tests.fakes.slack_requests import bolt_request, click, event_callback, post, view_submission
+from tests.fakes.slack_requests import (
+    bolt_request,
+    click,
+    event_callback,
+    message_shortcut,
+    post,
+    view_submission,
+)
 
 CHEAP_TASK = "Tag each of these 300 support tickets as billing, bug or other"
 MAX_TASK = "--lane max Review our proposed microservices split and weigh the architecture tradeoffs"
@@ -305,3 +313,57 @@ def test_an_event_with_fields_of_other_types_is_answered_without_a_traceback(  #
     _settled(harness)
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []
     assert harness.bot.database.conn.execute("SELECT COUNT(*) FROM requests").fetchone()[0] == 0
+
+
+def _route_this_window(harness: Harness) -> tuple[str, str]:
+    """Someone chooses Route this on a message in C0A; returns its ts and the window's private_metadata."""
+    ts = harness.slack.add_message("C0A", "Q3 numbers: revenue up 4%", user="U2")
+    message = {"ts": ts, "user": "U2", "text": "Q3 numbers: revenue up 4%"}
+    body = message_shortcut(
+        ROUTE_MESSAGE, message, channel_id="C0A", response_url=harness.slack.response_url("sc")
+    )
+    assert harness.app.dispatch(bolt_request(body, SECRET)).status == 200
+    return ts, str(harness.slack.wait_for("views.open")[0].args["view"]["private_metadata"])
+
+
+def _submit_route_this(harness: Harness, metadata: str) -> Any:
+    state = {INSTRUCTION_BLOCK: {INSTRUCTION_ACTION: "turn this into two bullet points"}}
+    body = view_submission(ROUTE_MESSAGE, state, private_metadata=metadata)
+    return harness.app.dispatch(bolt_request(body, SECRET))
+
+
+@pytest.mark.parametrize("edit", ["channel", "ts", "response_url", "unsealed", "not_json"])
+def test_a_route_this_window_routebot_did_not_open_reads_and_posts_nothing(
+    harness: Harness, edit: str
+) -> None:
+    secret_ts = harness.slack.add_message("GPRIVATE", "the private plan", user="U3")
+    _ts, metadata = _route_this_window(harness)
+    harness.slack.clear()
+    meta = json.loads(metadata)
+    if edit == "channel":
+        meta.update(channel="GPRIVATE", ts=secret_ts)
+    elif edit == "ts":
+        meta.update(ts=secret_ts)
+    elif edit == "response_url":
+        meta.update(response_url="http://127.0.0.1:9/internal")
+    elif edit == "unsealed":
+        meta.pop("sig")
+    crafted = "{not json" if edit == "not_json" else json.dumps(meta)
+    response = _submit_route_this(harness, crafted)
+    assert response.status == 200
+    assert json.loads(response.body)["response_action"] == "errors"
+    assert "out of date" in json.loads(response.body)["errors"][INSTRUCTION_BLOCK]
+    _settled(harness)
+    assert harness.slack.calls() == []  # nothing read, nothing posted, no response_url called
+    assert harness.bot.database.conn.execute("SELECT COUNT(*) FROM requests").fetchone()[0] == 0
+
+
+def test_the_window_routebot_opened_still_routes_its_message(harness: Harness) -> None:
+    ts, metadata = _route_this_window(harness)
+    response = _submit_route_this(harness, metadata)
+    assert response.status == 200 and response.body == ""
+    card = harness.slack.wait_for(
+        "chat.postMessage",
+        predicate=lambda c: c.args.get("thread_ts") == ts and "*Task* from" in _text(c.args),
+    )
+    assert card[0].args["channel"] == "C0A"
