@@ -275,3 +275,26 @@ def test_streamed_answers_with_markup_ping_nobody(make_harness) -> None:  # type
     )
     assert "@here" not in streamed and "@channel" not in streamed and "@everyone" not in streamed, streamed
     assert "&lt;!channel&gt;" in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "digest 9999-W99",
+        "digest 0001-W01",
+        "digest 2025-W53",
+        "digest <!here>",
+        "digest " + "9" * 5000,
+        "settings <!channel>",
+        "help <@U999>",
+        "--lane",
+        "--provider",
+        "--lane cheap",
+    ],
+)
+def test_route_subcommands_with_odd_arguments_answer_plainly(harness: Harness, text: str, caplog) -> None:  # type: ignore[no-untyped-def]
+    response = harness.command("/route", text)
+    assert response.status == 200
+    harness.built.listener_pool.shutdown(wait=True)
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+    _nothing_pings(harness)
