@@ -37,6 +37,9 @@ def echo(text: str, limit: int = 40) -> str:
     return "`" + escape(short).replace("`", "'") + "`"
 
 
-def mention(user_id: str) -> str:
-    """`<@U123>`, which Slack shows as the person's name; a value that is not a member id is shown escaped."""
+def mention(user_id: str | None) -> str:
+    """`<@U123>`, which Slack shows as the person's name; a value that is not a member id is shown escaped
+    (and an id that was not recorded as "someone")."""
+    if not user_id:
+        return "someone"
     return f"<@{user_id}>" if _MEMBER_ID.fullmatch(user_id) else "@" + escape(user_id)
