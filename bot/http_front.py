@@ -174,6 +174,8 @@ def _check_event(data: dict[str, Any]) -> None:
         for name in _EVENT_TEXT_FIELDS:
             if event.get(name) is not None and not isinstance(event[name], str):
                 raise Refused("400 Bad Request", f"{event['type']} event whose {name} is not text")
+    if event.get("type") in ("app_mention", "message") and not event.get("ts"):
+        raise Refused("400 Bad Request", f"{event['type']} event without a ts")  # every message has one
 
 
 def _is_ssl_check(text: str, fields: dict[str, str]) -> bool:

@@ -101,7 +101,14 @@ class Conversations:
             },
         )
         shown = plain_text(str(message.get("text") or ""), self.names.of(user_ids([_as_message(message)])))
-        client.views_open(trigger_id=shortcut["trigger_id"], view=route_message_modal(shown, metadata))
+        try:
+            client.views_open(trigger_id=shortcut["trigger_id"], view=route_message_modal(shown, metadata))
+        except SlackApiError as exc:  # an expired trigger (a slow or redelivered shortcut), a refused view
+            error = exc.response.get("error")
+            log.warning("views.open for Route this failed: %s", error)
+            _webhook(shortcut.get("response_url"))(
+                text=f"Slack did not open the Route this window ({error}); choose Route this again."
+            )
 
     def on_route_message_submit(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient

@@ -367,3 +367,26 @@ def test_the_window_routebot_opened_still_routes_its_message(harness: Harness) -
         predicate=lambda c: c.args.get("thread_ts") == ts and "*Task* from" in _text(c.args),
     )
     assert card[0].args["channel"] == "C0A"
+
+
+@pytest.mark.parametrize("kind", ["app_mention", "message"])
+def test_a_message_event_without_its_ts_is_refused_without_a_traceback(served, caplog, kind: str) -> None:  # type: ignore[no-untyped-def]
+    harness, url = served
+    event = {"type": kind, "user": "U1", "channel": "C1", "text": "<@UBOT> hi", "thread_ts": "1.0"}
+    status, text = post(url + "/slack/events", event_callback(event), SECRET)
+    assert 400 <= status < 500, text
+    _settled(harness)
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+
+
+def test_route_this_when_slack_refuses_the_window_says_so_privately(harness: Harness, caplog) -> None:  # type: ignore[no-untyped-def]
+    harness.slack.fail("views.open", "expired_trigger_id")
+    ts = harness.slack.add_message("C0A", "Q3 numbers", user="U2")
+    message = {"ts": ts, "user": "U2", "text": "Q3 numbers"}
+    url = harness.slack.response_url("sc")
+    body = message_shortcut(ROUTE_MESSAGE, message, channel_id="C0A", response_url=url)
+    assert harness.app.dispatch(bolt_request(body, SECRET)).status == 200
+    (reply,) = harness.slack.wait_for("response_url")
+    assert reply.args["response_type"] == "ephemeral" and "expired_trigger_id" in reply.args["text"]
+    _settled(harness)
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
