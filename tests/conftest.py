@@ -94,7 +94,7 @@ class Harness:
         )
         return {**calls[before].args, "ts": self.latest_card_ts()}
 
-    def latest_card_ts(self, timeout: float = 5.0) -> str:
+    def latest_card_ts(self, timeout: float = 20.0) -> str:
         """The ts of the newest card, once the listener has recorded it (it does so right after posting)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -147,7 +147,7 @@ class Harness:
     def thread_messages(self, thread_ts: str) -> list[dict[str, Any]]:
         return [c.args for c in self.slack.calls("chat.postMessage") if c.args.get("thread_ts") == thread_ts]
 
-    def wait_answers(self, thread_ts: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+    def wait_answers(self, thread_ts: str, count: int = 1, timeout: float = 20.0) -> list[dict[str, Any]]:
         """Wait for `count` answer-or-failure messages in the thread; return every thread message."""
 
         def done(call: Any) -> bool:

@@ -159,7 +159,7 @@ class _FakeModelAPI(FakeHTTPServer):
         with self._cond:
             return list(self._requests)
 
-    def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[ModelRequest]:
+    def wait_for(self, count: int = 1, timeout: float = 20.0) -> list[ModelRequest]:
         """Block until ``count`` requests arrived; AssertionError on timeout."""
         with self._cond:
             if self._cond.wait_for(lambda: len(self._requests) >= count, timeout=timeout):

@@ -127,7 +127,7 @@ class FakeSlack(FakeHTTPServer):
         self,
         method: str,
         count: int = 1,
-        timeout: float = 5.0,
+        timeout: float = 20.0,
         predicate: Callable[[Call], bool] | None = None,
     ) -> list[Call]:
         """Block until ``count`` matching calls arrived (the bot replies from other threads); return them."""
