@@ -12,6 +12,8 @@ bounded in count and time, and the script always exits 0 (it measures; it is not
 from __future__ import annotations
 
 import http.client
+import itertools
+import json
 import os
 import random
 import signal
@@ -42,11 +44,18 @@ WARMUP = 25
 GOAL_RATIO = 1.2
 
 _FAKE_SLACK = """
-import sys
+import json, re, sys
 from tests.fakes.slack import FakeSlack
 with FakeSlack() as slack:
     print(slack.api_url, flush=True)
-    sys.stdin.read()  # runs until the benchmark closes our stdin
+    for line in sys.stdin:  # runs until the benchmark closes our stdin
+        # "posts": when each message naming a user arrived (monotonic, the same clock as the benchmark's)
+        posts = []
+        for call in slack.calls("chat.postMessage"):
+            found = re.search(r"<@(U[0-9A-Z]+)>|routed for (U[0-9A-Z]+)", json.dumps(call.args))
+            if found:
+                posts.append([found.group(1) or found.group(2), call.at])
+        print(json.dumps(posts), flush=True)
 """
 
 
@@ -58,6 +67,8 @@ class Load:
     failures: int
     seconds: float
     cpu: float | None  # the server's CPU seconds per request, its work after the responses included
+    posted: dict[str, float]  # user id -> when its request was sent (monotonic), to time its message
+    posted_alone: dict[str, float]  # the same for the warm-up requests, sent one at a time
 
 
 def _post(port: int, body: str, headers: dict[str, str]) -> tuple[int, float]:
@@ -110,6 +121,7 @@ class Target:
     def __init__(self, name: str, port: int, api_url: str, secret: str, pid: int) -> None:
         self.name, self.port, self.api_url, self.secret, self.pid = name, port, api_url, secret, pid
         self.sent = 0
+        self._ids = itertools.count()  # next() on it is atomic under the GIL; `self.sent += 1` is not
 
     def cpu_seconds(self) -> float | None:
         """User + system CPU time of the server process so far (Linux); None where /proc is missing."""
@@ -132,32 +144,38 @@ class Target:
             last = now
         return last
 
-    def send(self, i: int, text: str) -> tuple[int, float]:
+    def send(self, i: int, text: str, sent_at: dict[str, float] | None = None) -> tuple[int, float]:
         from tests.fakes.slack_requests import sign, slash_command
 
+        # One user id per request, so its message in the fake Slack can be told apart and timed.
+        user = f"U{self.name[0].upper()}{next(self._ids):07d}"
         body = slash_command(
             "/route",
             text,
-            user_id=f"U{i % 40}",
+            user_id=user,
             channel_id=f"C{i % 7}",
             response_url=self.api_url.replace("/api/", f"/response/{self.name}-{i}"),
         )
         self.sent += 1
+        if sent_at is not None:
+            sent_at[user] = time.monotonic()
         return _post(self.port, body, sign(body, self.secret))
 
     def load(self, texts: list[str]) -> Load:
-        alone = [self.send(-1 - i, texts[i])[1] for i in range(WARMUP)]
+        alone_at: dict[str, float] = {}
+        alone = [self.send(-1 - i, texts[i], alone_at)[1] for i in range(WARMUP)]
         cpu_before = self.settled_cpu_seconds()
+        sent_at: dict[str, float] = {}
         with ThreadPoolExecutor(CONCURRENCY) as pool:
             started = time.perf_counter()
-            results = list(pool.map(self.send, range(len(texts)), texts))
+            results = list(pool.map(self.send, range(len(texts)), texts, [sent_at] * len(texts)))
             seconds = time.perf_counter() - started
         cpu_after = self.settled_cpu_seconds()
         cpu = None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before) / len(texts)
         latencies = [s for _, s in results]
         failures = sum(1 for status, _ in results if status != 200)
         p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
-        return Load(percentile(alone, 50), p50, p99, failures, seconds, cpu)
+        return Load(percentile(alone, 50), p50, p99, failures, seconds, cpu, sent_at, alone_at)
 
 
 def _cards(db: str, expected: int, timeout: float = 60.0) -> int:
@@ -170,6 +188,20 @@ def _cards(db: str, expected: int, timeout: float = 60.0) -> int:
             break
         time.sleep(0.05)
     return int(cards)
+
+
+def _posted(fake: subprocess.Popen[str]) -> dict[str, float]:
+    """When the fake Slack received each message that names a user: user id -> monotonic time."""
+    if fake.stdin is None or fake.stdout is None:
+        return {}
+    fake.stdin.write("posts\n")
+    fake.stdin.flush()
+    return {user: at for user, at in json.loads(fake.stdout.readline())}
+
+
+def _message_delays(sent: list[dict[str, float]], posted: dict[str, float]) -> list[float]:
+    """Seconds from sending each /route to its message arriving in Slack (the card, or the one line)."""
+    return [posted[user] - at for each in sent for user, at in each.items() if user in posted]
 
 
 def bench_http() -> list[Row]:
@@ -219,6 +251,7 @@ def bench_http() -> list[Row]:
                 for name in order:
                     loads[name].append(targets[name].load(texts))
             cards = _cards(db, targets["routebot"].sent)
+            posted = _posted(fake)
         finally:
             codes = {name: _stop(server) for name, server in servers.items()}
             if fake.stdin:
@@ -260,6 +293,17 @@ def bench_http() -> list[Row]:
             Row("server CPU per request, ratio routebot / minimal, median", f"{cpu_ratio:.2f}", "", None)
         )
     failures = sum(load.failures for name in loads for load in loads[name])
+
+    def delay_row(name: str, how: str, sent: list[dict[str, float]]) -> Row:
+        delays = _message_delays(sent, posted)
+        value = f"{ms(percentile(delays, 50))} / {ms(percentile(delays, 99))}" if delays else "none seen"
+        return Row(f"{name}, {how}: /route sent -> its message in Slack, p50 / p99", value, "", None)
+
+    delay_rows = [
+        delay_row(name, how, [getattr(load, field) for load in loads[name]])
+        for how, field in (("one at a time", "posted_alone"), (f"{CONCURRENCY} at a time", "posted"))
+        for name in ("routebot", "minimal")
+    ]
     return [
         Row("routebot one at a time, p50, median of rounds (range)", median("routebot", "alone"), "", None),
         Row("minimal one at a time, p50, median of rounds (range)", median("minimal", "alone"), "", None),
@@ -274,6 +318,7 @@ def bench_http() -> list[Row]:
             ratio <= GOAL_RATIO,
         ),
         *cpu_rows,
+        *delay_rows,
         Row("failed requests", f"{failures} of {2 * ROUNDS * REQUESTS}", "0", failures == 0),
         Row(
             "routebot cards posted to Slack (recorded)",

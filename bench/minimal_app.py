@@ -37,7 +37,8 @@ def build(token: str, secret: str, api_url: str) -> App:
     @app.command("/route")
     def route(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.chat_postMessage(channel=command["channel_id"], text="routed")
+        # The user id only lets bench.http time the message's arrival, as it does routebot's card.
+        client.chat_postMessage(channel=command["channel_id"], text=f"routed for {command['user_id']}")
 
     return app
 

@@ -28,6 +28,7 @@ from bot.blocks.route_card import RUN
 from bot.blocks.run_messages import ESCALATE, ESCALATE_REASON, FEEDBACK, RETRY
 from bot.blocks.settings import CALLBACK_ID as SETTINGS_FORM
 from bot.button_seal import KEY_NAME, ButtonSeal
+from bot.card_queue import CardQueue
 from bot.channel_notice import post_notice
 from bot.config import Config
 from bot.context import Routebot
@@ -73,8 +74,10 @@ class Built:
     bot: Routebot
     run_pool: ThreadPoolExecutor
     listener_pool: ThreadPoolExecutor
+    card_queue: CardQueue
 
     def close(self) -> None:
+        self.card_queue.close()  # first: a /route acked before the stop still gets its card
         self.run_pool.shutdown(wait=True, cancel_futures=False)
         self.bot.dispatcher.close()  # after the pool: runs finishing meanwhile keep their leases renewed
         self.listener_pool.shutdown(wait=True)
@@ -102,6 +105,8 @@ def build_app(
     listener_pool = ThreadPoolExecutor(
         max_workers=config.listener_workers, thread_name_prefix="routebot-listener"
     )
+    # /route's work after the ack (route, record, post the card), on a few threads of its own.
+    card_queue = CardQueue(config.card_workers)
 
     # Channel settings: the providers each channel allows, its weekly budget, the lanes that need approval.
     # Workspace admins and owners (users.info) and ROUTEBOT_ADMINS may change them and approve runs.
@@ -225,6 +230,7 @@ def build_app(
             "digest": Subcommand(digest_command.show, digest_listeners.USAGE),
         },
         seal=seal,
+        cards=card_queue,
         learning=learning,
     )
     # A redelivered /escalate (same trigger_id) is handled once.
@@ -281,7 +287,7 @@ def build_app(
     app.event("message")(conversations.on_message)
     # helpful / not helpful under each answer
     app.action(FEEDBACK)(feedback.on_feedback)
-    return Built(app=app, bot=bot, run_pool=run_pool, listener_pool=listener_pool)
+    return Built(app=app, bot=bot, run_pool=run_pool, listener_pool=listener_pool, card_queue=card_queue)
 
 
 def bolt_app(

@@ -35,6 +35,7 @@ class Config:
     retention_days: int = 30
     run_workers: int = 64
     listener_workers: int = 32
+    card_workers: int = 2  # threads posting /route cards after the ack; a channel's cards keep one thread
     slack_post_interval: float = 1.0  # seconds between messages in one channel (Slack allows ~1/s)
     provider_timeout: float = 600.0
     provider_max_retries: int = 2
@@ -200,6 +201,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         retention_days=_int(env, "ROUTEBOT_RETENTION_DAYS", 30, minimum=1),
         run_workers=_int(env, "ROUTEBOT_RUN_WORKERS", 64, minimum=1),
         listener_workers=_int(env, "ROUTEBOT_LISTENER_WORKERS", 32, minimum=1),
+        card_workers=_int(env, "ROUTEBOT_CARD_WORKERS", 2, minimum=1),
         slack_post_interval=_float(env, "ROUTEBOT_SLACK_POST_INTERVAL", 1.0),
         provider_timeout=_float(env, "ROUTEBOT_PROVIDER_TIMEOUT", 600.0),
         provider_max_retries=_int(env, "ROUTEBOT_PROVIDER_MAX_RETRIES", 2),

@@ -26,6 +26,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from commands.policy import Policy
 from commands.text_features import analysed_text, features, words
@@ -78,6 +79,7 @@ def similarity_features(policy: Policy) -> Features:
     return read
 
 
+@lru_cache(maxsize=1 << 16)  # a pure function of the key, and chat reuses its words: most calls are hits
 def _hash(key: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
 

@@ -78,20 +78,23 @@ class LearningStore:
         now: float,
     ) -> None:
         """Remember how a request was routed; a redelivery of the same request changes nothing."""
-        self.database.table("learning_requests").insert(
-            {
-                "request_id": request_id,
-                "channel_id": channel_id,
-                "base_lane": base_lane,
-                "lane": lane,
-                "moved": moved,
-                "offer": offer,
-                "explicit": int(explicit),
-                "features": " ".join(sorted(features)),
-                "explanation": explanation,
-                "created_at": now,
-            },
-            ignore=True,
+        # Plain SQL, as for the request itself (storage/runs.py): once per /route, and the table API
+        # rebuilds the statement in Python on every call.
+        self.database.conn.execute(
+            "INSERT OR IGNORE INTO learning_requests (request_id, channel_id, base_lane, lane, moved, offer,"
+            " explicit, features, explanation, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                request_id,
+                channel_id,
+                base_lane,
+                lane,
+                moved,
+                offer,
+                int(explicit),
+                " ".join(sorted(features)),
+                explanation,
+                now,
+            ),
         )
 
     def observed(
@@ -101,14 +104,25 @@ class LearningStore:
 
         Explicit lanes are left out, and so is everything a channel's last reset forgot.
         """
-        rows = self.database.conn.execute(
+        conn = self.database.conn
+        # The first request of the window, from its index; requests that ran are found from `runs` above it.
+        (first,) = conn.execute(
+            "SELECT MIN(request_id) FROM learning_requests WHERE created_at >= ?", (since,)
+        ).fetchone()
+        if first is None:
+            return []
+        rows = conn.execute(
             """
-            WITH recent AS (                -- the newest first, so the limit applies before any run is read
-                SELECT l.* FROM learning_requests l
+            WITH ran AS (                   -- requests with a run, from the runs' request_id index: most
+                SELECT DISTINCT request_id FROM runs WHERE request_id >= ?  -- routed requests never run
+            )
+            , recent AS (                   -- the newest first, so the limit applies before any run is read
+                SELECT l.* FROM ran
+                JOIN learning_requests l ON l.request_id = ran.request_id
                 LEFT JOIN learning_channels c ON c.channel_id = l.channel_id
+                -- +l.channel_id: SQLite must not scan the channel's index, which holds the unrun requests too
                 WHERE l.explicit = 0 AND l.created_at >= ? AND l.created_at > COALESCE(c.reset_at, 0)
-                    AND (? IS NULL OR l.channel_id = ?)
-                    AND EXISTS (SELECT 1 FROM runs x WHERE x.request_id = l.request_id)
+                    AND (? IS NULL OR +l.channel_id = ?)
                 ORDER BY l.request_id DESC
                 LIMIT ?
             )
@@ -142,7 +156,7 @@ class LearningStore:
             FROM outcomes o
             ORDER BY o.request_id DESC
             """,
-            (since, channel_id, channel_id, limit),
+            (first, since, channel_id, channel_id, limit),
         ).fetchall()
         # A request's features never change once recorded, so each is parsed once per process.
         cache = self._features

@@ -1,4 +1,5 @@
-"""`/route`: ack at once, route (microseconds), post the card in the channel so runs can use its thread.
+"""`/route`: ack at once, then route, record and post the card in the channel (so runs can use its thread)
+on the card queue (bot/card_queue.py), off the threads that answer Slack.
 
 `/route help` and the subcommands build_app hands in (`/route settings`, `/route digest`) are answered here
 too, since Slack sends them all as one slash command.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -17,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.route_card import card_fallback_text, route_card, usage_blocks
 from bot.button_seal import ButtonSeal
+from bot.card_queue import CardQueue
 from commands.channel_settings import Channels
 from commands.errors import UserError
 from commands.learning import Learning
@@ -51,12 +54,13 @@ class RouteCommand:
         max_task_chars: int,
         subcommands: Mapping[str, Subcommand],
         seal: ButtonSeal,
+        cards: CardQueue,
         learning: Learning | None = None,
     ) -> None:
         self.policy, self.store, self.providers, self.channels = policy, store, providers, channels
         self.clock, self.max_task_chars, self.subcommands = clock, max_task_chars, subcommands
         self.seal = seal  # the card's Run buttons are sealed
-        self.learning = learning
+        self.cards, self.learning = cards, learning
 
     def on_route(self, ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond) -> None:
         try:
@@ -74,7 +78,7 @@ class RouteCommand:
             subcommand.handle(ack, command, client, respond)
             return
         ack()
-        self._post_card(args, command, client, respond)
+        self.cards.submit(command["channel_id"], partial(self._post_card, args, command, client, respond))
 
     def _post_card(
         self, args: RouteArgs, command: dict[str, Any], client: WebClient, respond: Respond

@@ -13,6 +13,7 @@ def test_defaults_need_nothing() -> None:
     assert config.provider == "anthropic" and config.db_path == "routebot.db"
     assert config.retention_days == 30 and config.tz == "UTC" and not config.digest_show_users
     assert config.configured_providers == ()
+    assert config.card_workers == 2 and load_config({"ROUTEBOT_CARD_WORKERS": "5"}).card_workers == 5
 
 
 def test_secrets_are_not_in_repr() -> None:
@@ -38,6 +39,7 @@ def test_secrets_are_not_in_repr() -> None:
         ({"ROUTEBOT_TZ": "Mars/Olympus"}, "IANA"),
         ({"ROUTEBOT_RETENTION_DAYS": "soon"}, "ROUTEBOT_RETENTION_DAYS"),
         ({"ROUTEBOT_RUN_WORKERS": "0"}, "at least 1"),
+        ({"ROUTEBOT_CARD_WORKERS": "0"}, "ROUTEBOT_CARD_WORKERS must be at least 1"),
         ({"ROUTEBOT_PROVIDER_TIMEOUT": "-1"}, "greater than 0"),
         ({"ROUTEBOT_DIGEST_SHOW_USERS": "maybe"}, "on or off"),
         ({"ROUTEBOT_SLACK_MAX_RETRY_WAIT": "soon"}, "ROUTEBOT_SLACK_MAX_RETRY_WAIT"),

@@ -104,6 +104,7 @@ def test_redelivered_command_posts_one_card(harness: Harness) -> None:
         headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
     )
     harness.built.listener_pool.shutdown(wait=True)  # both deliveries' listeners have finished
+    harness.built.card_queue.drain()  # and so has the work each queued after its ack
     assert len(harness.slack.calls("chat.postMessage")) == 1
 
 

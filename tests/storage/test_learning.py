@@ -205,3 +205,29 @@ def test_a_week_counts_what_learning_did(stores) -> None:  # type: ignore[no-unt
     week = learning.week("C1", NOW - 1, NOW + 1)
     assert (week.moved_up, week.moved_up_escalated, week.moved_down, week.offered) == (2, 1, 1, 1)
     assert learning.week("C2", NOW - 1, NOW + 1).moved_up == 0
+
+
+def test_observed_finds_the_requests_that_ran_among_many_that_did_not(stores) -> None:  # type: ignore[no-untyped-def]
+    """Read from the runs, bounded by the window's first request: the limit, window, channel, explicit
+    lanes and the channel's reset all still apply, however many requests nobody ran lie between."""
+    runs, learning, _ = stores
+    before = _request(runs, learning, "C1", at=NOW - 100)
+    _run(runs, before.id, "C1", 0, at=NOW + 1)  # routed before the window, run inside it: not evidence
+    first = _request(runs, learning, "C1")
+    _run(runs, first.id, "C1", 0)
+    for i in range(40):
+        _request(runs, learning, f"C{1 + i % 2}")  # never run
+    other = _request(runs, learning, "C2")
+    _run(runs, other.id, "C2", 0)
+    explicit = _request(runs, learning, "C1", explicit=True)
+    _run(runs, explicit.id, "C1", 0)
+    last = _request(runs, learning, "C1", at=NOW + 5)
+    _run(runs, last.id, "C1", 0, at=NOW + 5)
+
+    assert [o.request_id for o in learning.observed(NOW)] == [first.id, other.id, last.id]
+    assert [o.request_id for o in learning.observed(NOW, "C1")] == [first.id, last.id]
+    assert [o.request_id for o in learning.observed(NOW, "C2")] == [other.id]
+    assert [o.request_id for o in learning.observed(NOW, limit=2)] == [other.id, last.id]
+    assert learning.observed(NOW + 10) == []  # nothing routed in the window at all
+    learning.reset("C1", "UADMIN", NOW + 2)
+    assert [o.request_id for o in learning.observed(NOW, "C1")] == [last.id]
