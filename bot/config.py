@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import math
 import os
-import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from commands.errors import ConfigError
 from commands.policy import PROVIDERS
-from commands.providers import api_key_variable, base_url_variable
+
+# zoneinfo and commands.providers are imported in load_config: `routebot route` reads only
+# load_routing_config, and its cold start pays for every module imported here.
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -165,6 +166,10 @@ def load_routing_config(env: Mapping[str, str] | None = None) -> Config:
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
+    import zoneinfo
+
+    from commands.providers import api_key_variable, base_url_variable
+
     env = os.environ if env is None else env
     routing = load_routing_config(env)
     tz = env.get("ROUTEBOT_TZ", "UTC").strip() or "UTC"

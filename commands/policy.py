@@ -14,15 +14,17 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, fields, replace
-from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from commands.context_windows import context_window as known_window
 from commands.errors import ConfigError, PolicyError
 from commands.lane_model import LaneModel, load_lane_model
 from commands.model_names import ModelNames
+
+if TYPE_CHECKING:  # imported in _rate: the embedded policy has no [prices], and `routebot route` starts cold
+    from decimal import Decimal
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
 DEFAULT_MODEL_NAME = "lane-model.json"
@@ -344,6 +346,8 @@ def _rate(spec: dict[str, Any], field: str, where: str, key: str, *, required: b
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise PolicyError(where, f"{key}.{field}", "must be a number (USD per million tokens)")
+    from decimal import Decimal, InvalidOperation
+
     try:
         # str() first: the decimal of 0.175 must be 0.175, not the binary float's expansion.
         rate = Decimal(str(value))

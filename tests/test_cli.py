@@ -83,10 +83,13 @@ def test_eval_reports_a_bad_line_clearly(tmp_path: Path, capsys) -> None:  # typ
 
 
 def test_routing_path_imports_no_sdk() -> None:
+    """`routebot route` loads the policy and the model, not the server's libraries (its cold start)."""
     probe = (
         "import io, sys; from bot.cli import main;"
         "main(['route', '--json', 'Summarize this'], stdout=io.StringIO());"
-        "heavy = ('anthropic', 'openai', 'slack_bolt', 'slack_sdk', 'sqlite_utils');"
+        "heavy = ('anthropic', 'openai', 'slack_bolt', 'slack_sdk', 'sqlite_utils', 'sqlite3',"
+        " 'genai_prices', 'pydantic', 'PIL', 'apscheduler', 'asyncio', 'waitress', 'zoneinfo',"
+        " 'commands.pricing', 'commands.providers', 'commands.learning', 'storage');"
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
