@@ -1,12 +1,15 @@
 """Benchmark: `/route` over HTTP, routebot against a minimal Bolt app on the same server settings.
 
-Run from the repo root: `python -m bench.http`. Three processes besides this one: the fake Slack Web API,
+Run from the repo root: `python -m bench.http` (BENCH_HTTP_ROUNDS=5 rounds; BENCH_HTTP_CARD_WORKERS sets
+routebot's ROUTEBOT_CARD_WORKERS). Three processes besides this one: the fake Slack Web API,
 the real `routebot serve`, and bench.minimal_app (a Bolt app whose /route acks and posts one line). Each
 round sends REQUESTS signed `/route` requests, CONCURRENCY at a time, to each server in turn (the order
 alternates between rounds), and measures the time from sending a request to its full HTTP response. The
 figures are the medians over ROUNDS rounds, with the range across rounds as the noise; the ratio is taken
-within each round, so both servers saw the same machine load. Everything is on 127.0.0.1, every loop is
-bounded in count and time, and the script always exits 0 (it measures; it is not a test).
+within each round, so both servers saw the same machine load. Each request has its own user id, so its
+message in the fake Slack (routebot's card, the minimal app's one line) is timed from sending the request
+too: routebot posts its card after the response, from its card queue. Everything is on 127.0.0.1, every
+loop is bounded in count and time, and the script always exits 0 (it measures; it is not a test).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from bench.route import make_tasks  # noqa: E402
 
 SEED = 20_251_126
 ROUNDS = int(os.environ.get("BENCH_HTTP_ROUNDS", "5"))
+CARD_WORKERS = os.environ.get("BENCH_HTTP_CARD_WORKERS", "")
 REQUESTS = 500
 CONCURRENCY = 25
 WARMUP = 25
@@ -226,6 +230,8 @@ def bench_http() -> list[Row]:
         env.update(
             SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api_url, ROUTEBOT_DB=db
         )
+        if CARD_WORKERS:  # routebot's card queue (ROUTEBOT_CARD_WORKERS); the default otherwise
+            env["ROUTEBOT_CARD_WORKERS"] = CARD_WORKERS
         ports = {"routebot": _free_port(), "minimal": _free_port()}
         commands = {
             "routebot": ["-m", "bot.cli", "serve", "--host", "127.0.0.1", "--port", str(ports["routebot"])],
@@ -261,6 +267,7 @@ def bench_http() -> list[Row]:
     print(
         f"HTTP: {ROUNDS} rounds of {REQUESTS} signed /route POSTs, {CONCURRENCY} at a time (after {WARMUP}"
         f" one at a time), to `routebot serve` and to bench.minimal_app, alternating which goes first"
+        + (f"; ROUTEBOT_CARD_WORKERS={CARD_WORKERS}" if CARD_WORKERS else "")
     )
     print("  round  routebot p50 / p99     minimal p50 / p99     p99 ratio")
     ratios = []
