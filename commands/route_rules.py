@@ -52,15 +52,26 @@ _FAILED = re.compile(
 # A model named as the subject of the task, or as having done well, or a failure said to be about
 # something else.
 _NOT_THIS_TASK = re.compile(
-    r"\b(?:unrelated|different (?:task|thing|project|issue|question)|something else|another (?:task|thing|project)|"
-    r"other (?:task|project|thing)|separate (?:task|issue|thing)|not (?:this|related)|nothing to do with|"
-    r"sin relaci[oó]n|sans rapport|nichts damit zu tun|non c'entra|não tem (?:nada )?a ver)\b",
+    r"\b(?:unrelated|different (?:task|thing|project|issue|question|repo|topic|subject|matter|ticket|doc|feature|"
+    r"dataset|client|customer|account)|something else|another (?:task|thing|project|repo|topic)|"
+    r"other (?:task|project|thing)|separate (?:task|issue|thing|matter|project)|(?:that'?s|it'?s|that was|is) separate|"
+    r"not (?:this|related)|nothing to do with|(?:ignore|disregard) (?:that|it)\b|"
+    r"sin relaci[oó]n|sans rapport|rien [àa] voir|autre (?:sujet|chose)|nichts damit zu tun|etwas (?:anderes|anderem)|"
+    r"non c'entra|tutt'altro|altra cosa|lascia stare|n[ãa]o tem (?:nada )?a ver|nada a ver|outra coisa|otra cosa)\b",
     re.IGNORECASE,
 )
 # Said of a model that did its job: the clause names it, but not as a failure.
 _DID_WELL = re.compile(
     r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid) job|handled .{0,40}?\bfine|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
     r"(?:was|were|is) (?:fine|great|good|spot on)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
+    re.IGNORECASE,
+)
+# Weaker signs that an earlier run went well, or that the person asks for the same again ("codex wrote it
+# last week and it's fine", "haiku did the august batch, do september's the same way"). They only stop the
+# past-run reading below: a clause with a failure word in it is still read as a failure.
+_WENT_WELL = re.compile(
+    r"\b(?:fine|well|perfect(?:ly)?|no problem|liked it|correct|good|great|nice|solid|"
+    r"same (?:way|again|format|thing|approach|job|as|style|process)|like last time|as before)\b",
     re.IGNORECASE,
 )
 # An earlier run of a named model on this task, said without saying how it went wrong ("opus's draft got
@@ -219,7 +230,12 @@ def find_failures(text: str, read: list[Word]) -> Failures:
                     clause = f"{clause}. {after.strip()}"
         praised = _DID_WELL.search(clause) is not None
         past_run: Word | None = None
-        if failure is None and not praised and not _NOT_THIS_TASK.search(clause + " " + following[:40]):
+        if (
+            failure is None
+            and not praised
+            and not _WENT_WELL.search(clause)
+            and not _NOT_THIS_TASK.search(clause + " " + following[:40])
+        ):
             past_run = next(
                 (
                     w
@@ -235,7 +251,8 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         ):
             ignored.append((clause, "names a model without a failure"))
             continue
-        if _NOT_THIS_TASK.search(clause) or (len(following) <= 40 and _NOT_THIS_TASK.search(following)):
+        # "…wrong last month, but that's a separate thing — today I need…": the note opens the next clause.
+        if _NOT_THIS_TASK.search(clause) or _NOT_THIS_TASK.search(following[:40]):
             ignored.append((clause, "a failure said to be about something else"))
             continue
         if not subjects:
@@ -253,6 +270,32 @@ def find_failures(text: str, read: list[Word]) -> Failures:
     return Failures(best, tuple(ignored), tuple(phrases))
 
 
+# No-limit phrases about time alone: patience, not a demand for the most effort money buys.
+_TIME_ONLY = re.compile(
+    r"\b(?:no rush|take (?:as long as|your time)|no deadline|no time pressure|not time-sensitive|"
+    r"(?:time|latency|speed|turnaround) (?:doesn'?t|does not|don'?t|do not) matter|don'?t care how long|"
+    r"(?:time|latency|speed|turnaround) (?:is|are) (?:irrelevant|no (?:object|concern|issue)))\b",
+    re.IGNORECASE,
+)
+
+
+def find_unbounded(text: str) -> str | None:
+    """A phrase saying cost is no object ("spare no expense", "whatever it takes"), not time alone."""
+    for match in NO_LIMIT.finditer(text):
+        if not _TIME_ONLY.fullmatch(match.group(0)):
+            return match.group(0)
+    return None
+
+
+def _praised_at(text: str, at: int) -> bool:
+    """Whether the clause around offset `at` says a run went well."""
+    for start, end in _clauses(text):
+        if start <= at < end:
+            clause = text[start:end]
+            return bool(_DID_WELL.search(clause) or _WENT_WELL.search(clause)) and not _FAILED.search(clause)
+    return False
+
+
 def find_demand(text: str, read: list[Word], top_rung: int, failures: Failures) -> Demand:
     """A demand for maximum effort: in words, or by naming the top rung's model or effort ("xhigh pls")
     anywhere but in a failure ("xhigh was wrong too" is a failure, handled by the failure rule)."""
@@ -266,8 +309,9 @@ def find_demand(text: str, read: list[Word], top_rung: int, failures: Failures) 
             if word.norm != top:
                 continue
             typed = text[word.start : word.end]
-            if typed not in failed_clause:
-                phrase = typed
-                break
+            if typed in failed_clause or _praised_at(text, word.start):
+                continue  # "xhigh was wrong too" is a failure; "xhigh answered it and it was great" praise
+            phrase = typed
+            break
     limit = (NO_LIMIT.search(text) or LAST_TRY.search(text)) if phrase else None
     return Demand(phrase, limit.group(0) if limit else None)

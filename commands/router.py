@@ -21,7 +21,7 @@ from functools import lru_cache
 from commands.lane_model import LaneModel, Scored
 from commands.languages import ENGLISH_NOTE, looks_english
 from commands.policy import PROVIDERS, Lane, ModelChoice, Policy
-from commands.route_rules import Failures, find_demand, find_failures
+from commands.route_rules import Failures, find_demand, find_failures, find_unbounded
 from commands.text_features import Features, Word, analysed_text, features, words
 
 CONFIDENT = 0.8
@@ -131,6 +131,11 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
             reasons.append(
                 f'asks for maximum effort ("{demand.maximum}"); {top} needs cost or time to be no object'
             )
+    elif lane_id == premium and (unbounded := find_unbounded(analysed)):
+        # "spare no expense on the analysis", "no limits on cost or time: careful review of…": premium work
+        # with cost no object is the demand for maximum effort itself. ("no rush" alone is not.)
+        reasons.append(f'premium work with cost no object ("{unbounded}"): {top}')
+        lane_id, ruled = top, True
     elif probabilities.get(top, 0.0) >= 0.5 and lane_id != top:
         reasons.append(
             f"reads like {top} work ({probabilities[top]:.0%}), but {top} needs a failure at the "
