@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from commands.policy import Policy
-from commands.text_features import analysed_text, features, words
+from commands.text_features import analysed_text, features, read_words
 from storage.learning import Observed
 
 DAY = 86_400.0
@@ -72,8 +72,8 @@ def similarity_features(policy: Policy) -> Features:
     """
 
     def read(text: str) -> frozenset[str]:
-        found = features(policy.model_names.mark(words(analysed_text(text))))
-        keys = [*("w " + word for word in found.words), *(k for k in found.others if k.startswith("b "))]
+        found = features(policy.model_names.mark(read_words(analysed_text(text))))
+        keys = [*("w " + word for word in found.words), *(f"b {a} {b}" for a, b in found.pairs)]
         return frozenset(_hash(key) for key in keys)
 
     return read

@@ -18,10 +18,13 @@ from __future__ import annotations
 import base64
 import json
 import math
+import operator
 import sys
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -47,22 +50,38 @@ class Calibration:
 @dataclass(frozen=True)
 class Scored:
     probabilities: dict[str, float]
-    # The rows that matched (idf squared, then weight x idf per lane) with the index of the word each
-    # belongs to, and 1 / norm: a row's contribution to lane k is row[1 + k] * scale.
-    hits: list[tuple[Sequence[float], int]]
-    scale: float
+    scale: float  # 1 / norm: a row's contribution to lane k is row[1 + k] * scale
+    # Each feature read and its row (idf squared, then weight x idf per lane), empty or None when the model
+    # did not keep it.
+    words: list[str]
+    word_rows: list[Sequence[float]]
+    pairs: list[tuple[str, str]]
+    pair_rows: list[Sequence[float] | None]
+    pasted: list[str]
+    pasted_rows: list[Sequence[float] | None]
 
-    def by_word(self, lane: str, other: str) -> dict[int, float]:
-        """Word index -> how much its features pull toward `lane` rather than `other`."""
+    def strongest(self, lane: str, other: str, count: int) -> list[tuple[float, str]]:
+        """The `count` rows that pull hardest toward `lane` rather than `other`: (pull, the word it belongs
+        to, a pair to its second word), strongest first, only rows that pull that way."""
         lanes = tuple(self.probabilities)
         a, b = 1 + lanes.index(lane), 1 + lanes.index(other)
-        pull: dict[int, float] = {}
-        for row, index in self.hits:
-            pull[index] = pull.get(index, 0.0) + (row[a] - row[b]) * self.scale
-        return pull
+        rows = [
+            *compress(self.word_rows, self.word_rows),
+            *compress(self.pair_rows, self.pair_rows),
+            *compress(self.pasted_rows, self.pasted_rows),
+        ]
+        owners = [
+            *compress(self.words, self.word_rows),
+            *map(itemgetter(1), compress(self.pairs, self.pair_rows)),
+            *compress(self.pasted, self.pasted_rows),
+        ]
+        pulls = list(map(operator.sub, map(itemgetter(a), rows), map(itemgetter(b), rows)))
+        # Sorting indices by a C key in C beats a Python loop over every row; ties go to the earlier row.
+        order = sorted(range(len(pulls)), key=pulls.__getitem__, reverse=True)[:count]
+        return [(pulls[i] * self.scale, owners[i]) for i in order if pulls[i] > 0]
 
 
-_UNSEEN: Sequence[float] = ()  # a marker: no row remembered for this word yet (None means no features)
+_NO_ROW: Sequence[float] = ()  # a word none of whose features the model kept
 _WORD_CACHE_LIMIT = 200_000  # distinct words remembered; past it, new words are summed each time
 
 
@@ -75,48 +94,54 @@ class LaneModel:
     under_cost: float  # how much worse one rung under is than one rung over, for the decision rule
     calibration: Calibration
     source: str
+    # The rows of the `b <word> <word>` and `p <word>` features, keyed as `Features` holds them.
+    pair_rows: dict[tuple[str, str], Sequence[float]] = field(default_factory=dict, compare=False, repr=False)
+    pasted_rows: dict[str, Sequence[float]] = field(default_factory=dict, compare=False, repr=False)
     # A word's summed row, remembered: the same pure function of the word every time, only faster.
-    word_rows: dict[str, Sequence[float] | None] = field(default_factory=dict, compare=False, repr=False)
+    word_rows: dict[str, Sequence[float]] = field(default_factory=dict, compare=False, repr=False)
 
-    def word_row(self, norm: str) -> Sequence[float] | None:
-        if norm in self.word_rows:
-            return self.word_rows[norm]
+    def __post_init__(self) -> None:
+        for feature, row in self.rows.items():
+            kind, _, rest = feature.partition(" ")
+            if kind == "b":
+                first, _, second = rest.partition(" ")
+                self.pair_rows[first, second] = row
+            elif kind == "p":
+                self.pasted_rows[rest] = row
+
+    def word_row(self, norm: str) -> Sequence[float]:
+        row = self.word_rows.get(norm)
+        if row is not None:
+            return row
         rows = self.rows
-        total: list[float] | None = None
-        for gram in word_grams(norm):
-            hit = rows.get(gram)
-            if hit is not None:
-                total = list(hit) if total is None else [a + b for a, b in zip(total, hit, strict=True)]
-        row: Sequence[float] | None = tuple(total) if total is not None else None
+        found = [hit for hit in map(rows.get, word_grams(norm)) if hit is not None]
+        row = tuple(map(sum, zip(*found))) if found else _NO_ROW
         if len(self.word_rows) < _WORD_CACHE_LIMIT:
             self.word_rows[norm] = row
         return row
 
     def scores(self, found: Features) -> Scored:
-        lanes = self.lanes
-        width = len(lanes)
-        totals: list[float] = [0.0] * (width + 1)
-        hits: list[tuple[Sequence[float], int]] = []
-        word_row, remembered, rows = self.word_row, self.word_rows.get, self.rows.get
-        for norm, index in found.words.items():
-            # The remembered row first, without a call: most words of a chat have been seen before.
-            row = remembered(norm, _UNSEEN)
-            if row is _UNSEEN:
-                row = word_row(norm)
-            if row is not None:
-                hits.append((row, index))
-        for feature, index in found.others.items():
-            row = rows(feature)
-            if row is not None:
-                hits.append((row, index))
-        if hits:
-            totals = [sum(column) for column in zip(*(row for row, _ in hits), strict=True)]
+        # Per word, only work that runs in C (`map`, `filter`, `zip`, `sum`): most words of a chat have been
+        # seen before, so their summed rows are remembered, and a pair or pasted word is one lookup.
+        words = list(found.words)
+        word_rows = list(map(self.word_rows.get, words))
+        if None in word_rows:
+            word_row = self.word_row
+            word_rows = [row if row is not None else word_row(word) for word, row in zip(words, word_rows)]
+        pairs = list(found.pairs)
+        pair_rows = list(map(self.pair_rows.get, pairs))
+        pasted = list(found.pasted)
+        pasted_rows = list(map(self.pasted_rows.get, pasted))
+        hits = [*filter(None, word_rows), *filter(None, pair_rows), *filter(None, pasted_rows)]
+        totals = list(map(sum, zip(*hits))) if hits else [0.0] * (len(self.lanes) + 1)
         scale = 1 / math.sqrt(totals[0]) if totals[0] > 0 else 0.0
         logits = [b + t * scale for b, t in zip(self.bias, totals[1:], strict=True)]
         top = max(logits)
-        exps = [math.exp((t - top) / self.temperature) for t in logits]
+        temperature = self.temperature
+        exps = [math.exp((t - top) / temperature) for t in logits]
         total = sum(exps)
-        return Scored({lane: e / total for lane, e in zip(lanes, exps, strict=True)}, hits, scale)
+        probabilities = {lane: e / total for lane, e in zip(self.lanes, exps, strict=True)}
+        return Scored(probabilities, scale, words, word_rows, pairs, pair_rows, pasted, pasted_rows)
 
 
 def load_lane_model(path: Path) -> LaneModel:

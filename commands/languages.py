@@ -147,10 +147,7 @@ ENGLISH_NOTE = "routebot reads English best: this task looks written in another 
 
 def looks_english(words: Iterable[str]) -> bool:
     """False when the task's small words are mostly those of another language (at least two of them)."""
-    english = other = 0
-    for word in words:
-        if word in _ENGLISH:
-            english += 1
-        elif word in _OTHER:
-            other += 1
+    words = words if isinstance(words, list) else list(words)
+    english = sum(map(_ENGLISH.__contains__, words))  # counted in C: this runs on every task
+    other = sum(map(_OTHER.__contains__, words))
     return not (other >= 2 and other > english)

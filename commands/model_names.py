@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from commands.text_features import Word, fold
+from commands.text_features import Reading, Word, fold
 
 if TYPE_CHECKING:
     from commands.policy import Lane
@@ -27,6 +27,7 @@ _LANE_NEXT = frozenset({"lane", "model", "tier", "models", "pass"})
 _COMMON_WORDS = frozenset({"none", "minimal", "low", "medium", "high", "max", "default"})
 _EFFORT_JOINERS = frozenset({"on", "at", "with", "in"})
 _SQUASH = re.compile(r"[^a-z0-9]")
+_PLAIN_LIMIT = 200_000  # distinct plain words remembered; past it, new words are checked each time
 
 
 _POSSESSIVE = re.compile(r"['’]s$")
@@ -47,7 +48,8 @@ class ModelNames:
     efforts: dict[str, int]  # effort name -> rung ("low": 0), when next to a model that takes efforts
     effort_models: frozenset[str]  # squashed words of models that take an effort ("gpt00")
     lanes: dict[str, int]  # lane id -> rung, when followed by "lane", "model", ...
-    starts: frozenset[str] = frozenset()  # first two letters of every name above: a quick "not a name"
+    # Words seen that cannot start a name, remembered: the same pure function of the word, only faster.
+    plain: set[str] = field(default_factory=set, compare=False, repr=False)
 
     @classmethod
     def from_lanes(cls, lanes: Iterable[Lane]) -> ModelNames:
@@ -73,41 +75,64 @@ class ModelNames:
                     if part.isalpha() and part not in shared and len(part) > 2:
                         models.setdefault(part, lane.rung)
         by_id = {lane.id: lane.rung for lane in lanes}
-        starts = frozenset(name[:2] for name in (*models, *efforts, *effort_models, *by_id))
-        return cls(models, efforts, frozenset(effort_models), by_id, starts)
+        return cls(models, efforts, frozenset(effort_models), by_id)
 
-    def mark(self, read: list[Word]) -> list[Word]:
-        """The words with each model name replaced by its rung (`rung0`); a two-word name keeps its span."""
-        out: list[Word] = []
-        count = len(read)
+    def mark(self, reading: Reading) -> Reading:
+        """The reading with each model name's first word replaced by its rung (`rung0`) and the rest of a
+        two- or three-word name ("gpt-5.4 on high") by an empty word; `names` says where each name sits."""
+        norms = reading.norms
+        # Most words of a task name no model: one set difference in C leaves the few worth a look.
+        unknown = reading.distinct - self.plain
+        if unknown:
+            for norm in unknown:
+                if not self._could_start(norm) and len(self.plain) < _PLAIN_LIMIT:
+                    self.plain.add(norm)
+            unknown -= self.plain
+        if not unknown:
+            return reading
+        out = list(norms)
+        names: list[tuple[int, int, int]] = []
+        count = len(norms)
         index = 0
-        starts = self.starts
         while index < count:
-            word = read[index]
-            if word.norm[:2] not in starts:  # most words name no model: skip the work below
-                out.append(word)
+            norm = norms[index]
+            if norm not in unknown:
                 index += 1
                 continue
-            key = _key(word.norm)
-            following = read[index + 1].norm if index + 1 < count else ""
+            key = _key(norm)
+            following = norms[index + 1] if index + 1 < count else ""
             rung = self.models.get(key)
             if rung is None and key in self.effort_models:
                 # "gpt-5.4 high", "gpt-5.4 high's", "gpt-5.4 on high": one name, two or three words.
                 skip = 2 if following in _EFFORT_JOINERS and index + 2 < count else 1
-                effort = (
-                    self.efforts.get(_POSSESSIVE.sub("", read[index + skip].norm))
-                    if index + skip < count
-                    else None
-                )
+                effort = self.efforts.get(_POSSESSIVE.sub("", norms[index + skip])) if index + skip < count else None
                 if effort is not None:
-                    out.append(Word(rung_word(effort), word.start, read[index + skip].end))
+                    out[index] = rung_word(effort)
+                    for later in range(index + 1, index + skip + 1):
+                        out[later] = ""
+                    names.append((index, index + skip, effort))
                     index += skip + 1
                     continue
-            bare = _POSSESSIVE.sub("", word.norm)
+            bare = _POSSESSIVE.sub("", norm)
             if rung is None and (following in _EFFORT_NEXT or bare not in _COMMON_WORDS):
                 rung = self.efforts.get(bare)
             if rung is None and following in _LANE_NEXT:
-                rung = self.lanes.get(word.norm)
-            out.append(word if rung is None else word._replace(norm=rung_word(rung)))
+                rung = self.lanes.get(norm)
+            if rung is not None:
+                out[index] = rung_word(rung)
+                names.append((index, index, rung))
             index += 1
-        return out
+        return reading.marked(out, tuple(names)) if names else reading
+
+    def _could_start(self, norm: str) -> bool:
+        """Whether `norm` may be (the first word of) a model, effort or lane name."""
+        key = _key(norm)
+        bare = _POSSESSIVE.sub("", norm)
+        return key in self.models or key in self.effort_models or bare in self.efforts or norm in self.lanes
+
+    def named(self, reading: Reading) -> list[Word]:
+        """The model names of a marked reading as words: the rung word, spanning the name as typed."""
+        if not reading.names:
+            return []
+        spans = reading.spans()
+        return [Word(rung_word(rung), spans[first][0], spans[last][1]) for first, last, rung in reading.names]

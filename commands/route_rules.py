@@ -12,12 +12,15 @@ something else wrong earlier, unrelated" are recognised and set aside, and the d
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Set as AbstractSet
 from dataclasses import dataclass
 
 from commands.model_names import rung_word
-from commands.text_features import RUNG_WORDS, Word, quoted_spans
+from commands.text_features import RUNG_WORDS, Word, fold, quoted_spans
 
-_CLAUSE_END = re.compile(r"[.;!?]+(?=\s|$)|\n|,?\s+but\s+|,?\s+(?:aber|mais|pero|mas|ma)\s+", re.IGNORECASE)
+# The patterns are lower case and run on the lower-cased text (`_lowered`): matching with IGNORECASE
+# took four to five times as long.
+_CLAUSE_END = re.compile(r"[.;!?]+(?=\s|$)|\n|,?\s+but\s+|,?\s+(?:aber|mais|pero|mas|ma)\s+")
 _VERDICT_CHARS = 160  # how long the sentence after a model's mention may be and still be its verdict
 
 # Said of a model's earlier attempt at this task. English first; the other languages the corpus covers
@@ -47,7 +50,6 @@ _FAILED = re.compile(
     r"nicht geschafft|übersehen|nicht gefunden|unvollständig|deixou de fora|non ha (?:trovato|visto)|"
     r"ignorat\w*|tralasciat\w*))"
     r"\b",
-    re.IGNORECASE,
 )
 # A model named as the subject of the task, or as having done well, or a failure said to be about
 # something else.
@@ -58,13 +60,11 @@ _NOT_THIS_TASK = re.compile(
     r"not (?:this|related)|nothing to do with|(?:ignore|disregard) (?:that|it)\b|"
     r"sin relaci[oó]n|sans rapport|rien [àa] voir|autre (?:sujet|chose)|nichts damit zu tun|etwas (?:anderes|anderem)|"
     r"non c'entra|tutt'altro|altra cosa|lascia stare|n[ãa]o tem (?:nada )?a ver|nada a ver|outra coisa|otra cosa)\b",
-    re.IGNORECASE,
 )
 # Said of a model that did its job: the clause names it, but not as a failure.
 _DID_WELL = re.compile(
     r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid) job|handled .{0,40}?\bfine|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
     r"(?:was|were|is) (?:fine|great|good|spot on)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
-    re.IGNORECASE,
 )
 # Weaker signs that an earlier run went well, or that the person asks for the same again ("codex wrote it
 # last week and it's fine", "haiku did the august batch, do september's the same way"). They only stop the
@@ -72,7 +72,6 @@ _DID_WELL = re.compile(
 _WENT_WELL = re.compile(
     r"\b(?:fine|well|perfect(?:ly)?|no problem|liked it|correct|good|great|nice|solid|"
     r"same (?:way|again|format|thing|approach|job|as|style|process)|like last time|as before)\b",
-    re.IGNORECASE,
 )
 # An earlier run of a named model on this task, said without saying how it went wrong ("opus's draft got
 # rejected by counsel", "we ran opus on the RCA and the investigator took it apart"). People name a past
@@ -80,12 +79,11 @@ _WENT_WELL = re.compile(
 _PAST_RUN_AFTER = re.compile(
     r"\W*(?:\w+\W+){0,3}?(?:\w+ed|gave|wrote|said|made|came|took|got|ran|thought|built|did|had|has|have|"
     r"was|were|drafted|proposed|produced|reviewed|claimed|concluded|suggested|insisted|told)\b",
-    re.IGNORECASE,
 )
 _PAST_RUN_BEFORE = re.compile(
-    r"\b(?:asked|ran|tried|used|had|gave it to|put it through)\W+(?:\w+\W+){0,2}$", re.IGNORECASE
+    r"\b(?:asked|ran|tried|used|had|gave it to|put it through)\W+(?:\w+\W+){0,2}$"
 )
-_SUBJECT_BEFORE = re.compile(r"\b(?:for|to|into|pour|para|für|per)\s+$", re.IGNORECASE)
+_SUBJECT_BEFORE = re.compile(r"\b(?:for|to|into|pour|para|für|per)\s+$")
 
 # One of these is in every MAX_DEMAND phrase: a few substring tests spare most tasks the big pattern.
 _DEMAND_KEYS = (
@@ -114,8 +112,31 @@ _DEMAND_KEYS = (
     "gründlich",
     "pouss",
 )
-# One scan for any of the keys instead of one `in` per key: the demand pattern runs only when one is present.
-_DEMAND_KEY = re.compile("|".join(map(re.escape, _DEMAND_KEYS)))
+
+
+class KeyWords:
+    """Whether any word of a task holds one of `keys`: a quick "this pattern cannot match".
+
+    Asked of the task's distinct (folded) words, which each key of a pattern's phrase falls inside. The
+    words seen that hold none are remembered, so a task's words are checked with one set difference in C:
+    the same pure function of the words every time, only faster."""
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        self.keys = tuple(fold(key) for key in keys)
+        self.plain: set[str] = set()
+
+    def any_in(self, words: AbstractSet[str]) -> bool:
+        unknown = words - self.plain
+        for word in unknown:
+            if any(key in word for key in self.keys):
+                return True
+            if len(self.plain) < _PLAIN_LIMIT:
+                self.plain.add(word)
+        return False
+
+
+_PLAIN_LIMIT = 200_000  # words remembered per key set; past it, new words are checked each time
+_DEMAND_WORDS = KeyWords(_DEMAND_KEYS)
 MAX_DEMAND = re.compile(
     r"\b(?:max(?:imum|imal)?[- ](?:reasoning|effort|thinking|depth|deliberation|quality|care|rigou?r)|all[- ]out|"
     r"(?:the |far )?most (?:careful|thorough|rigorous|exhaustive|in-depth)|(?:deepest|strongest|hardest) (?:possible|available|pass|analysis|reasoning)|"
@@ -128,7 +149,6 @@ MAX_DEMAND = re.compile(
     # "l'analyse la plus rigoureuse possible", "el análisis más riguroso posible", "la più accurata possibile"
     r"(?:plus|m[aá]s|pi[uù]|mais) (?:rigoureu|rigoros|riguros|cuidados|accurat|approfondi|minucios|pouss)\w* "
     r"(?:possible|posible|possibile|poss[ií]vel)|gr(?:ue|ü)ndlichste)\b",
-    re.IGNORECASE,
 )
 NO_LIMIT = re.compile(
     r"\b(?:(?:cost|costs|price|budget|money|time|turnaround|latency|speed)(?: and (?:cost|time|turnaround|latency|speed))? "
@@ -157,12 +177,10 @@ NO_LIMIT = re.compile(
     r"kosten(?: und (?:dauer|zeit))? (?:egal|spielen keine rolle)|"
     r"(?:custos?|tempo)(?: e (?:tempo|prazo|custos?))? n[aã]o importam?|"
     r"(?:costi|costo|tempi|tempo)(?: e (?:tempi|tempo|costi|costo))? non contano)\b",
-    re.IGNORECASE,
 )
 LAST_TRY = re.compile(
     r"\b(?:last (?:escalation|resort|attempt|try|shot)|final (?:attempt|escalation|try|shot)|one (?:last|final) "
     r"(?:deep )?(?:attempt|try|pass|shot))\b",
-    re.IGNORECASE,
 )
 
 
@@ -187,6 +205,14 @@ class Demand:
     no_limit: str | None  # the phrase saying cost or time is no object, or that this is the last try
 
 
+def _lowered(text: str) -> str:
+    """`text` lower-cased, each character in its place (the few that lower into two are left as they are)."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
 def _clauses(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for match in _CLAUSE_END.finditer(text):
@@ -204,30 +230,32 @@ def find_failures(text: str, read: list[Word]) -> Failures:
     # A model named in quoted material (a pasted thread, an email) is someone else's story, not a failure
     # of this task. Only quotations count here: a note on the request's second line is the person's own.
     spans = quoted_spans(text)
+    low = _lowered(text)
     quoted = [w for w, _ in named if any(a <= w.start < b for a, b in spans)]
     named = [(w, rung) for w, rung in named if w not in quoted]
     best: Failure | None = None
     ignored: list[tuple[str, str]] = []
     phrases: list[tuple[int, int]] = []
-    clauses = _clauses(text)
+    clauses = _clauses(low)
     for number, (start, end) in enumerate(clauses):
         in_clause = [(w, rung) for w, rung in named if start <= w.start < end]
         if not in_clause:
             continue
-        clause = text[start:end].strip()
+        clause, said = low[start:end].strip(), text[start:end].strip()  # matched, and quoted as typed
         subjects = [
-            (w, r) for w, r in in_clause if not _SUBJECT_BEFORE.search(text, max(start, w.start - 8), w.start)
+            (w, r) for w, r in in_clause if not _SUBJECT_BEFORE.search(low, max(start, w.start - 8), w.start)
         ]
         failure = _FAILED.search(clause)
-        following = text[clauses[number + 1][0] : clauses[number + 1][1]] if number + 1 < len(clauses) else ""
+        following = low[clauses[number + 1][0] : clauses[number + 1][1]] if number + 1 < len(clauses) else ""
         if failure is None and following and not _DID_WELL.search(clause):
             # "opus said it's seasonal. it isn't": the verdict often comes in the next short sentence.
             after_start, after_end = clauses[number + 1]
-            after = text[after_start:after_end]
+            after = low[after_start:after_end]
             if len(after) <= _VERDICT_CHARS and not any(after_start <= w.start < after_end for w, _ in named):
                 failure = _FAILED.search(after)
                 if failure is not None:
                     clause = f"{clause}. {after.strip()}"
+                    said = f"{said}. {text[after_start:after_end].strip()}"
         praised = _DID_WELL.search(clause) is not None
         past_run: Word | None = None
         if (
@@ -241,28 +269,28 @@ def find_failures(text: str, read: list[Word]) -> Failures:
                     w
                     for w, _ in subjects
                     if text[w.start : w.end].endswith(("'s", "’s"))
-                    or _PAST_RUN_AFTER.match(text, w.end, min(end, w.end + 40))
-                    or _PAST_RUN_BEFORE.search(text, max(start, w.start - 30), w.start)
+                    or _PAST_RUN_AFTER.match(low, w.end, min(end, w.end + 40))
+                    or _PAST_RUN_BEFORE.search(low, max(start, w.start - 30), w.start)
                 ),
                 None,
             )
         if (failure is None and past_run is None) or (
             praised and not _FAILED.search(_DID_WELL.sub("", clause))
         ):
-            ignored.append((clause, "names a model without a failure"))
+            ignored.append((said, "names a model without a failure"))
             continue
         # "…wrong last month, but that's a separate thing — today I need…": the note opens the next clause.
         if _NOT_THIS_TASK.search(clause) or _NOT_THIS_TASK.search(following[:40]):
-            ignored.append((clause, "a failure said to be about something else"))
+            ignored.append((said, "a failure said to be about something else"))
             continue
         if not subjects:
-            ignored.append((clause, "the model is what the task is for, not what failed"))
+            ignored.append((said, "the model is what the task is for, not what failed"))
             continue
         rung = max(r for _, r in subjects)
         verdict_end = clauses[number + 1][1] if clause.endswith(following.strip()) and following else end
-        phrases += [m.span() for m in _FAILED.finditer(text, start, verdict_end)]
+        phrases += [m.span() for m in _FAILED.finditer(low, start, verdict_end)]
         if best is None or rung > best.rung:
-            best = Failure(rung, clause)
+            best = Failure(rung, said)
     if quoted:
         ignored.append(
             (text[quoted[0].start : quoted[0].end], "named in pasted material, not by the person asking")
@@ -275,33 +303,79 @@ _TIME_ONLY = re.compile(
     r"\b(?:no rush|take (?:as long as|your time)|no deadline|no time pressure|not time-sensitive|"
     r"(?:time|latency|speed|turnaround) (?:doesn'?t|does not|don'?t|do not) matter|don'?t care how long|"
     r"(?:time|latency|speed|turnaround) (?:is|are) (?:irrelevant|no (?:object|concern|issue)))\b",
-    re.IGNORECASE,
 )
 
 
-def find_unbounded(text: str) -> str | None:
-    """A phrase saying cost is no object ("spare no expense", "whatever it takes"), not time alone."""
-    for match in NO_LIMIT.finditer(text):
+# Every NO_LIMIT phrase has a word holding one of these: most tasks are spared the big pattern.
+_NO_LIMIT_KEYS = (
+    "cost",
+    "coût",
+    "price",
+    "prix",
+    "budget",
+    "money",
+    "time",
+    "tempo",
+    "tempi",
+    "turnaround",
+    "latency",
+    "speed",
+    "token",
+    "spend",
+    "expens",
+    "whatever",
+    "compute",
+    "care",
+    "ask",
+    "regardless",
+    "long",
+    "rush",
+    "deadline",
+    "import",
+    "egal",
+    "koste",
+    "délai",
+    "delai",
+    "igual",
+    "custo",
+    "contano",
+)
+
+
+_NO_LIMIT_WORDS = KeyWords(_NO_LIMIT_KEYS)
+
+
+def find_unbounded(text: str, words: AbstractSet[str]) -> str | None:
+    """A phrase saying cost is no object ("spare no expense", "whatever it takes"), not time alone.
+    `words` are the task's distinct folded words (`Reading.distinct`)."""
+    if not _NO_LIMIT_WORDS.any_in(words):
+        return None
+    low = _lowered(text)
+    for match in NO_LIMIT.finditer(low):
         if not _TIME_ONLY.fullmatch(match.group(0)):
-            return match.group(0)
+            return text[match.start() : match.end()]
     return None
 
 
 def _praised_at(text: str, at: int) -> bool:
     """Whether the clause around offset `at` says a run went well."""
-    for start, end in _clauses(text):
+    low = _lowered(text)
+    for start, end in _clauses(low):
         if start <= at < end:
-            clause = text[start:end]
+            clause = low[start:end]
             return bool(_DID_WELL.search(clause) or _WENT_WELL.search(clause)) and not _FAILED.search(clause)
     return False
 
 
-def find_demand(text: str, read: list[Word], top_rung: int, failures: Failures) -> Demand:
+def find_demand(
+    text: str, words: AbstractSet[str], read: list[Word], top_rung: int, failures: Failures
+) -> Demand:
     """A demand for maximum effort: in words, or by naming the top rung's model or effort ("xhigh pls")
-    anywhere but in a failure ("xhigh was wrong too" is a failure, handled by the failure rule)."""
-    lower = text.lower()
-    maximum = MAX_DEMAND.search(text) if _DEMAND_KEY.search(lower) else None
-    phrase = maximum.group(0) if maximum else None
+    anywhere but in a failure ("xhigh was wrong too" is a failure, handled by the failure rule).
+    `words` are the task's distinct folded words (`Reading.distinct`), `read` its model names."""
+    low = _lowered(text)
+    maximum = MAX_DEMAND.search(low) if _DEMAND_WORDS.any_in(words) else None
+    phrase = text[maximum.start() : maximum.end()] if maximum else None
     if phrase is None:
         top = rung_word(top_rung)
         failed_clause = failures.failed.clause if failures.failed else ""
@@ -313,5 +387,5 @@ def find_demand(text: str, read: list[Word], top_rung: int, failures: Failures) 
                 continue  # "xhigh was wrong too" is a failure; "xhigh answered it and it was great" praise
             phrase = typed
             break
-    limit = (NO_LIMIT.search(text) or LAST_TRY.search(text)) if phrase else None
-    return Demand(phrase, limit.group(0) if limit else None)
+    limit = (NO_LIMIT.search(low) or LAST_TRY.search(low)) if phrase else None
+    return Demand(phrase, text[limit.start() : limit.end()] if limit else None)

@@ -15,6 +15,7 @@ with the policy, loaded once. In order:
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -22,8 +23,9 @@ from commands.lane_model import LaneModel, Scored
 from commands.languages import ENGLISH_NOTE, looks_english
 from commands.policy import PROVIDERS, Lane, ModelChoice, Policy
 from commands.route_rules import Failures, find_demand, find_failures, find_unbounded
-from commands.text_features import Features, Word, analysed_text, features, words
+from commands.text_features import Features, Reading, Word, analysed_text, features, read_words
 
+_RUNG = operator.attrgetter("rung")
 CONFIDENT = 0.8
 UNSURE = 0.5
 _SAME_RUNG_COST = 0.5  # code where default was meant, or the reverse: right effort, wrong specialism
@@ -85,14 +87,14 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
     roles = policy.roles
     top, premium = roles.last_resort, roles.premium
     model = policy.lane_model
-    analysed, read, failures, found = read_task(text, policy)
+    analysed, reading, named, failures, found = read_task(text, policy)
     scored = model.scores(found)
     probabilities = scored.probabilities
     max_rung = policy.lane(top).rung
     # With nothing to read, the guide's safe middle; otherwise the lane with the lowest expected cost.
-    readable = bool(found.words or found.others)
+    readable = bool(found.words or found.pasted)
     chosen = _cheapest_safe_lane(policy, model, probabilities, exclude=(top,)) if readable else "default"
-    top_words = _top_words(chosen, probabilities, analysed, read, scored) if readable else []
+    top_words = _top_words(chosen, probabilities, reading, scored) if readable else []
     reasons = [
         _model_reason(chosen, probabilities, top_words)
         if readable
@@ -116,7 +118,7 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
             )
     reasons += _ignored(failures)
 
-    demand = find_demand(analysed, read, max_rung, failures)
+    demand = find_demand(analysed, reading.distinct, named, max_rung, failures)
     if demand.maximum and lane_id != top:
         if demand.no_limit or (failed is not None and failed.rung + 1 >= policy.lane(premium).rung):
             why = f'"{demand.no_limit}"' if demand.no_limit else "an earlier failure"
@@ -131,7 +133,7 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
             reasons.append(
                 f'asks for maximum effort ("{demand.maximum}"); {top} needs cost or time to be no object'
             )
-    elif lane_id == premium and (unbounded := find_unbounded(analysed)):
+    elif lane_id == premium and (unbounded := find_unbounded(analysed, reading.distinct)):
         # "spare no expense on the analysis", "no limits on cost or time: careful review of…": premium work
         # with cost no object is the demand for maximum effort itself. ("no rush" alone is not.)
         reasons.append(f'premium work with cost no object ("{unbounded}"): {top}')
@@ -144,7 +146,7 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
 
     calibration = model.calibration
     confidence = calibration.ruled if ruled else calibration.confidence(probabilities[chosen])
-    if len(read) < _FEW_WORDS and not ruled:
+    if len(reading.norms) < _FEW_WORDS and not ruled:
         confidence = min(confidence, _FEW_WORDS_CONFIDENCE)  # "ok?", "hmm, thoughts?": little to go on
     explicit = options.lane is not None
     if explicit:
@@ -153,7 +155,7 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
         lane_id, confidence = options.lane, 1.0
     elif confidence < UNSURE:
         reasons.append("low confidence: the task reads several ways; escalate if the answer falls short")
-    english = looks_english(word.norm for word in read)
+    english = looks_english(reading.norms)
     if not english:
         reasons.insert(1, ENGLISH_NOTE)  # second, so the card's first lines show it
     assert policy.lane(lane_id).rung <= max_rung
@@ -177,15 +179,18 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
     )
 
 
-def read_task(text: str, policy: Policy) -> tuple[str, list[Word], Failures, Features]:
-    """What the router reads: the analysed text, its words, the failures it states, the lane model's features.
+def read_task(text: str, policy: Policy) -> tuple[str, Reading, list[Word], Failures, Features]:
+    """What the router reads: the analysed text, its words, the model names in it, the failures it states,
+    the lane model's features.
 
     Training reads cases through this same function. (Hiding a failure's clause from the lane model was
     tried and lost 2.5 points of acceptable in cross-validation: the clause often is the whole task.)"""
     analysed = analysed_text(text)
-    read = policy.model_names.mark(words(analysed))
-    failures = find_failures(analysed, read)
-    return analysed, read, failures, features(read, failures.phrases)
+    names = policy.model_names
+    reading = names.mark(read_words(analysed))
+    named = names.named(reading)
+    failures = find_failures(analysed, named)
+    return analysed, reading, named, failures, features(reading, failures.phrases)
 
 
 def _cheapest_safe_lane(
@@ -193,13 +198,12 @@ def _cheapest_safe_lane(
 ) -> str:
     """The lane with the lowest expected cost: a rung under costs `under_cost`, a rung over costs 1."""
     lanes = tuple(probabilities)
-    table = _cost_table(
-        lanes, tuple(policy.lanes[lane_id].rung for lane_id in lanes), model.under_cost, exclude
-    )
+    rungs = tuple(map(_RUNG, map(policy.lanes.__getitem__, lanes)))
+    table = _cost_table(lanes, rungs, model.under_cost, exclude)
     shares = tuple(probabilities.values())
     best, best_cost = "default", float("inf")
     for lane_id, costs in table:
-        cost = sum(p * c for p, c in zip(shares, costs, strict=True))
+        cost = sum(map(operator.mul, shares, costs))
         if cost < best_cost - 1e-12:
             best, best_cost = lane_id, cost
     return best
@@ -227,25 +231,25 @@ def _cost_table(
     return tuple(table)
 
 
-def _top_words(
-    lane: str,
-    probabilities: dict[str, float],
-    analysed: str,
-    read: list[Word],
-    scored: Scored,
-) -> list[str]:
+def _top_words(lane: str, probabilities: dict[str, float], reading: Reading, scored: Scored) -> list[str]:
     """The typed words that most favour `lane` over the runner-up, adjacent ones joined into a phrase."""
     runner_up = max((other for other in probabilities if other != lane), key=probabilities.__getitem__)
-    pull = scored.by_word(lane, runner_up)
-    top = sorted((i for i, v in pull.items() if v > 0), key=lambda i: (-pull[i], i))[:_TOP_WORDS]
+    norms = reading.norms
+    # The rows with the largest contributions, each shown as the word it belongs to, where it first appears.
+    strength: dict[int, float] = {}
+    for value, word in scored.strongest(lane, runner_up, 2 * _TOP_WORDS):
+        index = norms.index(word)
+        if index not in strength and len(strength) < _TOP_WORDS:
+            strength[index] = value
+    reading.locate(max(strength, default=0))
     phrases: list[list[int]] = []
-    for index in sorted(top):
+    for index in sorted(strength):
         if phrases and phrases[-1][-1] == index - 1:
             phrases[-1].append(index)
         else:
             phrases.append([index])
-    ordered = sorted(phrases, key=lambda p: -max(pull[i] for i in p))
-    return [_clip(analysed[read[p[0]].start : read[p[-1]].end], 40) for p in ordered]
+    ordered = sorted(phrases, key=lambda p: -max(strength[i] for i in p))
+    return [_clip(reading.typed(p[0], p[-1]), 40) for p in ordered]
 
 
 def _model_reason(lane: str, probabilities: dict[str, float], top_words: list[str]) -> str:

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import NamedTuple
 
 # Only the start and the end of a long task are read: requests say what they want up front and add notes
@@ -67,6 +68,7 @@ def analysed_text(text: str) -> str:
 
 
 _DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
+_ASCII_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 
 @lru_cache(maxsize=1 << 16)  # a pure function of the word; chat reuses its words, so most calls are hits
@@ -75,6 +77,25 @@ def fold(word: str) -> str:
     if not word.isascii():
         word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
     return word.translate(_DIGITS_AS_ZERO)
+
+
+class _Folding(dict[int, str]):
+    """`str.translate` table: each character as `fold` turns it, looked up once and remembered."""
+
+    def __missing__(self, code: int) -> str:
+        value = fold(chr(code))
+        self[code] = value
+        return value
+
+
+_FOLDING = _Folding()
+
+
+def fold_text(text: str) -> str:
+    """`fold` over a whole text at once: lower-cased, accents folded, digits as 0 (in C for ASCII text)."""
+    if text.isascii():
+        return text.encode("ascii").lower().translate(_ASCII_DIGITS_AS_ZERO).decode("ascii")
+    return text.lower().translate(_FOLDING)
 
 
 _QUOTED_LINE = re.compile(r"^>.*$", re.M)
@@ -96,26 +117,117 @@ def pasted_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def words(text: str) -> list[Word]:
-    """The words of `text` (already `analysed_text`), each marked if it sits in pasted material."""
-    pasted = pasted_spans(text)
-    # tuple.__new__ builds the same Word in well under half the time of Word(...): this runs per word.
-    new = tuple.__new__
-    if not pasted:
-        return [new(Word, (fold(m[0]), *m.span(), False)) for m in _WORD.finditer(text)]
-    out: list[Word] = []
-    for match in _WORD.finditer(text):
-        start, end = match.span()
-        out.append(new(Word, (fold(match[0]), start, end, any(a <= start < b for a, b in pasted))))
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
     return out
+
+
+class Reading:
+    """A task's words as read: their folded forms in order, which of them are pasted material, and (worked
+    out only when asked, for quoting and for the rules) where each sits in the text.
+
+    Words are found in the folded text, so folding is one pass in C rather than one call per word; a pasted
+    span always starts and ends next to a character that is not part of a word, so reading the text span by
+    span finds the same words as reading it whole."""
+
+    __slots__ = ("text", "folded", "norms", "distinct", "pasted", "names", "_matches")
+
+    def __init__(
+        self,
+        text: str,
+        folded: str,
+        norms: list[str],
+        pasted: tuple[tuple[int, int], ...],
+        names: tuple[tuple[int, int, int], ...] = (),
+        distinct: frozenset[str] | None = None,
+    ) -> None:
+        self.text = text  # the analysed text, as typed
+        self.folded = folded
+        self.norms = norms  # model names replaced by their rung word once `ModelNames.mark` has run
+        self.distinct = frozenset(norms) if distinct is None else distinct  # each word once, before marking
+        self.pasted = pasted  # word index ranges [start, end) of pasted material
+        self.names = names  # (first word, last word, rung) of each model name, from `ModelNames.mark`
+        self._matches: list[re.Match[str]] = []  # the words found again in `folded`, as far as needed
+
+    def marked(self, norms: list[str], names: tuple[tuple[int, int, int], ...]) -> Reading:
+        return Reading(self.text, self.folded, norms, self.pasted, names, self.distinct)
+
+    def spans(self) -> list[tuple[int, int]]:
+        """Where each word sits in `text` (offsets of the text as typed)."""
+        self.locate(len(self.norms) - 1)
+        back = _back_offsets(self.text)
+        spans = [match.span() for match in self._matches]
+        return spans if back is None else [(back[start], back[end - 1] + 1) for start, end in spans]
+
+    def words(self) -> list[Word]:
+        pasted = self.pasted
+        return [
+            Word(norm, start, end, any(a <= index < b for a, b in pasted))
+            for index, (norm, (start, end)) in enumerate(zip(self.norms, self.spans(), strict=True))
+        ]
+
+    def locate(self, last: int) -> None:
+        """Find the words up to `last` again (in C): the card quotes a few words of most tasks."""
+        if len(self._matches) <= last:
+            self._matches = list(islice(_WORD.finditer(self.folded), last + 1))
+
+    def typed(self, first: int, last: int) -> str:
+        """The text from word `first` to word `last` as the person typed it."""
+        self.locate(last)
+        start, end = self._matches[first].start(), self._matches[last].end()
+        back = _back_offsets(self.text)
+        if back is not None:
+            start, end = back[start], back[end - 1] + 1
+        return self.text[start:end]
+
+
+def _back_offsets(text: str) -> list[int] | None:
+    """For each offset of `fold_text(text)`, the offset in `text` it comes from; None when they are equal."""
+    if text.isascii() or all(c.isascii() or len(c.lower().translate(_FOLDING)) == 1 for c in set(text)):
+        return None
+    back: list[int] = []
+    for index, char in enumerate(text):
+        back += [index] * len(char.lower().translate(_FOLDING))
+    back.append(len(text))
+    return back
+
+
+def read_words(text: str) -> Reading:
+    """The words of `text` (already `analysed_text`)."""
+    folded = fold_text(text)
+    spans = pasted_spans(folded)
+    if not spans:
+        return Reading(text, folded, _WORD.findall(folded), ())
+    findall = _WORD.findall
+    norms: list[str] = []
+    pasted: list[tuple[int, int]] = []
+    position = 0
+    for start, end in _merged(spans):
+        norms += findall(folded, position, start)
+        first = len(norms)
+        norms += findall(folded, start, end)
+        pasted.append((first, len(norms)))
+        position = end
+    norms += findall(folded, position)
+    return Reading(text, folded, norms, tuple(pasted))
 
 
 @dataclass(frozen=True)
 class Features:
-    """What the lane model reads of a task; each feature maps to the index of the word it belongs to."""
+    """What the lane model reads of a task, each feature once, in the order the words come."""
 
-    words: dict[str, int]  # each distinct word of the request -> its first index; read via `word_grams`
-    others: dict[str, int]  # word pairs (`b a b`) and pasted words (`p x`); a pair belongs to its 2nd word
+    words: dict[str, None]  # the request's words; each read through `word_grams` (`w <word>`, `c <n-gram>`)
+    pairs: dict[tuple[str, str], None]  # adjacent words of the request (`b <word> <word>`)
+    pasted: dict[str, None]  # words of pasted material (`p <word>`)
+
+    def named(self) -> list[str]:
+        """The pair and pasted-word features by the names the model file gives them."""
+        return [*(f"b {a} {b}" for a, b in self.pairs), *(f"p {word}" for word in self.pasted)]
 
 
 def word_grams(norm: str) -> tuple[str, ...]:
@@ -123,28 +235,57 @@ def word_grams(norm: str) -> tuple[str, ...]:
     if len(norm) > _MAX_CHAR_GRAM_WORD:
         return ("w " + norm,)
     padded = f" {norm} "
-    grams = dict.fromkeys(
-        "c " + padded[start : start + size] for size in _CHAR_GRAMS for start in range(len(padded) - size + 1)
-    )
+    grams = dict.fromkeys(map("c ".__add__, map(padded.__getitem__, _gram_slices(len(padded)))))
     return ("w " + norm, *grams)
 
 
-def features(read: list[Word], hide: tuple[tuple[int, int], ...] = ()) -> Features:
-    """The features of the words read; words that start inside a `hide` span (text offsets) are left out."""
-    found_words: dict[str, int] = {}
-    others: dict[str, int] = {}
+@lru_cache(maxsize=_MAX_CHAR_GRAM_WORD + 3)
+def _gram_slices(length: int) -> tuple[slice, ...]:
+    """The slices that cut a padded word of `length` characters into its n-grams, shortest first."""
+    return tuple(slice(start, start + size) for size in _CHAR_GRAMS for start in range(length - size + 1))
+
+
+def features(reading: Reading, hide: tuple[tuple[int, int], ...] = ()) -> Features:
+    """The features of the words read; words that start inside a `hide` span (text offsets) are left out.
+
+    Most tasks name no model and hide nothing: their request's words and pairs are gathered in C."""
+    norms = reading.norms
+    if reading.names or hide:
+        return _features_word_by_word(reading, hide)
+    if not reading.pasted:
+        return Features(dict.fromkeys(norms), dict.fromkeys(zip(norms, norms[1:])), {})
+    found: dict[str, None] = {}
+    pairs: dict[tuple[str, str], None] = {}
+    pasted: dict[str, None] = {}
+    position = 0
+    for start, end in (*reading.pasted, (len(norms), len(norms))):
+        request = norms[position:start]
+        found.update(dict.fromkeys(request))
+        pairs.update(dict.fromkeys(zip(request, request[1:])))
+        pasted.update(dict.fromkeys(norms[start:end]))
+        position = end
+    return Features(found, pairs, pasted)
+
+
+def _features_word_by_word(reading: Reading, hide: tuple[tuple[int, int], ...]) -> Features:
+    """As `features`, one word at a time: model names (rung words) and hidden words are left out and break
+    a pair."""
+    found: dict[str, None] = {}
+    pairs: dict[tuple[str, str], None] = {}
+    pasted: dict[str, None] = {}
+    hidden = {i for i, (start, _) in enumerate(reading.spans()) if any(a <= start < b for a, b in hide)}
+    pasted_ranges = reading.pasted
     previous = ""
-    for index, word in enumerate(read):
-        norm = word.norm
-        if norm in RUNG_WORDS or (hide and any(a <= word.start < b for a, b in hide)):
+    for index, norm in enumerate(reading.norms):
+        if not norm or norm in RUNG_WORDS or index in hidden:
             previous = ""
             continue
-        if word.pasted:
-            others.setdefault("p " + norm, index)
+        if any(a <= index < b for a, b in pasted_ranges):
+            pasted[norm] = None
             previous = ""
             continue
-        found_words.setdefault(norm, index)
+        found[norm] = None
         if previous:
-            others.setdefault(f"b {previous} {norm}", index)
+            pairs[previous, norm] = None
         previous = norm
-    return Features(found_words, others)
+    return Features(found, pairs, pasted)

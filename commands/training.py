@@ -64,7 +64,7 @@ def read_labelled(paths: Iterable[Path]) -> list[Case]:
 def case_features(case: Case, policy: Policy) -> Features:
     from commands.router import read_task
 
-    return read_task(case.text, policy)[3]
+    return read_task(case.text, policy)[-1]
 
 
 def fit(
@@ -82,7 +82,7 @@ def fit(
 
     lanes = tuple(lane for lane in policy.lanes)
     # Each case as the list of features it adds, one entry per word it comes from (see lane_model).
-    added = [[g for word in found.words for g in word_grams(word)] + list(found.others) for found in featured]
+    added = [[g for word in found.words for g in word_grams(word)] + found.named() for found in featured]
     df: dict[str, int] = {}
     for features_added in added:
         for feature in set(features_added):
