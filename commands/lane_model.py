@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from itertools import compress
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from commands.errors import ConfigError
 from commands.text_features import Features, word_grams
@@ -65,11 +65,14 @@ class Scored:
         to, a pair to its second word), strongest first, only rows that pull that way."""
         lanes = tuple(self.probabilities)
         a, b = 1 + lanes.index(lane), 1 + lanes.index(other)
-        rows = [
-            *compress(self.word_rows, self.word_rows),
-            *compress(self.pair_rows, self.pair_rows),
-            *compress(self.pasted_rows, self.pasted_rows),
-        ]
+        rows = cast(  # compress keeps only the rows that are there: no None among them
+            "list[Sequence[float]]",
+            [
+                *compress(self.word_rows, self.word_rows),
+                *compress(self.pair_rows, self.pair_rows),
+                *compress(self.pasted_rows, self.pasted_rows),
+            ],
+        )
         owners = [
             *compress(self.words, self.word_rows),
             *map(itemgetter(1), compress(self.pairs, self.pair_rows)),
@@ -115,7 +118,7 @@ class LaneModel:
             return row
         rows = self.rows
         found = [hit for hit in map(rows.get, word_grams(norm)) if hit is not None]
-        row = tuple(map(sum, zip(*found))) if found else _NO_ROW
+        row = tuple(map(sum, zip(*found, strict=True))) if found else _NO_ROW
         if len(self.word_rows) < _WORD_CACHE_LIMIT:
             self.word_rows[norm] = row
         return row
@@ -124,16 +127,19 @@ class LaneModel:
         # Per word, only work that runs in C (`map`, `filter`, `zip`, `sum`): most words of a chat have been
         # seen before, so their summed rows are remembered, and a pair or pasted word is one lookup.
         words = list(found.words)
-        word_rows = list(map(self.word_rows.get, words))
-        if None in word_rows:
-            word_row = self.word_row
-            word_rows = [row if row is not None else word_row(word) for word, row in zip(words, word_rows)]
+        remembered = list(map(self.word_rows.get, words))
+        word_row = self.word_row
+        word_rows: list[Sequence[float]] = (
+            [row if row is not None else word_row(word) for word, row in zip(words, remembered, strict=True)]
+            if None in remembered
+            else remembered  # type: ignore[assignment]  # no None left in it
+        )
         pairs = list(found.pairs)
         pair_rows = list(map(self.pair_rows.get, pairs))
         pasted = list(found.pasted)
         pasted_rows = list(map(self.pasted_rows.get, pasted))
         hits = [*filter(None, word_rows), *filter(None, pair_rows), *filter(None, pasted_rows)]
-        totals = list(map(sum, zip(*hits))) if hits else [0.0] * (len(self.lanes) + 1)
+        totals = list(map(sum, zip(*hits, strict=True))) if hits else [0.0] * (len(self.lanes) + 1)
         scale = 1 / math.sqrt(totals[0]) if totals[0] > 0 else 0.0
         logits = [b + t * scale for b, t in zip(self.bias, totals[1:], strict=True)]
         top = max(logits)

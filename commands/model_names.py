@@ -105,7 +105,8 @@ class ModelNames:
             if rung is None and key in self.effort_models:
                 # "gpt-5.4 high", "gpt-5.4 high's", "gpt-5.4 on high": one name, two or three words.
                 skip = 2 if following in _EFFORT_JOINERS and index + 2 < count else 1
-                effort = self.efforts.get(_POSSESSIVE.sub("", norms[index + skip])) if index + skip < count else None
+                named = norms[index + skip] if index + skip < count else ""
+                effort = self.efforts.get(_POSSESSIVE.sub("", named)) if named else None
                 if effort is not None:
                     out[index] = rung_word(effort)
                     for later in range(index + 1, index + skip + 1):

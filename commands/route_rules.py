@@ -12,7 +12,8 @@ something else wrong earlier, unrelated" are recognised and set aside, and the d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Set as AbstractSet
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from commands.model_names import rung_word
@@ -80,9 +81,7 @@ _PAST_RUN_AFTER = re.compile(
     r"\W*(?:\w+\W+){0,3}?(?:\w+ed|gave|wrote|said|made|came|took|got|ran|thought|built|did|had|has|have|"
     r"was|were|drafted|proposed|produced|reviewed|claimed|concluded|suggested|insisted|told)\b",
 )
-_PAST_RUN_BEFORE = re.compile(
-    r"\b(?:asked|ran|tried|used|had|gave it to|put it through)\W+(?:\w+\W+){0,2}$"
-)
+_PAST_RUN_BEFORE = re.compile(r"\b(?:asked|ran|tried|used|had|gave it to|put it through)\W+(?:\w+\W+){0,2}$")
 _SUBJECT_BEFORE = re.compile(r"\b(?:for|to|into|pour|para|für|per)\s+$")
 
 # One of these is in every MAX_DEMAND phrase: a few substring tests spare most tasks the big pattern.

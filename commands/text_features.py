@@ -21,7 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import islice
+from itertools import islice, pairwise
 from typing import NamedTuple
 
 # Only the start and the end of a long task are read: requests say what they want up front and add notes
@@ -135,7 +135,7 @@ class Reading:
     span always starts and ends next to a character that is not part of a word, so reading the text span by
     span finds the same words as reading it whole."""
 
-    __slots__ = ("text", "folded", "norms", "distinct", "pasted", "names", "_matches")
+    __slots__ = ("_matches", "distinct", "folded", "names", "norms", "pasted", "text")
 
     def __init__(
         self,
@@ -253,7 +253,7 @@ def features(reading: Reading, hide: tuple[tuple[int, int], ...] = ()) -> Featur
     if reading.names or hide:
         return _features_word_by_word(reading, hide)
     if not reading.pasted:
-        return Features(dict.fromkeys(norms), dict.fromkeys(zip(norms, norms[1:])), {})
+        return Features(dict.fromkeys(norms), dict.fromkeys(pairwise(norms)), {})
     found: dict[str, None] = {}
     pairs: dict[tuple[str, str], None] = {}
     pasted: dict[str, None] = {}
@@ -261,7 +261,7 @@ def features(reading: Reading, hide: tuple[tuple[int, int], ...] = ()) -> Featur
     for start, end in (*reading.pasted, (len(norms), len(norms))):
         request = norms[position:start]
         found.update(dict.fromkeys(request))
-        pairs.update(dict.fromkeys(zip(request, request[1:])))
+        pairs.update(dict.fromkeys(pairwise(request)))
         pasted.update(dict.fromkeys(norms[start:end]))
         position = end
     return Features(found, pairs, pasted)
