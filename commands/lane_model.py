@@ -23,10 +23,10 @@ import sys
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import compress
+from itertools import compress, repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from commands.errors import ConfigError
 from commands.text_features import Features, word_grams
@@ -51,8 +51,10 @@ class Calibration:
 class Scored:
     probabilities: dict[str, float]
     scale: float  # 1 / norm: a row's contribution to lane k is row[1 + k] * scale
-    # Each feature read and its row (idf squared, then weight x idf per lane), empty or None when the model
-    # did not keep it.
+    # The rows added up (idf squared, then weight x idf per lane): those of the words, then pairs, then
+    # pasted words, leaving out the features the model did not keep.
+    hits: list[Sequence[float]]
+    # Each feature read and its row, empty or None when the model did not keep it: who the hits belong to.
     words: list[str]
     word_rows: list[Sequence[float]]
     pairs: list[tuple[str, str]]
@@ -65,22 +67,15 @@ class Scored:
         to, a pair to its second word), strongest first, only rows that pull that way."""
         lanes = tuple(self.probabilities)
         a, b = 1 + lanes.index(lane), 1 + lanes.index(other)
-        rows = cast(  # compress keeps only the rows that are there: no None among them
-            "list[Sequence[float]]",
-            [
-                *compress(self.word_rows, self.word_rows),
-                *compress(self.pair_rows, self.pair_rows),
-                *compress(self.pasted_rows, self.pasted_rows),
-            ],
-        )
+        hits = self.hits
+        pulls = list(map(operator.sub, map(itemgetter(a), hits), map(itemgetter(b), hits)))
+        # Sorting indices by a C key in C beats a Python loop over every row; ties go to the earlier row.
+        order = sorted(range(len(pulls)), key=pulls.__getitem__, reverse=True)[:count]
         owners = [
             *compress(self.words, self.word_rows),
             *map(itemgetter(1), compress(self.pairs, self.pair_rows)),
             *compress(self.pasted, self.pasted_rows),
         ]
-        pulls = list(map(operator.sub, map(itemgetter(a), rows), map(itemgetter(b), rows)))
-        # Sorting indices by a C key in C beats a Python loop over every row; ties go to the earlier row.
-        order = sorted(range(len(pulls)), key=pulls.__getitem__, reverse=True)[:count]
         return [(pulls[i] * self.scale, owners[i]) for i in order if pulls[i] > 0]
 
 
@@ -141,13 +136,13 @@ class LaneModel:
         hits = [*filter(None, word_rows), *filter(None, pair_rows), *filter(None, pasted_rows)]
         totals = list(map(sum, zip(*hits, strict=True))) if hits else [0.0] * (len(self.lanes) + 1)
         scale = 1 / math.sqrt(totals[0]) if totals[0] > 0 else 0.0
-        logits = [b + t * scale for b, t in zip(self.bias, totals[1:], strict=True)]
-        top = max(logits)
         temperature = self.temperature
-        exps = [math.exp((t - top) / temperature) for t in logits]
+        logits = [(b + t * scale) / temperature for b, t in zip(self.bias, totals[1:], strict=True)]
+        top = max(logits)
+        exps = list(map(math.exp, map(operator.sub, logits, repeat(top))))
         total = sum(exps)
-        probabilities = {lane: e / total for lane, e in zip(self.lanes, exps, strict=True)}
-        return Scored(probabilities, scale, words, word_rows, pairs, pair_rows, pasted, pasted_rows)
+        probabilities = dict(zip(self.lanes, map(operator.truediv, exps, repeat(total)), strict=True))
+        return Scored(probabilities, scale, hits, words, word_rows, pairs, pair_rows, pasted, pasted_rows)
 
 
 def load_lane_model(path: Path) -> LaneModel:

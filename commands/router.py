@@ -254,7 +254,7 @@ def _top_words(lane: str, probabilities: dict[str, float], reading: Reading, sco
 
 def _model_reason(lane: str, probabilities: dict[str, float], top_words: list[str]) -> str:
     quoted = ", ".join(f'"{w}"' for w in top_words)
-    ranked = sorted(probabilities, key=lambda lane_id: -probabilities[lane_id])[:3]
+    ranked = sorted(probabilities, key=probabilities.__getitem__, reverse=True)[:3]
     shares = ", ".join(f"{lane_id} {probabilities[lane_id]:.0%}" for lane_id in ranked)
     said = f"the task says {quoted}" if quoted else "no words stand out"
     return f"{lane}: {said} (lane model: {shares}; under-routing is weighed as the costlier mistake)"
@@ -280,7 +280,7 @@ def _provider_for(lane: Lane, options: RouteOptions) -> str:
 
 def _alternatives(policy: Policy, lane: Lane, probabilities: dict[str, float]) -> tuple[Alternative, ...]:
     out: list[Alternative] = []
-    ranked = sorted(probabilities, key=lambda lane_id: -probabilities[lane_id])
+    ranked = sorted(probabilities, key=probabilities.__getitem__, reverse=True)
     other = next((lane_id for lane_id in ranked if lane_id not in (lane.id, policy.roles.last_resort)), None)
     if other is not None and probabilities[other] >= 0.15:
         out.append(

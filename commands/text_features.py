@@ -64,7 +64,7 @@ def analysed_text(text: str) -> str:
     """The part of the task that is read: head and tail of a long paste, fenced code as one marker word."""
     if len(text) > HEAD_CHARS + TAIL_CHARS:
         text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
-    return _FENCE.sub(" codefence ", text)
+    return _FENCE.sub(" codefence ", text) if "```" in text else text
 
 
 _DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
