@@ -82,7 +82,7 @@ class ModelNames:
         two- or three-word name ("gpt-5.4 on high") by an empty word; `names` says where each name sits."""
         norms = reading.norms
         # Most words of a task name no model: one set difference in C leaves the few worth a look.
-        unknown = reading.distinct - self.plain
+        unknown = reading.distinct.keys() - self.plain
         if unknown:
             for norm in unknown:
                 if not self._could_start(norm) and len(self.plain) < _PLAIN_LIMIT:

@@ -118,7 +118,7 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
             )
     reasons += _ignored(failures)
 
-    demand = find_demand(analysed, reading.distinct, named, max_rung, failures)
+    demand = find_demand(analysed, reading.distinct.keys(), named, max_rung, failures)
     if demand.maximum and lane_id != top:
         if demand.no_limit or (failed is not None and failed.rung + 1 >= policy.lane(premium).rung):
             why = f'"{demand.no_limit}"' if demand.no_limit else "an earlier failure"
@@ -133,7 +133,7 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
             reasons.append(
                 f'asks for maximum effort ("{demand.maximum}"); {top} needs cost or time to be no object'
             )
-    elif lane_id == premium and (unbounded := find_unbounded(analysed, reading.distinct)):
+    elif lane_id == premium and (unbounded := find_unbounded(analysed, reading.distinct.keys())):
         # "spare no expense on the analysis", "no limits on cost or time: careful review of…": premium work
         # with cost no object is the demand for maximum effort itself. ("no rush" alone is not.)
         reasons.append(f'premium work with cost no object ("{unbounded}"): {top}')

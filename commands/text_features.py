@@ -144,12 +144,13 @@ class Reading:
         norms: list[str],
         pasted: tuple[tuple[int, int], ...],
         names: tuple[tuple[int, int, int], ...] = (),
-        distinct: frozenset[str] | None = None,
+        distinct: dict[str, None] | None = None,
     ) -> None:
         self.text = text  # the analysed text, as typed
         self.folded = folded
         self.norms = norms  # model names replaced by their rung word once `ModelNames.mark` has run
-        self.distinct = frozenset(norms) if distinct is None else distinct  # each word once, before marking
+        # Each word once, in order, before model names were marked.
+        self.distinct = dict.fromkeys(norms) if distinct is None else distinct
         self.pasted = pasted  # word index ranges [start, end) of pasted material
         self.names = names  # (first word, last word, rung) of each model name, from `ModelNames.mark`
         self._matches: list[re.Match[str]] = []  # the words found again in `folded`, as far as needed
@@ -253,7 +254,7 @@ def features(reading: Reading, hide: tuple[tuple[int, int], ...] = ()) -> Featur
     if reading.names or hide:
         return _features_word_by_word(reading, hide)
     if not reading.pasted:
-        return Features(dict.fromkeys(norms), dict.fromkeys(pairwise(norms)), {})
+        return Features(reading.distinct, dict.fromkeys(pairwise(norms)), {})
     found: dict[str, None] = {}
     pairs: dict[tuple[str, str], None] = {}
     pasted: dict[str, None] = {}
