@@ -31,11 +31,13 @@ _PLAIN_LIMIT = 200_000  # distinct plain words remembered; past it, new words ar
 
 
 _POSSESSIVE = re.compile(r"['’]s$")
+# French and Italian elide an article into the next word: "l'analyse d'opus", "dell'opus".
+_ELIDED = re.compile(r"^(?:l|d|j|n|s|c|qu|dell|all|dall|nell|sull)['’]")
 
 
 def _key(word: str) -> str:
-    """`GPT-5.4`, `gpt5.4` and `gpt-5-4` all name one model; "opus's" is Opus."""
-    return _SQUASH.sub("", _POSSESSIVE.sub("", word))
+    """`GPT-5.4`, `gpt5.4` and `gpt-5-4` all name one model; "opus's" and "d'opus" are Opus."""
+    return _SQUASH.sub("", _POSSESSIVE.sub("", _ELIDED.sub("", word)))
 
 
 def rung_word(rung: int) -> str:

@@ -43,13 +43,21 @@ _FAILED = re.compile(
     r"disagree\w*|conflict\w*|push ?back|pushed back|(?:didn'?t|doesn'?t|did not|does not) tie out|"
     r"still (?:\w+s|there|happen\w*|shows?|not|doesn'?t|isn'?t|has|have)|skipped|blamed|signed off|"
     r"flub\w*|flip-?flop\w*|double-?count\w*|ignor\w*|disprov\w*|(?:didn'?t|did not) do (?:any )?better|"
+    r"neither\b.{1,60}\bnor|\bni\b.{1,60}\bni\b|\bnem\b.{1,60}\bnem\b|\bweder\b.{1,60}\bnoch\b|"
+    r"\bné\b.{1,60}\bné\b|"
     r"(?:a |ha |hat |è |e )?(?:échou\w*|echou\w*|fall[oóé]\w*|fracas\w*|gescheitert|fehlgeschlagen|versagt|"
     r"falsch|sbagli\w*|fallit\w*|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
     r"no (?:pudo|funcion\w*|sirvi\w*)|n'a pas (?:réussi|marché|su)|hat nicht|non (?:è riuscit\w*|ha funzionat\w*)|"
     r"não (?:conseguiu|funcionou|achou|encontrou|viu)|erro\w*|rat[ée]\w*|s'est plant[ée]\w*|trouve pas|"
     r"n'a pas trouv[ée]|incompl[eè]t\w*|no supo|no (?:encontr[oó]|vio|logr[oó])|se qued[oó] corto|"
     r"nicht geschafft|übersehen|nicht gefunden|unvollständig|deixou de fora|non ha (?:trovato|visto)|"
-    r"ignorat\w*|tralasciat\w*))"
+    r"ignorat\w*|tralasciat\w*|contredi\w*|contradi[cz]\w*|contraddi\w*|widersprich\w*|widerspr[aä]ch\w*|"
+    r"halluzin\w*|alucin\w*|allucin\w*|superfici\w*|rejected|rejet[ée]\w*|rechaz\w*|abgelehnt|rejeitad\w*|"
+    r"respint\w*|tumb[oó]|meti[oó] la pata|no cuadra\w*|nicht hin|deu (?:barraca|errado|ruim)|toppat\w*|"
+    r"(?:fatto|fait) (?:un )?(?:casino|bordel)|(?:non|nn) ci (?:ha preso|prende|azzecca)|"
+    r"(?:ainda|toujours|sigue|siguen|ancora) \w+|immer noch|"
+    r"keeps (?:giving|returning|producing|suggesting|making|getting|writing|adding|breaking|inventing|dropping|"
+    r"repeating|mixing)))"
     r"\b",
 )
 # A model named as the subject of the task, or as having done well, or a failure said to be about
