@@ -163,7 +163,7 @@ class Reading:
         self.locate(len(self.norms) - 1)
         back = _back_offsets(self.text)
         spans = [match.span() for match in self._matches]
-        return spans if back is None else [(back[start], back[end - 1] + 1) for start, end in spans]
+        return spans if back is None else [(back[start], back[end]) for start, end in spans]
 
     def words(self) -> list[Word]:
         pasted = self.pasted
@@ -183,12 +183,14 @@ class Reading:
         start, end = self._matches[first].start(), self._matches[last].end()
         back = _back_offsets(self.text)
         if back is not None:
-            start, end = back[start], back[end - 1] + 1
+            start, end = back[start], back[end]
         return self.text[start:end]
 
 
 def _back_offsets(text: str) -> list[int] | None:
-    """For each offset of `fold_text(text)`, the offset in `text` it comes from; None when they are equal."""
+    """For each offset of `fold_text(text)` (and its end), the offset in `text` it comes from; None when they
+    are equal. A word's end maps to where the next character that folds to something starts, so an accent
+    typed as a separate combining mark stays with its word."""
     if text.isascii() or all(c.isascii() or len(c.lower().translate(_FOLDING)) == 1 for c in set(text)):
         return None
     back: list[int] = []

@@ -81,6 +81,94 @@ def test_a_model_the_task_is_for_is_not_a_failure() -> None:
     assert any("not a failure of this task" in r for r in decision.reasons)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "codex wrote the invoice model classes yesterday and they're good. now add marshmallow schemas"
+        " for them",
+        "haiku did the march receipts tagging, do april's 300 receipts the same way",
+        "sonnet's fine for this: 5 subject lines for the webinar follow-up",
+    ],
+)
+def test_praise_or_asking_for_the_same_again_is_not_an_earlier_failure(text: str) -> None:
+    """An earlier run named without a failure reads as a failure, unless it went well or is to be repeated."""
+    decision = route(text, POLICY)
+    assert not decision.ruled and decision.lane.id in ("cheap", "code")
+    assert any("names a model without a failure" in r for r in decision.reasons)
+
+
+def test_a_failure_said_to_be_separate_in_the_next_clause_moves_nothing() -> None:
+    text = (
+        "opus got the churn forecast wrong in may, but that's a separate thing — today: a one-page FAQ for"
+        " the new expense tool"
+    )
+    decision = route(text, POLICY)
+    assert decision.lane.id != "max" and not decision.ruled
+    assert any("a failure said to be about something else" in r for r in decision.reasons)
+
+
+def test_the_top_effort_named_in_praise_is_no_demand() -> None:
+    decision = route(
+        "xhigh already did the deep dive and it was great; now just condense it into 4 bullets", POLICY
+    )
+    assert decision.lane.id == "cheap"
+    assert not any("maximum effort" in r for r in decision.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "spare no expense: settle or litigate the trademark dispute with our former distributor, counsel"
+        " memos attached",
+        "whatever it takes: find the root cause of the ledger drift between billing and the GL before the"
+        " audit",
+    ],
+)
+def test_premium_work_with_cost_no_object_reaches_max(text: str) -> None:
+    decision = route(text, POLICY)
+    assert decision.lane.id == "max" and decision.model_lane == "premium"
+    assert any("premium work with cost no object" in r for r in decision.reasons)
+
+
+def test_patience_alone_is_not_cost_no_object() -> None:
+    text = (
+        "no rush: should we move our auth from Auth0 to Cognito or build it ourselves? need the real"
+        " trade-offs"
+    )
+    assert lane(text) == "premium"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("l'analyse d'opus sur le risque prud'homal était fausse, à refaire", "max"),
+        ("opus se contredit sur le calcul du crédit d'impôt recherche", "max"),
+        ("ni sonnet ni haiku consiguen cuadrar el informe de gastos del trimestre", "premium"),
+        ("gpt-5.4 medium halluziniert Teilenummern im Garantiebericht", "premium"),
+        ("o gpt-5.4 high deu barraca no parecer sobre a coima da concorrência", "max"),
+    ],
+)
+def test_failures_said_in_other_languages_move_one_rung_above(text: str, expected: str) -> None:
+    decision = route(text, POLICY)
+    assert decision.lane.id == expected
+    assert any(r.startswith("earlier failure") for r in decision.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # accents typed as combining marks
+        "Re\u0301sume\u0301 ce contrat et signale les clauses risque\u0301es",
+        "\ufb01x the \ufb02aky \ufb01le upload test in uploads_test.py",  # ligatures fold into two letters
+        "İstanbul ofisi için teklif metnini kısalt",  # a capital that lower-cases into two characters
+    ],
+)
+def test_quotes_are_the_words_as_typed_when_folding_changes_the_length(text: str) -> None:
+    decision = route(text, POLICY)
+    assert decision.cues and all(c.quote in text for c in decision.cues)
+    assert all(c.quote == c.quote.strip() and c.quote for c in decision.cues)
+
+
 def test_a_failure_inside_pasted_material_is_someone_elses() -> None:
     text = (
         "tl;dr this thread in 3 bullets\n\n> jen: i asked opus about sharding last week and it got the math"

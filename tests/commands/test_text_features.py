@@ -1,0 +1,71 @@
+"""How the router reads a task: words found in the folded text, pasted material apart, the rules' quick gates.
+
+Texts here are written for these tests; no corpus or shared eval case is copied.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from commands.route_rules import NO_LIMIT, find_demand, find_failures, find_unbounded
+from commands.text_features import analysed_text, features, fold, read_words
+
+_WORD = re.compile(r"\w+(?:['’.\-/]\w+)*")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Summarize the Q3 board deck in 5 bullets, keep it under 120 words",
+        "Résume ce contrat et signale les clauses risquées, über 3 Seiten",
+        "gpt-5.4's answer on the 2024-11-04 outage (p99 9,004ms) didn't add up",
+        "ÇA NE MARCHE PAS: l'export PDF plante à 100 %",
+    ],
+)
+def test_folding_the_whole_text_reads_the_same_words_as_folding_word_by_word(text: str) -> None:
+    assert read_words(text).norms == [fold(word) for word in _WORD.findall(text)]
+
+
+def test_the_lines_under_a_one_line_request_are_read_as_pasted_material() -> None:
+    text = (
+        "draft a reply to this customer:\n\nHello, we were charged three times for the same order and nobody"
+        " has answered my emails for a week. Please refund the extra charges."
+    )
+    found = features(read_words(analysed_text(text)))
+    assert "draft" in found.words and "reply" in found.words
+    assert "charged" in found.pasted and "charged" not in found.words
+    assert ("a", "reply") in found.pairs and not any("charged" in pair for pair in found.pairs)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cost doesn't matter",
+        "spare no expense on this",
+        "whatever it takes",
+        "Time/cost is no concern",
+        "we'll only ask this once",
+        "as much compute as needed",
+        "no limits on runtime",
+        "délais et coûts on s'en fiche",
+        "me da igual lo que cueste",
+        "custos e prazo não importam",
+        "costi e tempi non contano",
+        "kosten spielen keine rolle",
+    ],
+)
+def test_the_no_limit_gate_never_hides_a_phrase_the_pattern_finds(text: str) -> None:
+    """The gate on words spares most tasks the big pattern; it must let through every phrase it matches."""
+    assert NO_LIMIT.search(text.lower())
+    words = read_words(text).distinct.keys()
+    assert find_unbounded(text, words) is not None
+    asked = "the most careful analysis possible, " + text
+    demand = find_demand(asked, read_words(asked).distinct.keys(), [], 3, find_failures(asked, []))
+    assert demand.maximum and demand.no_limit
+
+
+def test_a_timeout_is_not_time_being_no_object() -> None:
+    text = "2025-11-24T10:15:02Z ERROR worker-7 timeout after 30s on job 88123, cost center 4"
+    assert find_unbounded(text, read_words(text).distinct.keys()) is None
