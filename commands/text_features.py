@@ -135,7 +135,7 @@ class Reading:
     span always starts and ends next to a character that is not part of a word, so reading the text span by
     span finds the same words as reading it whole."""
 
-    __slots__ = ("_matches", "distinct", "folded", "names", "norms", "pasted", "text")
+    __slots__ = ("_back", "_matches", "distinct", "folded", "names", "norms", "pasted", "text")
 
     def __init__(
         self,
@@ -154,6 +154,7 @@ class Reading:
         self.pasted = pasted  # word index ranges [start, end) of pasted material
         self.names = names  # (first word, last word, rung) of each model name, from `ModelNames.mark`
         self._matches: list[re.Match[str]] = []  # the words found again in `folded`, as far as needed
+        self._back: list[int] | bool | None = False  # `_back_offsets(text)` once asked; False: not yet
 
     def marked(self, norms: list[str], names: tuple[tuple[int, int, int], ...]) -> Reading:
         return Reading(self.text, self.folded, norms, self.pasted, names, self.distinct)
@@ -161,7 +162,7 @@ class Reading:
     def spans(self) -> list[tuple[int, int]]:
         """Where each word sits in `text` (offsets of the text as typed)."""
         self.locate(len(self.norms) - 1)
-        back = _back_offsets(self.text)
+        back = self.back_offsets()
         spans = [match.span() for match in self._matches]
         return spans if back is None else [(back[start], back[end]) for start, end in spans]
 
@@ -172,6 +173,12 @@ class Reading:
             for index, (norm, (start, end)) in enumerate(zip(self.norms, self.spans(), strict=True))
         ]
 
+    def back_offsets(self) -> list[int] | None:
+        if self._back is False:
+            self._back = _back_offsets(self.text)
+        assert self._back is not True
+        return self._back
+
     def locate(self, last: int) -> None:
         """Find the words up to `last` again (in C): the card quotes a few words of most tasks."""
         if len(self._matches) <= last:
@@ -181,7 +188,7 @@ class Reading:
         """The text from word `first` to word `last` as the person typed it."""
         self.locate(last)
         start, end = self._matches[first].start(), self._matches[last].end()
-        back = _back_offsets(self.text)
+        back = self.back_offsets()
         if back is not None:
             start, end = back[start], back[end]
         return self.text[start:end]
@@ -276,7 +283,11 @@ def _features_word_by_word(reading: Reading, hide: tuple[tuple[int, int], ...]) 
     found: dict[str, None] = {}
     pairs: dict[tuple[str, str], None] = {}
     pasted: dict[str, None] = {}
-    hidden = {i for i, (start, _) in enumerate(reading.spans()) if any(a <= start < b for a, b in hide)}
+    hidden = (
+        {i for i, (start, _) in enumerate(reading.spans()) if any(a <= start < b for a, b in hide)}
+        if hide
+        else set()
+    )
     pasted_ranges = reading.pasted
     previous = ""
     for index, norm in enumerate(reading.norms):
