@@ -4,7 +4,8 @@ Pure Python (the standard library only): routing needs no numpy or scikit-learn,
 does. Loading happens once, with the policy; `scores` does no I/O.
 
 The file (written by `commands.training`) holds the lanes, one bias per lane, and for each kept feature its
-idf squared and, per lane, its weight times its idf. The features are one newline-separated string and the
+idf squared and, per lane, its weight times its idf. The features are in sorted order, so each kind (`b `
+pairs, `p ` pasted words) is one block. The features are one newline-separated string and the
 numbers one base64 buffer of little-endian doubles, row after row: loading copies the buffer into an
 `array` instead of parsing 200,000 JSON numbers, which was most of `routebot route`'s cold start.
 A task's vector: each distinct word adds its own
@@ -16,6 +17,7 @@ feature's contribution to a lane is `weight * idf / norm`: what the card quotes 
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import math
 import operator
@@ -97,15 +99,6 @@ class LaneModel:
     pasted_rows: dict[str, Sequence[float]] = field(default_factory=dict, compare=False, repr=False)
     # A word's summed row, remembered: the same pure function of the word every time, only faster.
     word_rows: dict[str, Sequence[float]] = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        for feature, row in self.rows.items():
-            kind, _, rest = feature.partition(" ")
-            if kind == "b":
-                first, _, second = rest.partition(" ")
-                self.pair_rows[first, second] = row
-            elif kind == "p":
-                self.pasted_rows[rest] = row
 
     def word_row(self, norm: str) -> Sequence[float]:
         row = self.word_rows.get(norm)
@@ -190,6 +183,10 @@ def parse_lane_model(raw: Any, where: str) -> LaneModel:
         raise ConfigError(
             f"{where}: lane model is damaged (sizes disagree); rebuild it with `routebot train`"
         )
+    # Features are stored sorted, so each kind is one block: only the pairs' and pasted words' blocks are
+    # keyed again, as `Features` holds them.
+    pairs = _block(features, "b ")
+    pasted = _block(features, "p ")
     return LaneModel(
         lanes=lanes,
         bias=bias,
@@ -198,7 +195,16 @@ def parse_lane_model(raw: Any, where: str) -> LaneModel:
         under_cost=under_cost,
         calibration=calibration,
         source=where,
+        pair_rows={tuple(f[2:].split(" ", 1)): rows[f] for f in pairs},  # type: ignore[misc]
+        pasted_rows={f[2:]: rows[f] for f in pasted},
     )
+
+
+def _block(features: list[str], prefix: str) -> list[str]:
+    """The features of one kind (`b `, `p `): a block of the sorted list."""
+    start = bisect.bisect_left(features, prefix)
+    end = bisect.bisect_left(features, prefix[:-1] + chr(ord(prefix[-1]) + 1), start)
+    return features[start:end]
 
 
 def encode_weights(rows: Sequence[Sequence[float]]) -> str:
