@@ -8,8 +8,10 @@ A task becomes features; words of pasted material only as `p <word>`:
 - `c <n-gram>` character 3- to 5-grams of each distinct word padded with spaces, so `refactoring`,
   `refactorise` and `refactorizar` share evidence and typos still hit most of a word's n-grams;
 - `b <word> <word>` adjacent word pairs.
-A word's own features (`word_grams`) depend on the word alone, so the lane model can add up a word once
-and reuse the sum: that is what keeps a decision under 100 microseconds in pure Python.
+A word's own features (`word_grams`) depend on the word alone, so the lane model adds up a word once and
+reuses the sum. The words are found in the folded text in one regex pass (`read_words`), and distinct
+words and pairs are gathered with `dict.fromkeys`: the per-word work of a decision runs in C, and where each
+word sits in the text is worked out only for the few words the card quotes (or when a model is named).
 Model names from the policy (see `ModelNames`) are replaced by their rung (`rung1`) before anything else,
 so the model learns "a default-rung model failed" rather than the word "sonnet", and a team that renames a
 lane's model is still read the same way.
