@@ -12,12 +12,44 @@ something else wrong earlier, unrelated" are recognised and set aside, and the d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from commands.model_names import rung_word
 from commands.text_features import RUNG_WORDS, Word, fold, quoted_spans
+
+
+class _Lazy:
+    """A pattern compiled when first used. Most tasks name no model and demand nothing, so they never need
+    the big patterns below; compiling them all at import was a tenth of `routebot route`'s start."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source)
+        return self._compiled
+
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled.search(text, pos, endpos)
+
+    def match(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled.match(text, pos, endpos)
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        return self.compiled.fullmatch(text)
+
+    def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
+        return self.compiled.finditer(text, pos, endpos)
+
+    def sub(self, replacement: str, text: str) -> str:
+        return self.compiled.sub(replacement, text)
+
 
 # The patterns are lower case and run on the lower-cased text (`_lowered`): matching with IGNORECASE
 # took four to five times as long.
@@ -26,7 +58,7 @@ _VERDICT_CHARS = 160  # how long the sentence after a model's mention may be and
 
 # Said of a model's earlier attempt at this task. English first; the other languages the corpus covers
 # (French, Spanish, German, Portuguese, Italian) get their commonest phrasings.
-_FAILED = re.compile(
+_FAILED = _Lazy(
     r"\b(?:fail(?:s|ed|ing|ure)?|wrong|missed|miss(?:es|ing)|keeps? missing|can'?t|cannot|couldn'?t|"
     r"didn'?t (?:work|help|get|find|solve|manage|catch)|not good enough|inconclusive|shallow|brittle|gave up|"
     r"incorrect|hallucinat\w*|still (?:wrong|broken|stuck|fails|missing|no|off|bad)|no luck|not enough|"
@@ -63,7 +95,7 @@ _FAILED = re.compile(
 )
 # A model named as the subject of the task, or as having done well, or a failure said to be about
 # something else.
-_NOT_THIS_TASK = re.compile(
+_NOT_THIS_TASK = _Lazy(
     r"\b(?:unrelated|different (?:task|thing|project|issue|question|repo|topic|subject|matter|ticket|doc|feature|"
     r"dataset|client|customer|account)|something else|another (?:task|thing|project|repo|topic)|"
     r"other (?:task|project|thing)|separate (?:task|issue|thing|matter|project)|(?:that'?s|it'?s|that was|is) separate|"
@@ -72,14 +104,14 @@ _NOT_THIS_TASK = re.compile(
     r"non c'entra|tutt'altro|altra cosa|lascia stare|n[ãa]o tem (?:nada )?a ver|nada a ver|outra coisa|otra cosa)\b",
 )
 # Said of a model that did its job: the clause names it, but not as a failure.
-_DID_WELL = re.compile(
+_DID_WELL = _Lazy(
     r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid) job|handled .{0,40}?\bfine|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
     r"(?:was|were|is) (?:fine|great|good|spot on)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
 )
 # Weaker signs that an earlier run went well, or that the person asks for the same again ("codex wrote it
 # last week and it's fine", "haiku did the august batch, do september's the same way"). They only stop the
 # past-run reading below: a clause with a failure word in it is still read as a failure.
-_WENT_WELL = re.compile(
+_WENT_WELL = _Lazy(
     r"\b(?:fine|well|perfect(?:ly)?|no problem|liked it|correct|good|great|nice|solid|"
     r"same (?:way|again|format|thing|approach|job|as|style|process)|like last time|as before)\b",
 )
@@ -153,7 +185,7 @@ class KeyWords:
 _WORD_PARTS = re.compile(r"['’.\-/]")
 _PLAIN_LIMIT = 200_000  # words remembered per key set; past it, new words are checked each time
 _DEMAND_WORDS = KeyWords(_DEMAND_KEYS)
-MAX_DEMAND = re.compile(
+MAX_DEMAND = _Lazy(
     r"\b(?:max(?:imum|imal)?[- ](?:reasoning|effort|thinking|depth|deliberation|quality|care|rigou?r)|all[- ]out|"
     r"(?:the |far )?most (?:careful|thorough|rigorous|exhaustive|in-depth)|(?:deepest|strongest|hardest) (?:possible|available|pass|analysis|reasoning)|"
     r"(?:strongest|best) (?:analysis|reasoning|model) (?:available|you(?:'ve| have) got|possible)|"
@@ -166,7 +198,7 @@ MAX_DEMAND = re.compile(
     r"(?:plus|m[aá]s|pi[uù]|mais) (?:rigoureu|rigoros|riguros|cuidados|accurat|approfondi|minucios|pouss)\w* "
     r"(?:possible|posible|possibile|poss[ií]vel)|gr(?:ue|ü)ndlichste)\b",
 )
-NO_LIMIT = re.compile(
+NO_LIMIT = _Lazy(
     r"\b(?:(?:cost|costs|price|budget|money|time|turnaround|latency|speed)(?: and (?:cost|time|turnaround|latency|speed))? "
     r"(?:don'?t|doesn'?t|do not|does not) matter|(?:cost|budget|money|price|time)(?: is|'s)? (?:isn'?t |is not |not )?(?:a |an )?"
     r"(?:non-?)?(?:factor|issue|concern|object|irrelevant)|no (?:budget|cost|spending) (?:limit|cap|ceiling)|"
@@ -315,7 +347,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
 
 
 # No-limit phrases about time alone: patience, not a demand for the most effort money buys.
-_TIME_ONLY = re.compile(
+_TIME_ONLY = _Lazy(
     r"\b(?:no rush|take (?:as long as|your time)|no deadline|no time pressure|not time-sensitive|"
     r"(?:time|latency|speed|turnaround) (?:doesn'?t|does not|don'?t|do not) matter|don'?t care how long|"
     r"(?:time|latency|speed|turnaround) (?:is|are) (?:irrelevant|no (?:object|concern|issue)))\b",
