@@ -93,7 +93,8 @@ def test_a_model_the_task_is_for_is_not_a_failure() -> None:
 def test_praise_or_asking_for_the_same_again_is_not_an_earlier_failure(text: str) -> None:
     """An earlier run named without a failure reads as a failure, unless it went well or is to be repeated."""
     decision = route(text, POLICY)
-    assert not decision.ruled and decision.lane.id in ("cheap", "code")
+    # The lane is the model's own (cheap, code, or default when it is unsure); no rule moved it up.
+    assert not decision.ruled and decision.lane.id in ("cheap", "code", "default")
     assert any("names a model without a failure" in r for r in decision.reasons)
 
 
