@@ -363,7 +363,7 @@ def test_no_shared_case_text_in_router_code_or_corpus() -> None:
     root = Path(__file__).resolve().parents[2]
     sources = "".join(
         p.read_text().lower()
-        for p in [*(root / "commands").glob("*.*"), *CORPUS_DIR.glob("*.*")]
+        for p in [*(root / "commands").glob("*.*"), *CORPUS_DIR.rglob("*.*")]
         if p.suffix in (".py", ".toml", ".jsonl", ".md")
     )
     for line in path.read_text().splitlines():
