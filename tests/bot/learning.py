@@ -10,8 +10,10 @@ from urllib.parse import urlencode
 from tests.conftest import SECRET, Harness
 from tests.fakes.slack_requests import bolt_request
 
-# Summaries of NDAs: the router sends them to the cheap lane; this team keeps escalating them.
-NDA = "Summarize this NDA for the {team} team, with the renewal terms"
+# Dates out of NDAs: the router sends them to the cheap lane (confidence 0.97-0.99 for every team below, so
+# a retrained model keeps them there; "summarize ... with the renewal terms" sat at the cheap/default edge
+# and crossed it when batches 10 and 11 were added); this team keeps escalating them.
+NDA = "Pull the renewal dates out of this NDA for the {team} team"
 TEAMS = ("sales", "finance", "ops", "product", "support", "hr")
 UNRELATED = "Tag each of these 300 support tickets as billing, bug or other"
 EVIDENCE = (
