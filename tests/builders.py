@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from commands.channel_settings import default_settings
 from commands.ladder import next_step
 from commands.policy import Policy
 from commands.pricing import price_of_run
 from commands.providers import TokenCounts
+from storage.channel_settings import ChannelSettings, ChannelSettingsStore
+from storage.db import Database
 from storage.records import Run
 from storage.runs import NewRun, RunStore
 
 DEFAULT_TOKENS = TokenCounts(input_tokens=2_000, output_tokens=500)
 USD = 1_000_000_000  # nano-dollars
+
+
+def set_budget(database: Database, policy: Policy, channel: str, usd: float, at: float) -> None:
+    """An admin saved a weekly budget of `usd` for `channel` (both providers, `max` needs approval)."""
+    new = ChannelSettings(channel, ("anthropic", "openai"), int(usd * USD), ("max",))
+    ChannelSettingsStore(database).save(new, default_settings(channel, policy), "UADMIN", at)
 
 
 def spent(store: RunStore, usd: float | None, channel: str, at: float) -> Run:

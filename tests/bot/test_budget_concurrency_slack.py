@@ -12,9 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from commands.channel_settings import default_settings
-from storage.channel_settings import ChannelSettings, ChannelSettingsStore
-from tests.builders import spent
+from storage.channel_settings import ChannelSettingsStore
+from tests.builders import set_budget, spent
 from tests.conftest import Harness
 
 USD = 1_000_000_000
@@ -23,10 +22,7 @@ PREMIUM_TASK = "--lane premium Review our proposed microservices split and weigh
 
 
 def _budget(harness: Harness, usd: float, channel: str = "C1") -> None:
-    new = ChannelSettings(channel, ("anthropic", "openai"), int(usd * USD), ("max",))
-    ChannelSettingsStore(harness.bot.database).save(
-        new, default_settings(channel, harness.bot.policy), "UADMIN", harness.clock()
-    )
+    set_budget(harness.bot.database, harness.bot.policy, channel, usd, harness.clock())
 
 
 def _held(harness: Harness, usage: dict[str, int] | None = None) -> threading.Event:

@@ -7,28 +7,16 @@ Slack sends them: `a &lt; b &amp;&amp; c &gt; d` for what the person typed as `a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.bot.mrkdwn import mrkdwn_objects
 from tests.conftest import Harness
 
 TYPED = "Summarize why a < b && c > d holds in this snippet"
 AS_SLACK_SENDS = "Summarize why a &lt; b &amp;&amp; c &gt; d holds in this snippet"
 PINGS = ("<!here>", "<!channel>", "<!everyone>", "<@U999>", "<#C999>", "<!subteam^S1>")
-
-
-def _mrkdwn_objects(value: Any) -> Iterator[dict[str, Any]]:
-    """Every mrkdwn text object anywhere in a message or view."""
-    if isinstance(value, dict):
-        if value.get("type") == "mrkdwn":
-            yield value
-        for item in value.values():
-            yield from _mrkdwn_objects(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _mrkdwn_objects(item)
 
 
 def _ack_text(response: Any) -> str:
@@ -83,7 +71,7 @@ def test_mentions_in_a_task_and_an_answer_notify_nobody(harness: Harness) -> Non
     harness.press(harness.buttons(card)[0], message_ts=card["ts"])
     messages = harness.wait_answers(card["ts"])
     posted = [card, *messages, *(c.args for c in harness.slack.calls("chat.update"))]
-    objects = [o for m in posted for o in _mrkdwn_objects(m.get("blocks") or [])]
+    objects = [o for m in posted for o in mrkdwn_objects(m.get("blocks") or [])]
     assert len(objects) > 10
     assert all(o.get("verbatim") is True for o in objects), [o for o in objects if not o.get("verbatim")]
     text = json.dumps([m.get("blocks") for m in posted]) + json.dumps([m.get("text") for m in posted])
@@ -105,6 +93,6 @@ def test_every_mrkdwn_object_in_approvals_failures_and_settings_is_verbatim(make
     harness.command("/route", "settings", user="UBOSS")
     view = harness.slack.wait_for("views.open")[0].args["view"]
     posted = [c.args for c in harness.slack.calls() if c.method in ("chat.postMessage", "chat.update")]
-    objects = [o for m in [*posted, view] for o in _mrkdwn_objects(m)]
+    objects = [o for m in [*posted, view] for o in mrkdwn_objects(m)]
     assert any("could not answer" in o["text"] for o in objects)
     assert all(o.get("verbatim") is True for o in objects)

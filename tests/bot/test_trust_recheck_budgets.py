@@ -15,10 +15,10 @@ import pytest
 from slack_bolt.response import BoltResponse
 
 from bot.startup import on_startup
-from commands.channel_settings import default_settings
 from commands.policy import DEFAULT_POLICY_PATH
-from storage.channel_settings import ChannelSettings, ChannelSettingsStore
+from storage.channel_settings import ChannelSettingsStore
 from storage.runs import LEASE_SECONDS, NewRun
+from tests.builders import set_budget
 from tests.conftest import SECRET, Harness
 from tests.fakes.slack_requests import bolt_request, view_submission
 
@@ -28,10 +28,7 @@ PREMIUM_TASK = "--lane premium Review our proposed microservices split and weigh
 
 
 def _budget(harness: Harness, usd: float, channel: str = "C1") -> None:
-    new = ChannelSettings(channel, ("anthropic", "openai"), int(usd * USD), ("max",))
-    ChannelSettingsStore(harness.bot.database).save(
-        new, default_settings(channel, harness.bot.policy), "UADMIN", harness.clock()
-    )
+    set_budget(harness.bot.database, harness.bot.policy, channel, usd, harness.clock())
 
 
 def _runs(harness: Harness) -> list[Any]:
@@ -176,6 +173,9 @@ def test_a_redelivered_escalate_with_another_retry_reason_climbs_once(harness: H
 
 def test_two_escalates_typed_at_once_climb_one_rung(harness: Harness) -> None:
     card = _answered(harness)
+    # The escalation's model call waits until all four commands were handled, as a real model's seconds
+    # would: an instant fake could answer between two of them, and then a later one rightly climbs again.
+    harness.anthropic.hold()
     start = threading.Barrier(4)
 
     def escalate(n: int) -> None:
@@ -187,8 +187,9 @@ def test_two_escalates_typed_at_once_climb_one_rung(harness: Harness) -> None:
         thread.start()
     for thread in typed:
         thread.join()
+    harness.built.listener_pool.shutdown(wait=True)  # every command handled
+    harness.anthropic.release()
     harness.wait_answers(card["ts"], count=2)
-    harness.built.listener_pool.shutdown(wait=True)
     harness.built.run_pool.shutdown(wait=True)
     assert [r.model for r in _runs(harness)] == ["claude-haiku-4-5", "claude-sonnet-4-6"]
     replies = [c.args["text"] for c in harness.slack.calls("response_url")]

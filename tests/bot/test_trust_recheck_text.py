@@ -8,7 +8,6 @@ is walked: each mrkdwn object must be `verbatim`, and no control sequence the in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from bot.blocks.conversations import INSTRUCTION_ACTION, INSTRUCTION_BLOCK, ROUTE_MESSAGE
 from bot.digest_post import run_digest_job
 from commands.weeks import parse_week
+from tests.bot.mrkdwn import mrkdwn_objects
 from tests.bot.threads import MENTION, card_in, mention, send
 from tests.builders import Seeder
 from tests.conftest import SECRET, Harness
@@ -38,17 +38,6 @@ OUTBOUND = (
 )
 
 
-def _mrkdwn_objects(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, dict):
-        if value.get("type") == "mrkdwn":
-            yield value
-        for item in value.values():
-            yield from _mrkdwn_objects(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _mrkdwn_objects(item)
-
-
 def _outbound(harness: Harness) -> list[dict[str, Any]]:
     return [c.args for c in harness.slack.calls() if c.method in OUTBOUND]
 
@@ -57,7 +46,7 @@ def _nothing_pings(harness: Harness, extra: tuple[str, ...] = ()) -> str:
     """Assert the sweep above over everything posted so far; return it all as one text."""
     harness.runs_settled()
     posted = _outbound(harness)
-    objects = [o for args in posted for o in _mrkdwn_objects(args)]
+    objects = [o for args in posted for o in mrkdwn_objects(args)]
     assert all(o.get("verbatim") is True for o in objects), [o for o in objects if not o.get("verbatim")]
     text = json.dumps(posted, ensure_ascii=False)
     for ping in PINGS + extra:

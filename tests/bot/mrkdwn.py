@@ -1,0 +1,21 @@
+"""Looking into what the bot sent Slack: every mrkdwn text object, for the tests that no text pings anyone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+
+def mrkdwn_objects(value: Any) -> Iterator[dict[str, Any]]:
+    """Every mrkdwn text object anywhere in a message or view."""
+    children: Iterable[Any]
+    if isinstance(value, dict):
+        if value.get("type") == "mrkdwn":
+            yield value
+        children = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return
+    for item in children:
+        yield from mrkdwn_objects(item)
