@@ -318,9 +318,6 @@ class _SimulatedModel:
     def tokens(self, task: str) -> TokenCounts:
         return TokenCounts(input_tokens=len(task) // 4 + 1_500, output_tokens=700)
 
-    def complete(self, *, model: str, effort: str | None, task: str) -> Completion:
-        return Completion("(simulated)", self.tokens(task))
-
     def stream(
         self, *, model: str, effort: str | None, turns: Sequence[Turn], on_text: TextSink
     ) -> Completion:

@@ -40,14 +40,11 @@ class InstantProvider:
 
     name = "anthropic"
 
-    def complete(self, *, model: str, effort: str | None, task: str) -> Any:
+    def stream(self, *, model: str, effort: str | None, turns: Any, on_text: Any) -> Any:
         from commands.providers import Completion, TokenCounts
 
-        return Completion(text=ANSWER, tokens=TokenCounts(input_tokens=1200, output_tokens=350))
-
-    def stream(self, *, model: str, effort: str | None, turns: Any, on_text: Any) -> Any:
         on_text(ANSWER)
-        return self.complete(model=model, effort=effort, task="")
+        return Completion(text=ANSWER, tokens=TokenCounts(input_tokens=1200, output_tokens=350))
 
 
 def _new_request(store: Any, i: int, channel: str = "C1") -> Any:

@@ -16,8 +16,8 @@ from commands.errors import UsageError
 from commands.learning import Learning
 from commands.policy import Policy
 from commands.route_args import RouteArgs
-from commands.route_request import parse_and_check
-from commands.router import Decision, RouteOptions, route
+from commands.route_request import parse_and_check, route_for_channel
+from commands.router import Decision, RouteOptions
 from commands.thread_context import plain_text
 from commands.turns import Material
 from storage.conversations import ConversationStore, NewRequest
@@ -74,10 +74,7 @@ def start_conversation(
     options = RouteOptions(
         lane=args.lane, provider=args.provider or provider, allowed_providers=allowed_providers
     )
-    decision = route(args.task, policy, options)
-    learned = learning.adjust(decision, args.task, channel_id, now) if learning else None
-    if learned is not None:
-        decision = learned.decision
+    decision, learned = route_for_channel(args.task, policy, options, learning, channel_id, now)
     new = NewRequest(
         channel_id=channel_id,
         user_id=user_id,

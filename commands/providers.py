@@ -54,16 +54,13 @@ TextSink = Callable[[str], None]
 class Provider(Protocol):
     name: str
 
-    def complete(self, *, model: str, effort: str | None, task: str) -> Completion:
-        """Run the task; raise commands.errors.ProviderError on any API failure."""
-        ...
-
     def stream(
         self, *, model: str, effort: str | None, turns: Sequence[Turn], on_text: TextSink
     ) -> Completion:
         """Run the conversation, handing each piece of text to `on_text` as the API streams it.
 
         The Completion's tokens come from the stream's own usage events. A failure before any text is
-        retried like `complete`; a failure after some text raises ProviderError with `partial=True`.
+        retried (bot/providers/retrying.py), then raises commands.errors.ProviderError; a failure after some
+        text raises ProviderError with `partial=True`.
         """
         ...

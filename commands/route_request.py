@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from commands.calibration import Adjustment
 from commands.errors import UsageError
-from commands.learning import Learning
+from commands.learning import LearnedRoute, Learning
 from commands.policy import Policy
 from commands.route_args import RouteArgs, parse_route_args
 from commands.router import Decision, RouteOptions, route
@@ -44,6 +44,23 @@ def parse_and_check(text: str, max_chars: int) -> RouteArgs:
     return args
 
 
+def route_for_channel(
+    task: str,
+    policy: Policy,
+    options: RouteOptions,
+    learning: Learning | None,
+    channel_id: str,
+    now: float,
+) -> tuple[Decision, LearnedRoute | None]:
+    """The router's decision as this channel starts from it: adjusted by learning when it is on (the
+    LearnedRoute then says what learning saw and changed, for `Learning.record`)."""
+    decision = route(task, policy, options)
+    if learning is None:
+        return decision, None
+    learned = learning.adjust(decision, task, channel_id, now)
+    return learned.decision, learned
+
+
 def route_and_record(
     args: RouteArgs,
     *,
@@ -61,11 +78,8 @@ def route_and_record(
     options = RouteOptions(
         lane=args.lane, provider=args.provider or provider, allowed_providers=allowed_providers
     )
-    decision = route(args.task, policy, options)
     now = clock()
-    learned = learning.adjust(decision, args.task, channel_id, now) if learning else None
-    if learned is not None:
-        decision = learned.decision
+    decision, learned = route_for_channel(args.task, policy, options, learning, channel_id, now)
     request, new = store.create_request(
         channel_id=channel_id,
         user_id=user_id,

@@ -7,14 +7,8 @@ proxy's) bad response, not a request that was too long, so it gets its own kind 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 from commands.errors import ProviderError
 from commands.providers import base_url_variable
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 def bad_response(provider: str, label: str) -> ProviderError:
@@ -25,23 +19,3 @@ def bad_response(provider: str, label: str) -> ProviderError:
         f" {base_url_variable(provider)} (a proxy may be answering in its place).",
         retryable=True,
     )
-
-
-def readable(call: Callable[[], T], provider: str, label: str) -> Callable[[], T]:
-    """`call` with an unparseable 200 body turned into a bad_response ProviderError (never retried)."""
-
-    def wrapped() -> T:
-        try:
-            return call()
-        except ValueError as exc:  # json.JSONDecodeError: the SDK could not parse the body at all
-            raise bad_response(provider, label) from exc
-
-    return wrapped
-
-
-def parse(reply: object, read: Callable[[Any], R], provider: str, label: str) -> R:
-    """read(reply), or a bad_response error when the reply lacks what a real one has."""
-    try:
-        return read(reply)
-    except (AttributeError, TypeError, KeyError) as exc:  # a str, or a model built from a partial body
-        raise bad_response(provider, label) from exc

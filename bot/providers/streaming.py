@@ -1,6 +1,6 @@
 """What both streaming adapters share: retry only before the first text, and name a break after it.
 
-A failure before any text arrived is a failed call like any other, so it is retried as `complete` retries.
+A failure before any text arrived is a failed call like any other, so it is retried (retrying.py).
 Once text has reached Slack a retry would repeat it, so a break after that is reported at once, marked
 `partial`, and the dispatcher keeps what arrived and offers Retry.
 """

@@ -13,6 +13,7 @@ from bot.providers import ADAPTERS, anthropic_provider, build_providers, openai_
 from bot.providers.retrying import classify
 from commands.errors import ProviderError
 from commands.policy import PROVIDERS
+from commands.providers import Completion, Turn
 from tests.fakes.models import FakeAnthropic, FakeOpenAI, closed_port_url
 
 CASES = [  # (HTTP status the fake answers, routebot's kind, whether a Retry may help)
@@ -49,6 +50,11 @@ def _providers(anthropic_url: str, openai_url: str, **env: str):  # type: ignore
     return build_providers(config)
 
 
+def _ask(provider, model: str) -> Completion:  # type: ignore[no-untyped-def]
+    """One turn, "hi", streamed as every run is; the text pieces are dropped."""
+    return provider.stream(model=model, effort=None, turns=[Turn("user", "hi")], on_text=lambda _text: None)
+
+
 def test_every_policy_provider_has_an_adapter() -> None:
     assert set(ADAPTERS) == set(PROVIDERS)
 
@@ -63,7 +69,7 @@ def test_http_errors_become_the_kind_their_sdk_exception_names(
         fake.fail(status)
     for name, model in MODELS:
         with pytest.raises(ProviderError) as failed:
-            providers[name].complete(model=model, effort=None, task="hi")
+            _ask(providers[name], model)
         assert (failed.value.provider, failed.value.kind, failed.value.retryable) == (name, kind, retryable)
 
 
@@ -119,13 +125,13 @@ def test_connection_refused_and_timeouts_are_retried_then_reported(
     providers = _providers(dead, dead + "v1", ROUTEBOT_PROVIDER_MAX_RETRIES="1")
     for name, model in MODELS:
         with pytest.raises(ProviderError) as failed:
-            providers[name].complete(model=model, effort=None, task="hi")
+            _ask(providers[name], model)
         assert (failed.value.kind, failed.value.retryable) == ("connection", True)
     fake_anthropic.hang = fake_openai.hang = True
     slow = _providers(fake_anthropic.url.rstrip("/"), fake_openai.url + "v1", ROUTEBOT_PROVIDER_TIMEOUT="0.3")
     for name, model in MODELS:
         with pytest.raises(ProviderError) as failed:
-            slow[name].complete(model=model, effort=None, task="hi")
+            _ask(slow[name], model)
         assert failed.value.kind == "timeout"
 
 
@@ -138,5 +144,5 @@ def test_a_server_error_is_retried_and_the_answer_returned(models: tuple[FakeAnt
         fake.reply("fine")
         fake.fail(500, times=1, retry_after=0)
     for name, model in MODELS:
-        assert providers[name].complete(model=model, effort=None, task="hi").text == "fine"
+        assert _ask(providers[name], model).text == "fine"
     assert len(fake_anthropic.requests) == len(fake_openai.requests) == 2
