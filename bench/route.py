@@ -348,7 +348,11 @@ def bench_cli() -> list[Row]:
     # The bytecode cache as an installed routebot has it (pip compiles it; a checkout writes it on the first
     # run): PYTHONDONTWRITEBYTECODE, set in some sandboxes, would make every run compile routebot's modules.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    script = shutil.which("routebot")
+    # The `routebot` an installed copy runs: the console script beside this interpreter (a virtualenv's
+    # bin/). `shutil.which` may find a version manager's shim first (pyenv's is a bash script that costs
+    # more than routebot's own start), so it is only the fallback.
+    beside = Path(sys.executable).with_name("routebot")
+    script = str(beside) if beside.is_file() else shutil.which("routebot")
     route_argv = [script] if script else [sys.executable, "-m", "bot.cli"]
     route = "`routebot route --json`" if script else "`python -m bot.cli route --json`"
     if script:

@@ -62,7 +62,7 @@ _FAILED = _Lazy(
     r"\b(?:fail(?:s|ed|ing|ure)?|wrong|missed|miss(?:es|ing)|keeps? missing|can'?t|cannot|couldn'?t|"
     r"didn'?t (?:work|help|get|find|solve|manage|catch)|not good enough|inconclusive|shallow|brittle|gave up|"
     r"incorrect|hallucinat\w*|still (?:wrong|broken|stuck|fails|missing|no|off|bad)|no luck|not enough|"
-    r"tried|struggl\w*|choked|unhelpful|useless|doesn'?t (?:work|even|compile|run)|ran out of|"
+    r"tried|(?:\d+|two|three|several|multiple|many) tries|struggl\w*|chok(?:ed|es|ing)|unhelpful|useless|doesn'?t (?:work|even|compile|run)|ran out of|"
     r"stuck|went nowhere|didn'?t pan out|no progress|plausible but|contradict\w*|flawed|buggy|broken|"
     r"mislabel\w*|misclassif\w*|misread\w*|mangl\w*|botch\w*|garbled?|messed up|gets? (?:it|them|this) wrong|"
     r"got (?:it|them|this) wrong|inconsistent|unusable|not usable|mix(?:ing|ed) up|kept \w+ing|isn'?t right|"
@@ -105,14 +105,14 @@ _NOT_THIS_TASK = _Lazy(
 )
 # Said of a model that did its job: the clause names it, but not as a failure.
 _DID_WELL = _Lazy(
-    r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid) job|handled .{0,40}?\bfine|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
-    r"(?:was|were|is) (?:fine|great|good|spot on)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
+    r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid|decent|fine|reasonable) job|handled .{0,40}?\bfine|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
+    r"(?:was|were|is) (?:fine|great|good|decent|ok(?:ay)?|spot on)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
 )
 # Weaker signs that an earlier run went well, or that the person asks for the same again ("codex wrote it
 # last week and it's fine", "haiku did the august batch, do september's the same way"). They only stop the
 # past-run reading below: a clause with a failure word in it is still read as a failure.
 _WENT_WELL = _Lazy(
-    r"\b(?:fine|well|perfect(?:ly)?|no problem|liked it|correct|good|great|nice|solid|"
+    r"\b(?:fine|well|perfect(?:ly)?|no problem|liked it|correct|good|great|nice|solid|decent|"
     r"same (?:way|again|format|thing|approach|job|as|style|process)|like last time|as before)\b",
 )
 # An earlier run of a named model on this task, said without saying how it went wrong ("opus's draft got

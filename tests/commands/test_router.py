@@ -55,6 +55,9 @@ def test_kinds_of_task(text: str, expected: str) -> None:
             "the retry queue drops a message now and then; sonnet looked and said the code is fine, it isn't",
             "premium",
         ),
+        ("codex's migration script keeps choking on the null timestamps, fix it properly", "premium"),
+        ("the haiku tagging chokes on emoji-only tickets; tag these 200 again", "default"),
+        ("sonnet's refactor of the pager module, 3 tries now and the tests are red", "premium"),
     ],
 )
 def test_earlier_failure_moves_one_rung_above_what_failed(text: str, expected: str) -> None:
@@ -88,6 +91,8 @@ def test_a_model_the_task_is_for_is_not_a_failure() -> None:
         " for them",
         "haiku did the march receipts tagging, do april's 300 receipts the same way",
         "sonnet's fine for this: 5 subject lines for the webinar follow-up",
+        "gpt-5.4 medium did a decent job on the october churn write-up; same again for november's numbers",
+        "haiku's tags on the last export were ok, tag this week's 400 tickets the same way",
     ],
 )
 def test_praise_or_asking_for_the_same_again_is_not_an_earlier_failure(text: str) -> None:
