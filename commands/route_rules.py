@@ -80,7 +80,7 @@ _FAILED = _Lazy(
     r"(?:a |ha |hat |è |e )?(?:échou\w*|echou\w*|fall[oóé]\w*|fracas\w*|gescheitert|fehlgeschlagen|versagt|"
     r"falsch|sbagli\w*|fallit\w*|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
     r"no (?:pudo|funcion\w*|sirvi\w*)|n'a pas (?:réussi|marché|su)|hat nicht|non (?:è riuscit\w*|ha funzionat\w*)|"
-    r"não (?:conseguiu|funcionou|achou|encontrou|viu)|erro\w*|rat[ée]\w*|s'est plant[ée]\w*|trouve pas|"
+    r"não (?:conseguiu|funcionou|achou|encontrou|viu)|erro\w*|rat[ée]\w*|(?:s'est |a )?plant[ée]\w*|trouve pas|"
     r"n'a pas trouv[ée]|incompl[eè]t\w*|no supo|no (?:encontr[oó]|vio|logr[oó])|se qued[oó] corto|"
     r"nicht geschafft|übersehen|nicht gefunden|unvollständig|deixou de fora|non ha (?:trovato|visto)|"
     r"ignorat\w*|tralasciat\w*|contredi\w*|contradi[cz]\w*|contraddi\w*|widersprich\w*|widerspr[aä]ch\w*|"
@@ -224,7 +224,8 @@ NO_LIMIT = _Lazy(
     r"me da igual (?:lo (?:q|que) cueste|el (?:costo|coste|precio))|"
     r"kosten(?: und (?:dauer|zeit))? (?:egal|spielen keine rolle)|"
     r"(?:custos?|tempo)(?: e (?:tempo|prazo|custos?))? n[aã]o importam?|"
-    r"(?:costi|costo|tempi|tempo)(?: e (?:tempi|tempo|costi|costo))? non contano)\b",
+    r"(?:costi|costo|tempi|tempo)(?: e (?:tempi|tempo|costi|costo))? non contano|"
+    r"(?:non badiamo|senza badare) a (?:spese|costi))\b",
 )
 LAST_TRY = re.compile(
     r"\b(?:last (?:escalation|resort|attempt|try|shot)|final (?:attempt|escalation|try|shot)|one (?:last|final) "
@@ -362,7 +363,7 @@ _NO_LIMIT_WORDS = KeyWords(
         *("token", "tokens", "spend", "spending", "expense", "expensive", "whatever", "compute", "care"),
         *("ask", "regardless", "long", "rush", "deadline", "importe", "importar", "importa", "importam"),
         *("egal", "kosten", "cout", "couts", "delai", "delais", "prix", "igual", "custo", "custos", "tempo"),
-        *("tempi", "costi", "costo"),
+        *("tempi", "costi", "costo", "spese"),
     ),
     whole=True,
 )

@@ -152,6 +152,7 @@ def test_patience_alone_is_not_cost_no_object() -> None:
         ("ni sonnet ni haiku consiguen cuadrar el informe de gastos del trimestre", "premium"),
         ("gpt-5.4 medium halluziniert Teilenummern im Garantiebericht", "premium"),
         ("o gpt-5.4 high deu barraca no parecer sobre a coima da concorrência", "max"),
+        ("sonnet a planté sur la reprise des écritures de clôture, tu peux reprendre ?", "premium"),
     ],
 )
 def test_failures_said_in_other_languages_move_one_rung_above(text: str, expected: str) -> None:
@@ -205,6 +206,7 @@ def test_max_needs_premium_failure_or_maximum_effort_with_cost_no_object() -> No
         "ich will die gründlichste Prüfung des Vertrags, Kosten und Dauer egal",
         "quero a análise mais cuidadosa possível da venda, custo e tempo não importam",
         "voglio l'analisi più approfondita possibile sulla chiusura, costi e tempi non contano",
+        "voglio la revisione più accurata possibile del patto parasociale, non badiamo a spese né a tempi",
     ],
 )
 def test_maximum_effort_with_cost_or_time_no_object_in_other_words_reaches_max(text: str) -> None:
