@@ -54,6 +54,7 @@ class _Lazy:
 # The patterns are lower case and run on the lower-cased text (`_lowered`): matching with IGNORECASE
 # took four to five times as long.
 _CLAUSE_END = re.compile(r"[.;!?]+(?=\s|$)|\n|,?\s+but\s+|,?\s+(?:aber|mais|pero|mas|ma)\s+")
+_NOTE_CHARS = 40  # a clause this short before a failure may be a note about it ("unrelated, but …")
 _VERDICT_CHARS = 160  # how long the sentence after a model's mention may be and still be its verdict
 
 # Said of a model's earlier attempt at this task. English first; the other languages the corpus covers
@@ -78,7 +79,9 @@ _FAILED = _Lazy(
     r"neither\b.{1,60}\bnor|\bni\b.{1,60}\bni\b|\bnem\b.{1,60}\bnem\b|\bweder\b.{1,60}\bnoch\b|"
     r"\bné\b.{1,60}\bné\b|"
     r"(?:a |ha |hat |è |e )?(?:échou\w*|echou\w*|fall[oóé]\w*|fracas\w*|gescheitert|fehlgeschlagen|versagt|"
-    r"falsch|sbagli\w*|fallit\w*|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
+    r"falsch|sbagli\w*|fallit\w*|fallisc\w*|fall(?:a|an|aron)|daneben\w*|"
+    r"(?:non ha|n'a pas|no|não|nicht) (?:convint\w*|convaincu|convenci[oó]|convenceu|überzeugt)|"
+    r"saltat\w*|übersprungen|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
     r"no (?:pudo|funcion\w*|sirvi\w*)|n'a pas (?:réussi|marché|su)|hat nicht|non (?:è riuscit\w*|ha funzionat\w*)|"
     r"não (?:conseguiu|funcionou|achou|encontrou|viu)|erro\w*|rat[ée]\w*|(?:s'est |a )?plant[ée]\w*|trouve pas|"
     r"n'a pas trouv[ée]|incompl[eè]t\w*|no supo|no (?:encontr[oó]|vio|logr[oó])|se qued[oó] corto|"
@@ -97,7 +100,7 @@ _FAILED = _Lazy(
 # something else.
 _NOT_THIS_TASK = _Lazy(
     r"\b(?:unrelated|different (?:task|thing|project|issue|question|repo|topic|subject|matter|ticket|doc|feature|"
-    r"dataset|client|customer|account)|something else|another (?:task|thing|project|repo|topic)|"
+    r"dataset|client|customer|account|outage|incident|case|report|deal|vendor|batch|one)|something else|another (?:task|thing|project|repo|topic)|"
     r"other (?:task|project|thing)|separate (?:task|issue|thing|matter|project)|(?:that'?s|it'?s|that was|is) separate|"
     r"not (?:this|related)|nothing to do with|(?:ignore|disregard) (?:that|it)\b|"
     r"sin relaci[oó]n|sans rapport|rien [àa] voir|autre (?:sujet|chose)|nichts damit zu tun|etwas (?:anderes|anderem)|"
@@ -107,6 +110,13 @@ _NOT_THIS_TASK = _Lazy(
 _DID_WELL = _Lazy(
     r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid|decent|fine|reasonable) job|handled .{0,40}?\bfine|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
     r"(?:was|were|is) (?:fine|great|good|decent|ok(?:ay)?|spot on)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
+)
+# A model's own verdict, reported: "sonnet keeps telling me this is fine but we lose messages", "opus insists
+# the numbers tie out". People quote a model's all-clear to dispute it, so this is a failure, not praise.
+_CLAIMED_FINE = _Lazy(
+    r"\b(?:says?|said|saying|keeps? (?:saying|telling (?:me|us))|tells? (?:me|us)|told (?:me|us)|claims?|claimed|"
+    r"claiming|insists?|insisted|swears?|swore)\b(?:\W+\w+){0,5}?\W+(?:fine|ok(?:ay)?|correct|right|good|"
+    r"nothing wrong|no bug|tie out|ties out|adds? up)\b",
 )
 # Weaker signs that an earlier run went well, or that the person asks for the same again ("codex wrote it
 # last week and it's fine", "haiku did the august batch, do september's the same way"). They only stop the
@@ -195,7 +205,7 @@ MAX_DEMAND = _Lazy(
     r"esfuerzo m[aá]ximo|m[aá]ximo esfuerzo|effort maximal|maximale[nr]? (?:aufwand|anstrengung)|"
     r"massimo sforzo|esfor[cç]o m[aá]ximo|as deep as (?:you )?(?:possibly )?can|"
     # "l'analyse la plus rigoureuse possible", "el análisis más riguroso posible", "la più accurata possibile"
-    r"(?:plus|m[aá]s|pi[uù]|mais) (?:rigoureu|rigoros|riguros|cuidados|accurat|approfondi|minucios|pouss)\w* "
+    r"(?:plus|m[aá]s|pi[uù]|mais) (?:rigoureu|rigoros|riguros|cuidados|accurat|approfondi|minucios|pouss|exhausti)\w* "
     r"(?:possible|posible|possibile|poss[ií]vel)|gr(?:ue|ü)ndlichste)\b",
 )
 NO_LIMIT = _Lazy(
@@ -225,6 +235,7 @@ NO_LIMIT = _Lazy(
     r"kosten(?: und (?:dauer|zeit))? (?:egal|spielen keine rolle)|"
     r"(?:custos?|tempo)(?: e (?:tempo|prazo|custos?))? n[aã]o importam?|"
     r"(?:costi|costo|tempi|tempo)(?: e (?:tempi|tempo|costi|costo))? non contano|"
+    r"sin importar (?:el |los |la )?(?:costos?|coste|precio|tiempos?)|"
     r"(?:non badiamo|senza badare) a (?:spese|costi))\b",
 )
 LAST_TRY = re.compile(
@@ -294,7 +305,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         subjects = [
             (w, r) for w, r in in_clause if not _SUBJECT_BEFORE.search(low, max(start, w.start - 8), w.start)
         ]
-        failure = _FAILED.search(clause)
+        failure = _FAILED.search(clause) or _CLAIMED_FINE.search(clause)
         following = low[clauses[number + 1][0] : clauses[number + 1][1]] if number + 1 < len(clauses) else ""
         if failure is None and following and not _DID_WELL.search(clause):
             # "opus said it's seasonal. it isn't": the verdict often comes in the next short sentence.
@@ -305,7 +316,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
                 if failure is not None:
                     clause = f"{clause}. {after.strip()}"
                     said = f"{said}. {text[after_start:after_end].strip()}"
-        praised = _DID_WELL.search(clause) is not None
+        praised = _DID_WELL.search(clause) is not None and not _CLAIMED_FINE.search(clause)
         past_run: Word | None = None
         if (
             failure is None
@@ -328,8 +339,14 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         ):
             ignored.append((said, "names a model without a failure"))
             continue
-        # "…wrong last month, but that's a separate thing — today I need…": the note opens the next clause.
-        if _NOT_THIS_TASK.search(clause) or _NOT_THIS_TASK.search(following[:40]):
+        # "…wrong last month, but that's a separate thing — today I need…": the note opens the next clause;
+        # "unrelated, but opus botched…": it closes a short one before.
+        preceding = low[clauses[number - 1][0] : clauses[number - 1][1]] if number else ""
+        if (
+            _NOT_THIS_TASK.search(clause)
+            or _NOT_THIS_TASK.search(following[:40])
+            or (len(preceding.strip()) <= _NOTE_CHARS and _NOT_THIS_TASK.search(preceding))
+        ):
             ignored.append((said, "a failure said to be about something else"))
             continue
         if not subjects:

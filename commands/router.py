@@ -119,7 +119,15 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
     reasons += _ignored(failures)
 
     demand = find_demand(analysed, reading.distinct.keys(), named, max_rung, failures)
-    if demand.maximum and lane_id != top:
+    lowest = policy.lane(policy.ladder[0]).rung
+    if demand.maximum and not ruled and policy.lane(lane_id).rung == lowest:
+        # "xhigh pls: translate the 3,000 reviews", "use the best one to fix this typo": the guide wants the
+        # smallest model that reliably succeeds and keeps max off bulk work, so the work decides, not the ask.
+        reasons.append(
+            f'asks for maximum effort ("{demand.maximum}") on work that reads as {lane_id}: set aside, '
+            f"the smallest model that does it well is the guide's rule; use --lane to insist"
+        )
+    elif demand.maximum and lane_id != top:
         if demand.no_limit or (failed is not None and failed.rung + 1 >= policy.lane(premium).rung):
             why = f'"{demand.no_limit}"' if demand.no_limit else "an earlier failure"
             reasons.append(f'explicit demand for maximum effort ("{demand.maximum}") with {why}: {top}')

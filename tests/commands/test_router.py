@@ -58,6 +58,7 @@ def test_kinds_of_task(text: str, expected: str) -> None:
         ("codex's migration script keeps choking on the null timestamps, fix it properly", "premium"),
         ("the haiku tagging chokes on emoji-only tickets; tag these 200 again", "default"),
         ("sonnet's refactor of the pager module, 3 tries now and the tests are red", "premium"),
+        ("opus insists the reconciliation ties out, finance counted 40 orphaned payouts", "max"),
     ],
 )
 def test_earlier_failure_moves_one_rung_above_what_failed(text: str, expected: str) -> None:
@@ -101,6 +102,26 @@ def test_praise_or_asking_for_the_same_again_is_not_an_earlier_failure(text: str
     # The lane is the model's own (cheap, code, or default when it is unsure); no rule moved it up.
     assert not decision.ruled and decision.lane.id in ("cheap", "code", "default")
     assert any("names a model without a failure" in r for r in decision.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sonnet keeps saying the retry logic is fine but we lose orders at peak",
+        "haiku says these tags are fine but the ops team re-tagged half of them by hand",
+    ],
+)
+def test_a_models_all_clear_reported_to_dispute_it_is_a_failure_not_praise(text: str) -> None:
+    decision = route(text, POLICY)
+    assert any(r.startswith("earlier failure") for r in decision.reasons)
+    assert not any("names a model without a failure" in r for r in decision.reasons)
+
+
+def test_a_failure_said_to_be_unrelated_just_before_the_but_moves_nothing() -> None:
+    text = "unrelated, but opus botched a forecast last month on a different deal. today: tidy up these notes"
+    decision = route(text, POLICY)
+    assert not decision.ruled and decision.lane.id in ("cheap", "default")
+    assert any("a failure said to be about something else" in r for r in decision.reasons)
 
 
 def test_a_failure_said_to_be_separate_in_the_next_clause_moves_nothing() -> None:
@@ -153,6 +174,9 @@ def test_patience_alone_is_not_cost_no_object() -> None:
         ("gpt-5.4 medium halluziniert Teilenummern im Garantiebericht", "premium"),
         ("o gpt-5.4 high deu barraca no parecer sobre a coima da concorrência", "max"),
         ("sonnet a planté sur la reprise des écritures de clôture, tu peux reprendre ?", "premium"),
+        ("gpt-5.4 medium hat bei der Zollberechnung zweimal danebengelegen", "premium"),
+        ("opus ha sistemato il parser, ma i casi con le date ISO falliscono ancora", "max"),
+        ("la bozza di sonnet sulla clausola di recesso non ha convinto il legale", "premium"),
     ],
 )
 def test_failures_said_in_other_languages_move_one_rung_above(text: str, expected: str) -> None:
@@ -219,6 +243,21 @@ def test_the_top_rungs_effort_by_name_is_a_demand_for_maximum() -> None:
     decision = route("xhigh pls: final review of our reply to the regulator, cost doesn't matter", POLICY)
     assert decision.lane.id == "max"
     assert any('demand for maximum effort ("xhigh")' in r for r in decision.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gpt-5.4 xhigh please: tag these 4,000 app reviews as bug, feature request or praise",
+        "use the strongest model you have to fix the capitalisation in these 20 headings",
+    ],
+)
+def test_maximum_effort_asked_for_simple_bulk_work_is_set_aside(text: str) -> None:
+    """The guide wants the smallest model that does the job well and keeps max off bulk work."""
+    decision = route(text, POLICY)
+    assert decision.lane.id == "cheap" and not decision.ruled
+    assert any("asks for maximum effort" in r and "set aside" in r for r in decision.reasons)
+    assert route(text, POLICY, RouteOptions(lane="max")).lane.id == "max"  # --lane still wins
 
 
 def test_model_names_come_from_the_policy(tmp_path: Path) -> None:
