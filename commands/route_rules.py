@@ -81,7 +81,8 @@ _FAILED = _Lazy(
     r"(?:a |ha |hat |è |e )?(?:échou\w*|echou\w*|fall[oóé]\w*|fracas\w*|gescheitert|fehlgeschlagen|versagt|"
     r"falsch|sbagli\w*|fallit\w*|fallisc\w*|fall(?:a|an|aron)|daneben\w*|"
     r"(?:non ha|n'a pas|no|não|nicht) (?:convint\w*|convaincu|convenci[oó]|convenceu|überzeugt)|"
-    r"saltat\w*|übersprungen|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
+    r"saltat\w*|übersprungen|forg[eo]t\w*|oubli\w*|olvid\w*|vergess\w*|esquec\w*|dimentic\w*|"
+    r"no ha (?:conseguido|podido|logrado|sabido)|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
     r"no (?:pudo|funcion\w*|sirvi\w*)|n'a pas (?:réussi|marché|su)|hat nicht|non (?:è riuscit\w*|ha funzionat\w*)|"
     r"não (?:conseguiu|funcionou|achou|encontrou|viu)|erro\w*|rat[ée]\w*|(?:s'est |a )?plant[ée]\w*|trouve pas|"
     r"n'a pas trouv[ée]|incompl[eè]t\w*|no supo|no (?:encontr[oó]|vio|logr[oó])|se qued[oó] corto|"
@@ -115,7 +116,7 @@ _DID_WELL = _Lazy(
 # the numbers tie out". People quote a model's all-clear to dispute it, so this is a failure, not praise.
 _CLAIMED_FINE = _Lazy(
     r"\b(?:says?|said|saying|keeps? (?:saying|telling (?:me|us))|tells? (?:me|us)|told (?:me|us)|claims?|claimed|"
-    r"claiming|insists?|insisted|swears?|swore)\b(?:\W+\w+){0,5}?\W+(?:fine|ok(?:ay)?|correct|right|good|"
+    r"claiming|insists?|insisted|swears?|swore)\b(?:\W+\w+){0,12}?\W+(?:fine|ok(?:ay)?|correct|right|good|"
     r"nothing wrong|no bug|tie out|ties out|adds? up)\b",
 )
 # Weaker signs that an earlier run went well, or that the person asks for the same again ("codex wrote it
@@ -132,7 +133,10 @@ _PAST_RUN_AFTER = re.compile(
     r"\W*(?:\w+\W+){0,3}?(?:\w+ed|gave|wrote|said|made|came|took|got|ran|thought|built|did|had|has|have|"
     r"was|were|drafted|proposed|produced|reviewed|claimed|concluded|suggested|insisted|told)\b",
 )
-_PAST_RUN_BEFORE = re.compile(r"\b(?:asked|ran|tried|used|had|gave it to|put it through)\W+(?:\w+\W+){0,2}$")
+_PAST_RUN_BEFORE = re.compile(
+    r"\b(?:asked|ran|tried|used|had|gave it to|put it through|(?:resort|escalat\w*|attempt|try) (?:after|from|past))"
+    r"\W+(?:\w+\W+){0,2}$"
+)
 _SUBJECT_BEFORE = re.compile(r"\b(?:for|to|into|pour|para|für|per)\s+$")
 
 # One of these is in every MAX_DEMAND phrase: a few substring tests spare most tasks the big pattern.
@@ -210,8 +214,8 @@ MAX_DEMAND = _Lazy(
 )
 NO_LIMIT = _Lazy(
     r"\b(?:(?:cost|costs|price|budget|money|time|turnaround|latency|speed)(?: and (?:cost|time|turnaround|latency|speed))? "
-    r"(?:don'?t|doesn'?t|do not|does not) matter|(?:cost|budget|money|price|time)(?: is|'s)? (?:isn'?t |is not |not )?(?:a |an )?"
-    r"(?:non-?)?(?:factor|issue|concern|object|irrelevant)|no (?:budget|cost|spending) (?:limit|cap|ceiling)|"
+    r"(?:don'?t|doesn'?t|do not|does not) matter|(?:cost|budget|money|price|time)(?: is|'s)? (?:(?:isn'?t |is not |not )(?:a |an )?"
+    r"(?:factor|issue|concern|object)|(?:a |an )?non-?(?:factor|issue|concern)|irrelevant)|no (?:budget|cost|spending) (?:limit|cap|ceiling)|"
     r"(?:cost|costs|money|time|budget|price)(?: and (?:cost|time|money|budget))? (?:is |are )?no (?:object|concern|issue|problem)|"
     r"spare no (?:expense|cost)|(?:it'?s|this is) expensive,? (?:that'?s|and that'?s) (?:fine|ok(?:ay)?)|"
     r"(?:spend|pay) whatever(?: it takes)?|whatever it takes|as much (?:time|compute)(?: and (?:time|compute))? as (?:needed|it takes|you need)|"
@@ -225,8 +229,9 @@ NO_LIMIT = _Lazy(
     r"kosten spielen keine rolle|non importa (?:il costo|quanto costa)|n[aã]o importa o custo|"
     # "cost and turnaround are no concern", "cost and latency irrelevant", "cost and time are not a concern"
     r"(?:cost|costs|budget|money|price|time|turnaround|latency|runtime|speed)(?:,? (?:and|or|&) "
-    r"(?:cost|time|turnaround|latency|runtime|speed|budget|money|deadline)s?)? (?:is |are )?(?:not |no )?"
-    r"(?:an? )?(?:concern|object|issue|problem|irrelevant|factor)|"
+    r"(?:cost|time|turnaround|latency|runtime|speed|budget|money|deadline)s?)? (?:(?:is |are )?(?:truly |totally |"
+    r"completely |really )?irrelevant|(?:(?:is |are )?(?:not |no )|(?:isn'?t|aren'?t) )(?:an? )?"
+    r"(?:concern|object|issue|problem|factor))|"
     r"no (?:limits?|constraints?|concern|caps?|pressure) (?:on|for|about) (?:the )?(?:cost|time|budget|runtime|money)|"
     r"no (?:budget|cost|time|deadline)(?: or (?:time|deadline|budget|cost))? (?:limits?|pressure|constraints?|caps?)|"
     r"(?:don'?t|do not) care (?:what|how much) it costs|"
@@ -238,9 +243,12 @@ NO_LIMIT = _Lazy(
     r"sin importar (?:el |los |la )?(?:costos?|coste|precio|tiempos?)|"
     r"(?:non badiamo|senza badare) a (?:spese|costi))\b",
 )
+# The last try, or a one-off: with a demand for maximum effort, what the guide keeps `max` for ("an important
+# one-off where cost and time are no concern"); the corpus's writers read "max effort, one-off" that way.
 LAST_TRY = re.compile(
     r"\b(?:last (?:escalation|resort|attempt|try|shot)|final (?:attempt|escalation|try|shot)|one (?:last|final) "
-    r"(?:deep )?(?:attempt|try|pass|shot))\b",
+    r"(?:deep )?(?:attempt|try|pass|shot)|one-?(?:off|time|shot)|una tantum|einmalig\w*|ponctuel(?:le)?|"
+    r"(?:decisi[oó]n|decis[aã]o|decisione) (?:[uú]nica|irreversible|irrevers[ií]vel|irreversibile))\b",
 )
 
 

@@ -59,6 +59,8 @@ def test_kinds_of_task(text: str, expected: str) -> None:
         ("the haiku tagging chokes on emoji-only tickets; tag these 200 again", "default"),
         ("sonnet's refactor of the pager module, 3 tries now and the tests are red", "premium"),
         ("opus insists the reconciliation ties out, finance counted 40 orphaned payouts", "max"),
+        ("last resort after gpt-5.4 high: the transfer pricing memo", "max"),
+        ("haiku forgot half the action items in the standup notes, redo them", "default"),
     ],
 )
 def test_earlier_failure_moves_one_rung_above_what_failed(text: str, expected: str) -> None:
@@ -109,6 +111,7 @@ def test_praise_or_asking_for_the_same_again_is_not_an_earlier_failure(text: str
     [
         "sonnet keeps saying the retry logic is fine but we lose orders at peak",
         "haiku says these tags are fine but the ops team re-tagged half of them by hand",
+        "sonnet said the dedupe in orders_sync.py for the nightly import is fine. it isn't",
     ],
 )
 def test_a_models_all_clear_reported_to_dispute_it_is_a_failure_not_praise(text: str) -> None:
@@ -157,6 +160,21 @@ def test_premium_work_with_cost_no_object_reaches_max(text: str) -> None:
     assert any("premium work with cost no object" in r for r in decision.reasons)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "one-off and it matters: the most thorough analysis possible of the plant sale",
+        "I need the most careful review possible of the licence audit reply. cost and time aren't an issue",
+    ],
+)
+def test_maximum_effort_on_a_one_off_or_with_cost_no_issue_reaches_max(text: str) -> None:
+    assert lane(text) == "max"
+
+
+def test_cost_said_to_be_a_concern_is_not_cost_no_object() -> None:
+    assert lane("the most careful review possible of the licence audit response; cost is a concern") != "max"
+
+
 def test_patience_alone_is_not_cost_no_object() -> None:
     text = (
         "no rush: should we move our auth from Auth0 to Cognito or build it ourselves? need the real"
@@ -177,6 +195,8 @@ def test_patience_alone_is_not_cost_no_object() -> None:
         ("gpt-5.4 medium hat bei der Zollberechnung zweimal danebengelegen", "premium"),
         ("opus ha sistemato il parser, ma i casi con le date ISO falliscono ancora", "max"),
         ("la bozza di sonnet sulla clausola di recesso non ha convinto il legale", "premium"),
+        ("sonnet no ha conseguido cuadrar las comisiones de los agentes", "premium"),
+        ("opus oublie à chaque fois les pénalités de retard dans l'analyse du contrat", "max"),
     ],
 )
 def test_failures_said_in_other_languages_move_one_rung_above(text: str, expected: str) -> None:
