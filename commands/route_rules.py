@@ -81,7 +81,11 @@ _FAILED = _Lazy(
     r"(?:a |ha |hat |è |e )?(?:échou\w*|echou\w*|fall[oóé]\w*|fracas\w*|gescheitert|fehlgeschlagen|versagt|"
     r"falsch|sbagli\w*|fallit\w*|fallisc\w*|fall(?:a|an|aron)|daneben\w*|"
     r"(?:non ha|n'a pas|no|não|nicht) (?:convint\w*|convaincu|convenci[oó]|convenceu|überzeugt)|"
-    r"saltat\w*|übersprungen|forg[eo]t\w*|oubli\w*|olvid\w*|vergess\w*|esquec\w*|dimentic\w*|"
+    r"saltat\w*|übersprungen|à côté de la plaque|non ha capito|n'a pas compris|no entendi[oó]|"
+    r"não entendeu|nicht verstanden|rejeit\w*|bocci\w*|widerleg\w*|r[ée]fut\w*|confut\w*|no da pie con bola|"
+    r"viajou|(?:continua|sigue|reste|bleibt) (?:igual|pareil|gleich)|"
+    r"(?:deux|dos|duas|due|zwei) (?:fois|veces|vezes|volte|versions|versiones|versões|versioni|versionen|"
+    r"tentatives|intentos|tentativas|tentativi|versuche)|zweimal|forg[eo]t\w*|oubli\w*|olvid\w*|vergess\w*|esquec\w*|dimentic\w*|"
     r"no ha (?:conseguido|podido|logrado|sabido)|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
     r"no (?:pudo|funcion\w*|sirvi\w*)|n'a pas (?:réussi|marché|su)|hat nicht|non (?:è riuscit\w*|ha funzionat\w*)|"
     r"não (?:conseguiu|funcionou|achou|encontrou|viu)|erro\w*|rat[ée]\w*|(?:s'est |a )?plant[ée]\w*|trouve pas|"
@@ -116,14 +120,27 @@ _DID_WELL = _Lazy(
 # the numbers tie out". People quote a model's all-clear to dispute it, so this is a failure, not praise.
 _CLAIMED_FINE = _Lazy(
     r"\b(?:says?|said|saying|keeps? (?:saying|telling (?:me|us))|tells? (?:me|us)|told (?:me|us)|claims?|claimed|"
-    r"claiming|insists?|insisted|swears?|swore)\b(?:\W+\w+){0,12}?\W+(?:fine|ok(?:ay)?|correct|right|good|"
-    r"nothing wrong|no bug|tie out|ties out|adds? up)\b",
+    r"claiming|insists?|insisted|swears?|swore|jur(?:ou|ó|é|ato)|meint\w*|behaupt\w*|assicura\w*|afirm\w*|"
+    r"insist\w*)\b(?:\W+\w+){0,12}?\W+(?:fine|ok(?:ay)?|correct|right|good|nothing wrong|no bug|tie out|ties out|"
+    r"adds? up|gelöst|in ordnung|resuel\w*|résolu\w*|resolvid\w*|risolt\w*|corret\w*|correct\w*)\b",
+)
+# Asking for a run like an earlier one. With praise of the model that did it, the guide's "smallest model that
+# reliably succeeds" is that model's rung: the corpus's writers label 40 of 43 such tasks so, and the other
+# three are failures in words the rules do not know.
+_SAME_AGAIN = _Lazy(
+    r"\b(?:same (?:way|again|format|thing|approach|job|as|style|process|extraction|categories|tags|for)|"
+    r"(?:do|run|make) the same|the same for|like (?:last time|before|yesterday)|as before|genauso|"
+    r"gleich wie|igual|pareil|de la m[eê]me (?:fa[cç]on|mani[eè]re)|comme (?:avant|la derni[eè]re fois|hier)|"
+    r"allo stesso modo|come (?:prima|ieri|l'ultima volta)|do mesmo jeito|da mesma forma|del mismo modo|"
+    r"de la misma manera|lo mismo)\b",
 )
 # Weaker signs that an earlier run went well, or that the person asks for the same again ("codex wrote it
 # last week and it's fine", "haiku did the august batch, do september's the same way"). They only stop the
 # past-run reading below: a clause with a failure word in it is still read as a failure.
 _WENT_WELL = _Lazy(
     r"\b(?:fine|well|perfect(?:ly)?|no problem|liked it|correct|good|great|nice|solid|decent|"
+    r"(?:très )?bien|parfait\w*|sans probl[eè]me|bem|sem problema|perfeit\w*|sin problema|perfect[oa]|"
+    r"(?:sehr )?gut|ohne probleme|einwandfrei|bene|benissimo|senza problemi|perfett\w*|"
     r"same (?:way|again|format|thing|approach|job|as|style|process)|like last time|as before)\b",
 )
 # An earlier run of a named model on this task, said without saying how it went wrong ("opus's draft got
@@ -265,6 +282,9 @@ class Failures:
     failed: Failure | None
     ignored: tuple[tuple[str, str], ...]  # (clause, why it is not a failure of this task)
     phrases: tuple[tuple[int, int], ...] = ()  # where the failures of this task are worded ("got it wrong")
+    # A model that did this work well, asked for again ("haiku did fine on october's, same for november"):
+    # its rung, and the clause that says so.
+    again: Failure | None = None
 
 
 @dataclass(frozen=True)
@@ -302,6 +322,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
     quoted = [w for w, _ in named if any(a <= w.start < b for a, b in spans)]
     named = [(w, rung) for w, rung in named if w not in quoted]
     best: Failure | None = None
+    again: Failure | None = None
     ignored: list[tuple[str, str]] = []
     phrases: list[tuple[int, int]] = []
     clauses = _clauses(low)
@@ -346,6 +367,9 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             praised and not _FAILED.search(_DID_WELL.sub("", clause))
         ):
             ignored.append((said, "names a model without a failure"))
+            went_well = praised or _WENT_WELL.search(clause) is not None
+            if again is None and subjects and went_well and _SAME_AGAIN.search(f"{clause} {following}"):
+                again = Failure(max(r for _, r in subjects), said)
             continue
         # "…wrong last month, but that's a separate thing — today I need…": the note opens the next clause;
         # "unrelated, but opus botched…": it closes a short one before.
@@ -369,7 +393,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         ignored.append(
             (text[quoted[0].start : quoted[0].end], "named in pasted material, not by the person asking")
         )
-    return Failures(best, tuple(ignored), tuple(phrases))
+    return Failures(best, tuple(ignored), tuple(phrases), again if best is None else None)
 
 
 # No-limit phrases about time alone: patience, not a demand for the most effort money buys.

@@ -123,6 +123,15 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
                 f'earlier failure ("{_clip(failed.clause)}"): {lane_id} is already above what failed'
             )
     reasons += _ignored(failures)
+    again = failures.again
+    if again is not None:
+        # The guide's smallest model that reliably succeeds, shown by the run that did it; max still needs a
+        # failure or a demand.
+        rung = min(again.rung, policy.lane(premium).rung)
+        target = lane_id if policy.lane(lane_id).rung == rung else policy.ladder[rung]
+        if target != lane_id:
+            reasons.append(f'the same again as "{_clip(again.clause)}": {target}, the rung that did it well')
+            lane_id, ruled = target, True
 
     demand = find_demand(analysed, reading.distinct.keys(), named, max_rung, failures)
     lowest = policy.lane(policy.ladder[0]).rung

@@ -101,9 +101,32 @@ def test_a_model_the_task_is_for_is_not_a_failure() -> None:
 def test_praise_or_asking_for_the_same_again_is_not_an_earlier_failure(text: str) -> None:
     """An earlier run named without a failure reads as a failure, unless it went well or is to be repeated."""
     decision = route(text, POLICY)
-    # The lane is the model's own (cheap, code, or default when it is unsure); no rule moved it up.
-    assert not decision.ruled and decision.lane.id in ("cheap", "code", "default")
+    # Cheap or code work, or default when the model is unsure; no failure rule moved it up.
+    assert decision.lane.id in ("cheap", "code", "default")
+    assert not any(r.startswith("earlier failure") for r in decision.reasons)
     assert any("names a model without a failure" in r for r in decision.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("haiku handled the march expense tagging well, do april's 300 receipts the same way", "cheap"),
+        ("sonnet did a great job on last quarter's board pack summary, same again for Q4", "default"),
+        ("haiku a très bien fait le tri des tickets hier, refais pareil pour ceux de ce matin", "cheap"),
+        ("gpt-5.4 low hat die Zusammenfassungen gestern gut gemacht, heute bitte genauso", "cheap"),
+    ],
+)
+def test_the_same_again_as_a_model_that_did_it_well_is_routed_to_that_models_rung(
+    text: str, expected: str
+) -> None:
+    decision = route(text, POLICY)
+    assert decision.lane.id == expected
+    assert not any(r.startswith("earlier failure") for r in decision.reasons)
+
+
+def test_the_same_again_as_the_top_rung_stays_below_max() -> None:
+    decision = route("gpt-5.4 xhigh did great on the Q3 risk memo, same again for Q4", POLICY)
+    assert decision.lane.id != "max"
 
 
 @pytest.mark.parametrize(
