@@ -83,9 +83,7 @@ _FAILED = _Lazy(
     r"(?:non ha|n'a pas|no|não|nicht) (?:convint\w*|convaincu|convenci[oó]|convenceu|überzeugt)|"
     r"saltat\w*|übersprungen|à côté de la plaque|non ha capito|n'a pas compris|no entendi[oó]|"
     r"não entendeu|nicht verstanden|rejeit\w*|bocci\w*|widerleg\w*|r[ée]fut\w*|confut\w*|no da pie con bola|"
-    r"viajou|(?:continua|sigue|reste|bleibt) (?:igual|pareil|gleich)|"
-    r"(?:deux|dos|duas|due|zwei) (?:fois|veces|vezes|volte|versions|versiones|versões|versioni|versionen|"
-    r"tentatives|intentos|tentativas|tentativi|versuche)|zweimal|forg[eo]t\w*|oubli\w*|olvid\w*|vergess\w*|esquec\w*|dimentic\w*|"
+    r"viajou|(?:continua|sigue|reste|bleibt) (?:igual|pareil|gleich)|forg[eo]t(?:s|ten)?(?! nothing)|oubli\w*|olvid\w*|vergess\w*|esquec\w*|dimentic\w*|"
     r"no ha (?:conseguido|podido|logrado|sabido)|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
     r"no (?:pudo|funcion\w*|sirvi\w*)|n'a pas (?:réussi|marché|su)|hat nicht|non (?:è riuscit\w*|ha funzionat\w*)|"
     r"não (?:conseguiu|funcionou|achou|encontrou|viu)|erro\w*|rat[ée]\w*|(?:s'est |a )?plant[ée]\w*|trouve pas|"
@@ -115,6 +113,12 @@ _NOT_THIS_TASK = _Lazy(
 _DID_WELL = _Lazy(
     r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid|decent|fine|reasonable) job|handled .{0,40}?\bfine|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
     r"(?:was|were|is) (?:fine|great|good|decent|ok(?:ay)?|spot on)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
+)
+# Attempts counted ("opus a déjà fait deux versions", "zweimal gemacht"): a failure unless the clause says the
+# runs went well ("zweimal gut gemacht").
+_REPEATED = _Lazy(
+    r"\b(?:(?:deux|dos|duas|due|zwei) (?:fois|veces|vezes|volte|versions|versiones|versões|versioni|versionen|"
+    r"tentatives|intentos|tentativas|tentativi|versuche)|zweimal)\b",
 )
 # A model's own verdict, reported: "sonnet keeps telling me this is fine but we lose messages", "opus insists
 # the numbers tie out". People quote a model's all-clear to dispute it, so this is a failure, not praise.
@@ -334,7 +338,11 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         subjects = [
             (w, r) for w, r in in_clause if not _SUBJECT_BEFORE.search(low, max(start, w.start - 8), w.start)
         ]
-        failure = _FAILED.search(clause) or _CLAIMED_FINE.search(clause)
+        failure = (
+            _FAILED.search(clause)
+            or _CLAIMED_FINE.search(clause)
+            or (None if _WENT_WELL.search(clause) else _REPEATED.search(clause))
+        )
         following = low[clauses[number + 1][0] : clauses[number + 1][1]] if number + 1 < len(clauses) else ""
         if failure is None and following and not _DID_WELL.search(clause):
             # "opus said it's seasonal. it isn't": the verdict often comes in the next short sentence.

@@ -124,6 +124,20 @@ def test_the_same_again_as_a_model_that_did_it_well_is_routed_to_that_models_run
     assert not any(r.startswith("earlier failure") for r in decision.reasons)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sonnet hat den Monatsbericht schon zweimal gut gemacht, bitte genauso für Dezember",
+        "haiku a fait le tri deux fois sans problème, refais pareil pour janvier",
+        "sonnet forgot nothing in last week's recap, same again for this week",
+    ],
+)
+def test_runs_counted_or_forgetting_nothing_are_no_failure_when_they_went_well(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not any(r.startswith("earlier failure") for r in decision.reasons)
+    assert decision.lane.id in ("cheap", "default")
+
+
 def test_the_same_again_as_the_top_rung_stays_below_max() -> None:
     decision = route("gpt-5.4 xhigh did great on the Q3 risk memo, same again for Q4", POLICY)
     assert decision.lane.id != "max"
