@@ -27,10 +27,10 @@ def run_train_command(files: list[str], *, out: str | None, shipped: bool, stdou
     if not paths:
         raise UserError("nothing to train on: name labelled JSONL files, or drop --no-shipped")
     cases = read_labelled(paths)
-    text, results = train(cases, blank)
+    content, results = train(cases, blank)
     target = Path(out) if out else Path(blank.lane_model.source)
     try:
-        target.write_text(text, encoding="utf-8")
+        target.write_bytes(content)
     except OSError as exc:
         raise UserError(f"cannot write {target}: {exc.strerror}") from None
     stdout.write(f"trained on {len(cases)} cases from {len(paths)} file(s); wrote {target}\n")

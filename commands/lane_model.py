@@ -1,39 +1,54 @@
-"""The lane model at run time: a linear classifier over `text_features`, read from a compact JSON file.
+"""The lane model at run time: a linear classifier over `text_features`, read from a compact binary file.
 
 Pure Python (the standard library only): routing needs no numpy or scikit-learn, only `routebot train`
 does. Loading happens once, with the policy; `scores` does no I/O.
 
-The file (written by `commands.training`) holds the lanes, one bias per lane, and for each kept feature its
-idf squared and, per lane, its weight times its idf. The features are in sorted order, so each kind (`b `
-pairs, `p ` pasted words) is one block. The features are one newline-separated string and the
-numbers one base64 buffer of little-endian doubles, row after row: loading copies the buffer into an
-`array` instead of parsing 200,000 JSON numbers, which was most of `routebot route`'s cold start.
-A task's vector: each distinct word adds its own
-features (`word_grams`) at their idf, each pair or pasted word adds its idf, and the whole is divided by
-the square root of the sum of the squared idfs added, an L2 norm that can be summed word by word. A
-feature's contribution to a lane is `weight * idf / norm`: what the card quotes as the words that decided it.
+The model holds the lanes, one bias per lane, and for each kept feature a row: its idf squared and, per
+lane, its weight times its idf. A task's vector: each distinct word adds its own features (`word_grams`) at
+their idf, each pair or pasted word adds its idf, and the whole is divided by the square root of the sum of
+the squared idfs added, an L2 norm that can be summed word by word. A feature's contribution to a lane is
+`weight * idf / norm`: what the card quotes as the words that decided it.
+
+The file (written by `encode_lane_model` for `commands.training`) is read with the standard library alone,
+and without a Python step per feature, since reading it is most of `routebot route`'s cold start:
+
+    routebot-lane-model/4\\n            the format line: another version is refused, not misread
+    two little-endian uint64          the byte lengths of the header and of the names
+    header                            UTF-8 JSON: lanes, bias, temperature, under_cost, calibration,
+                                      trained_on, and how many features of each kind follow
+    names                             UTF-8, one per line: the word features (`w `, `c `), sorted; the
+                                      pairs' first words, then their second words; the pasted words
+    weights                           little-endian doubles, one row per feature in the order named
+
+The word features' rows stay in the file's bytes, unread: the first time a word is read its features are
+found by binary search in the sorted names, their rows unpacked and summed, and the sum remembered. So
+loading builds no object per word feature beyond its name (a dict of the 30,000 names, or one tuple per
+row, took longer than all the rest of the load together). The pairs and pasted words are few and are cut
+into rows at once, keyed as `Features` holds them (a pair's two words are stored apart so that `zip` makes
+the keys). Nothing in the file is executed or unpickled: `struct` reads numbers, `json` the header.
 """
 
 from __future__ import annotations
 
-import base64
-import bisect
 import json
 import math
 import operator
-import sys
-from array import array
-from collections.abc import Sequence
+import struct
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from commands.errors import ConfigError
 from commands.text_features import Features, word_grams
 
-FORMAT = "routebot-lane-model/3"
+FORMAT = "routebot-lane-model/4"
+_MAGIC = (FORMAT + "\n").encode("ascii")
+_SIZES = struct.Struct("<QQ")  # header bytes, names bytes
+_PAIR, _PASTED = "b ", "p "  # the prefixes training gives pair and pasted-word features
 
 
 @dataclass(frozen=True)
@@ -49,19 +64,18 @@ class Calibration:
         return 1 / (1 + math.exp(-(self.slope * math.log(p / (1 - p)) + self.intercept)))
 
 
-@dataclass(frozen=True)
-class Scored:
+# A NamedTuple rather than a frozen dataclass: one is built per decision, and a frozen dataclass's
+# `__init__` sets each of its fields through `object.__setattr__`, several times slower.
+class Scored(NamedTuple):
     probabilities: dict[str, float]
     scale: float  # 1 / norm: a row's contribution to lane k is row[1 + k] * scale
     # The rows added up (idf squared, then weight x idf per lane): those of the words, then pairs, then
     # pasted words, leaving out the features the model did not keep.
     hits: list[Sequence[float]]
-    # Each feature read and its row, empty or None when the model did not keep it: who the hits belong to.
-    words: list[str]
+    # Each feature read, and its row (empty or None when the model did not keep it): who the hits belong to.
+    found: Features
     word_rows: list[Sequence[float]]
-    pairs: list[tuple[str, str]]
     pair_rows: list[Sequence[float] | None]
-    pasted: list[str]
     pasted_rows: list[Sequence[float] | None]
 
     def strongest(self, lane: str, other: str, count: int) -> list[tuple[float, str]]:
@@ -73,10 +87,11 @@ class Scored:
         pulls = list(map(operator.sub, map(itemgetter(a), hits), map(itemgetter(b), hits)))
         # Sorting indices by a C key in C beats a Python loop over every row; ties go to the earlier row.
         order = sorted(range(len(pulls)), key=pulls.__getitem__, reverse=True)[:count]
+        found = self.found
         owners = [
-            *compress(self.words, self.word_rows),
-            *map(itemgetter(1), compress(self.pairs, self.pair_rows)),
-            *compress(self.pasted, self.pasted_rows),
+            *compress(found.words, self.word_rows),
+            *map(itemgetter(1), compress(found.pairs, self.pair_rows)),
+            *compress(found.pasted, self.pasted_rows),
         ]
         return [(pulls[i] * self.scale, owners[i]) for i in order if pulls[i] > 0]
 
@@ -89,7 +104,11 @@ _WORD_CACHE_LIMIT = 200_000  # distinct words remembered; past it, new words are
 class LaneModel:
     lanes: tuple[str, ...]
     bias: tuple[float, ...]
-    rows: dict[str, Sequence[float]]  # feature -> [idf squared, weight x idf for each lane]
+    # The word features (`w <word>`, `c <n-gram>`), sorted, and their rows, one after another in `row`'s
+    # layout (little-endian doubles: the idf squared, then one weight per lane).
+    grams: Sequence[str]
+    gram_rows: memoryview
+    row: struct.Struct
     temperature: float
     under_cost: float  # how much worse one rung under is than one rung over, for the decision rule
     calibration: Calibration
@@ -104,8 +123,12 @@ class LaneModel:
         row = self.word_rows.get(norm)
         if row is not None:
             return row
-        rows = self.rows
-        found = [hit for hit in map(rows.get, word_grams(norm)) if hit is not None]
+        grams, count = self.grams, len(self.grams)
+        found = []
+        for gram in word_grams(norm):
+            index = bisect_left(grams, gram)
+            if index < count and grams[index] == gram:
+                found.append(self.row.unpack_from(self.gram_rows, index * self.row.size))
         row = tuple(map(sum, zip(*found, strict=True))) if found else _NO_ROW
         if len(self.word_rows) < _WORD_CACHE_LIMIT:
             self.word_rows[norm] = row
@@ -114,18 +137,15 @@ class LaneModel:
     def scores(self, found: Features) -> Scored:
         # Per word, only work that runs in C (`map`, `filter`, `zip`, `sum`): most words of a chat have been
         # seen before, so their summed rows are remembered, and a pair or pasted word is one lookup.
-        words = list(found.words)
-        remembered = list(map(self.word_rows.get, words))
-        word_row = self.word_row
-        word_rows: list[Sequence[float]] = (
-            [row if row is not None else word_row(word) for word, row in zip(words, remembered, strict=True)]
-            if None in remembered
-            else remembered  # type: ignore[assignment]  # no None left in it
-        )
-        pairs = list(found.pairs)
-        pair_rows = list(map(self.pair_rows.get, pairs))
-        pasted = list(found.pasted)
-        pasted_rows = list(map(self.pasted_rows.get, pasted))
+        word_rows: list[Sequence[float]] = list(map(self.word_rows.get, found.words))  # type: ignore[arg-type]
+        if None in word_rows:
+            word_row = self.word_row
+            word_rows = [
+                row if row is not None else word_row(word)
+                for word, row in zip(found.words, word_rows, strict=True)
+            ]
+        pair_rows = list(map(self.pair_rows.get, found.pairs))
+        pasted_rows = list(map(self.pasted_rows.get, found.pasted)) if found.pasted else []
         hits = [*filter(None, word_rows), *filter(None, pair_rows), *filter(None, pasted_rows)]
         totals = list(map(sum, zip(*hits, strict=True))) if hits else [0.0] * (len(self.lanes) + 1)
         scale = 1 / math.sqrt(totals[0]) if totals[0] > 0 else 0.0
@@ -135,84 +155,100 @@ class LaneModel:
         exps = list(map(math.exp, map(operator.sub, logits, repeat(top))))
         total = sum(exps)
         probabilities = dict(zip(self.lanes, map(operator.truediv, exps, repeat(total)), strict=True))
-        return Scored(probabilities, scale, hits, words, word_rows, pairs, pair_rows, pasted, pasted_rows)
+        return Scored(probabilities, scale, hits, found, word_rows, pair_rows, pasted_rows)
 
 
 def load_lane_model(path: Path) -> LaneModel:
     where = str(path)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             f"{where}: router model file not found; run `routebot train` to build one"
         ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(
             f"{where}: router model file unreadable ({exc}); rebuild it with `routebot train`"
         ) from None
-    return parse_lane_model(raw, where)
+    return parse_lane_model(data, where)
 
 
-def parse_lane_model(raw: Any, where: str) -> LaneModel:
-    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+def parse_lane_model(data: bytes, where: str) -> LaneModel:
+    if not data.startswith(_MAGIC):
         raise ConfigError(
             f"{where}: not a routebot lane model (format {FORMAT}); rebuild it with `routebot train`"
         )
     try:
-        lanes = tuple(str(lane) for lane in raw["lanes"])
+        header_end = len(_MAGIC) + _SIZES.size
+        header_size, names_size = _SIZES.unpack_from(data, len(_MAGIC))
+        names_end = header_end + header_size + names_size
+        header = json.loads(data[header_end : header_end + header_size].decode("utf-8"))
+        lanes = tuple(str(lane) for lane in header["lanes"])
         width = len(lanes) + 1
-        features = str(raw["features"]).split("\n") if raw["features"] else []
-        weights = array("d", base64.b64decode(raw["weights"], validate=True))
-        if sys.byteorder == "big":
-            weights.byteswap()
-        if len(weights) != len(features) * width:
-            raise ValueError("a row does not have one weight per lane")
-        # Rows are stored as scoring adds them up (idf squared, then weight x idf per lane); cutting the
-        # buffer into one tuple per feature happens in C.
-        cut = zip(*[iter(weights)] * width, strict=False)  # the length was checked just above
-        rows: dict[str, Sequence[float]] = dict(zip(features, cut, strict=True))
-        bias = tuple(float(b) for b in raw["bias"])
-        cal = raw["calibration"]
+        counts = header["counts"]
+        grams, pairs, pasted = int(counts["grams"]), int(counts["pairs"]), int(counts["pasted"])
+        text = data[header_end + header_size : names_end].decode("utf-8")
+        names = text.split("\n") if text else []
+        if len(names) != grams + 2 * pairs + pasted:
+            raise ValueError("the names do not match the counts in the header")
+        row = struct.Struct(f"<{width}d")
+        rows = memoryview(data)[names_end:]  # not a copy: unpacked where it lies
+        if len(rows) != (grams + pairs + pasted) * row.size:
+            raise ValueError("the file does not hold one row per feature")
+        bias = tuple(float(b) for b in header["bias"])
+        cal = header["calibration"]
         calibration = Calibration(float(cal["slope"]), float(cal["intercept"]), float(cal["ruled"]))
-        temperature, under_cost = float(raw["temperature"]), float(raw["under_cost"])
-    except (KeyError, TypeError, ValueError) as exc:  # binascii.Error is a ValueError
+        temperature, under_cost = float(header["temperature"]), float(header["under_cost"])
+    except (KeyError, TypeError, ValueError, struct.error) as exc:  # UnicodeDecodeError is a ValueError
         raise ConfigError(
             f"{where}: lane model is damaged ({exc!r}); rebuild it with `routebot train`"
         ) from None
-    if len(rows) != len(features) or len(bias) != len(lanes) or temperature <= 0:
+    if len(bias) != len(lanes) or temperature <= 0:
         raise ConfigError(
             f"{where}: lane model is damaged (sizes disagree); rebuild it with `routebot train`"
         )
-    # Features are stored sorted, so each kind is one block: only the pairs' and pasted words' blocks are
-    # keyed again, as `Features` holds them.
-    pairs = _block(features, "b ")
-    pasted = _block(features, "p ")
+    keys = zip(names[grams : grams + pairs], names[grams + pairs : grams + 2 * pairs], strict=True)
+    pairs_at, pasted_at = grams * row.size, (grams + pairs) * row.size
     return LaneModel(
         lanes=lanes,
         bias=bias,
-        rows=rows,
+        grams=names[:grams],
+        gram_rows=rows[:pairs_at],
+        row=row,
         temperature=temperature,
         under_cost=under_cost,
         calibration=calibration,
         source=where,
-        pair_rows={tuple(f[2:].split(" ", 1)): rows[f] for f in pairs},  # type: ignore[misc]
-        pasted_rows={f[2:]: rows[f] for f in pasted},
+        pair_rows=dict(zip(keys, row.iter_unpack(rows[pairs_at:pasted_at]), strict=True)),
+        pasted_rows=dict(zip(names[grams + 2 * pairs :], row.iter_unpack(rows[pasted_at:]), strict=True)),
     )
 
 
-def _block(features: list[str], prefix: str) -> list[str]:
-    """The features of one kind (`b `, `p `): a block of the sorted list."""
-    start = bisect.bisect_left(features, prefix)
-    end = bisect.bisect_left(features, prefix[:-1] + chr(ord(prefix[-1]) + 1), start)
-    return features[start:end]
-
-
-def encode_weights(rows: Sequence[Sequence[float]]) -> str:
-    """The model file's `weights`: every row's numbers, in order, as base64 of little-endian doubles."""
-    weights = array("d", (value for row in rows for value in row))
-    if sys.byteorder == "big":
-        weights.byteswap()
-    return base64.b64encode(weights.tobytes()).decode("ascii")
+def encode_lane_model(header: Mapping[str, Any], rows: Mapping[str, Sequence[float]]) -> bytes:
+    """The model file for `header` (lanes, bias, temperature, under_cost, calibration, trained_on) and the
+    rows of the features kept, by feature name (`w `, `c `, `b `, `p `). Deterministic: features in sorted
+    order, the header's keys too."""
+    names = sorted(rows)
+    grams = [name for name in names if not name.startswith((_PAIR, _PASTED))]
+    pairs = [name for name in names if name.startswith(_PAIR)]
+    pasted = [name for name in names if name.startswith(_PASTED)]
+    split = [name[len(_PAIR) :].split(" ", 1) for name in pairs]
+    if any(len(words) != 2 for words in split):
+        raise ValueError("a pair feature is not two words")
+    lines = [*grams, *(first for first, _ in split), *(second for _, second in split)]
+    lines += [name[len(_PASTED) :] for name in pasted]
+    if any("\n" in line for line in lines):
+        raise ValueError("a feature name holds a line break")
+    counts = {"grams": len(grams), "pairs": len(pairs), "pasted": len(pasted)}
+    head = json.dumps({**header, "format": FORMAT, "counts": counts}, sort_keys=True, separators=(",", ":"))
+    head_bytes, names_bytes = head.encode("utf-8"), "\n".join(lines).encode("utf-8")
+    width = len(header["lanes"]) + 1
+    if any(len(rows[name]) != width for name in names):
+        raise ValueError("a row does not have the idf squared and one weight per lane")
+    row = struct.Struct(f"<{width}d")
+    weights = b"".join(row.pack(*rows[name]) for name in (*grams, *pairs, *pasted))
+    sizes = _SIZES.pack(len(head_bytes), len(names_bytes))
+    return _MAGIC + sizes + head_bytes + names_bytes + weights
 
 
 def blank_lane_model(lanes: tuple[str, ...]) -> LaneModel:
@@ -220,7 +256,9 @@ def blank_lane_model(lanes: tuple[str, ...]) -> LaneModel:
     return LaneModel(
         lanes=lanes,
         bias=(0.0,) * len(lanes),
-        rows={},
+        grams=(),
+        gram_rows=memoryview(b""),
+        row=struct.Struct(f"<{len(lanes) + 1}d"),
         temperature=1.0,
         under_cost=1.0,
         calibration=Calibration(1.0, 0.0, 0.5),

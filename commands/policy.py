@@ -27,7 +27,9 @@ if TYPE_CHECKING:  # imported in _rate: the embedded policy has no [prices], and
     from decimal import Decimal
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
-DEFAULT_MODEL_NAME = "lane-model.json"
+DEFAULT_MODEL_NAME = "lane-model.bin"
+# The shipped model's earlier name (a JSON file until format 4): copies of the default policy still say it.
+_FORMER_MODEL_NAMES = {"lane-model.json": DEFAULT_MODEL_NAME}
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 DEFAULT_LANE_COLOR = "#8A8F98"  # a lane whose policy gives no colour is drawn in neutral grey
 _HEX_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
@@ -235,9 +237,9 @@ def _router_model_file(raw: dict[str, Any], where: str, folder: Path) -> Path:
     is looked up among the models that ship with routebot, so a copy of the default policy works as is."""
     name = _table(raw, "router", where, "router", required=False).get("model", DEFAULT_MODEL_NAME)
     if not isinstance(name, str) or not name.strip():
-        raise PolicyError(where, "router.model", "must be the path of a lane model file (JSON)")
+        raise PolicyError(where, "router.model", "must be the path of a lane model file")
     path = folder / name
-    shipped = DEFAULT_POLICY_PATH.parent / name
+    shipped = DEFAULT_POLICY_PATH.parent / _FORMER_MODEL_NAMES.get(name, name)
     if not path.exists() and Path(name).name == name and shipped.exists():
         return shipped
     return path

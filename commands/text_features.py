@@ -41,7 +41,19 @@ _CHAR_GRAMS = (3, 4, 5)
 # would climb. Whether a named model failed at this task is the failure rule's call (`route_rules`).
 RUNG_WORDS = frozenset(f"rung{rung}" for rung in range(10))
 
-_WORD = re.compile(r"\w+(?:['’.\-/]\w+)*")
+_WORD = re.compile(r"\w++(?:['’.\-/]\w++)*+")
+# The same words in folded ASCII text, which holds no capital letter and no ’: an explicit class is tested
+# faster than `\w`, and the possessive quantifiers (never giving back what they matched, which could not
+# help here: a word ends where no word character follows) spare the backtracking. Together they halve the
+# time of the commonest step of a decision.
+_ASCII_WORD = re.compile(r"[a-z0-9_]++(?:['.\-/][a-z0-9_]++)*+")
+
+
+def _words_in(folded: str) -> re.Pattern[str]:
+    """The pattern that finds the words of `folded` (`isascii` is a flag lookup, not a scan)."""
+    return _ASCII_WORD if folded.isascii() else _WORD
+
+
 _FENCE = re.compile(r"```.*?(?:```|$)", re.S)
 # Pasted material: a long quotation, or everything after the first line when that line reads as the request
 # ("draft a reply to this:\n\n<the customer's email>"). Its words tell the topic, not the kind of work:
@@ -184,7 +196,7 @@ class Reading:
     def locate(self, last: int) -> None:
         """Find the words up to `last` again (in C): the card quotes a few words of most tasks."""
         if len(self._matches) <= last:
-            self._matches = list(islice(_WORD.finditer(self.folded), last + 1))
+            self._matches = list(islice(_words_in(self.folded).finditer(self.folded), last + 1))
 
     def typed(self, first: int, last: int) -> str:
         """The text from word `first` to word `last` as the person typed it."""
@@ -214,8 +226,8 @@ def read_words(text: str) -> Reading:
     folded = fold_text(text)
     spans = pasted_spans(folded)
     if not spans:
-        return Reading(text, folded, _WORD.findall(folded), ())
-    findall = _WORD.findall
+        return Reading(text, folded, _words_in(folded).findall(folded), ())
+    findall = _words_in(folded).findall
     norms: list[str] = []
     pasted: list[tuple[int, int]] = []
     position = 0

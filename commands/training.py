@@ -13,16 +13,14 @@ What is fitted, as chosen by cross-validation on the corpus (README, "Router qua
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from commands.errors import UsageError
 from commands.evaluate import Case, read_cases
-from commands.lane_model import FORMAT, Calibration, encode_weights, parse_lane_model
+from commands.lane_model import Calibration, encode_lane_model, parse_lane_model
 from commands.policy import Policy
 from commands.text_features import Features, word_grams
 
@@ -73,8 +71,8 @@ def fit(
     policy: Policy,
     params: Params,
     calibration: Calibration | None = None,
-) -> dict[str, Any]:
-    """The model file's content for `cases`, whose features (`case_features`) are `featured`."""
+) -> bytes:
+    """The model file for `cases`, whose features (`case_features`) are `featured`."""
     import numpy as np
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
@@ -129,8 +127,7 @@ def fit(
     ]
     round_to = _rounder(params.digits)
     cal = calibration or Calibration(1.0, 0.0, 0.9)
-    return {
-        "format": FORMAT,
+    header = {
         "lanes": list(lanes),
         "bias": [round_to(b) for b in bias],
         "temperature": 1.0,
@@ -141,14 +138,12 @@ def fit(
             "ruled": round_to(cal.ruled),
         },
         "trained_on": {"cases": n, "params": {k: v for k, v in sorted(vars(params).items())}},
-        "features": "\n".join(vocabulary[j] for j in keep),
-        "weights": encode_weights(
-            [
-                [round_to(idf[j] ** 2), *(round_to(coef[k, j] * idf[j]) for k in range(len(lanes)))]
-                for j in keep
-            ]
-        ),
     }
+    kept = {
+        vocabulary[j]: [round_to(idf[j] ** 2), *(round_to(coef[k, j] * idf[j]) for k in range(len(lanes)))]
+        for j in keep
+    }
+    return encode_lane_model(header, kept)
 
 
 def _kind(lane: str | None, policy: Policy) -> str:
@@ -237,13 +232,15 @@ def calibrate(results: Sequence[OutOfFold]) -> Calibration:
     return Calibration(float(platt.coef_[0][0]), float(platt.intercept_[0]), ruled_rate)
 
 
-def train(cases: Sequence[Case], policy: Policy, params: Params | None = None) -> tuple[str, list[OutOfFold]]:
-    """The model file's text (calibrated out of fold) and the out-of-fold results it was calibrated on."""
+def train(
+    cases: Sequence[Case], policy: Policy, params: Params | None = None
+) -> tuple[bytes, list[OutOfFold]]:
+    """The model file (calibrated out of fold) and the out-of-fold results it was calibrated on."""
     params = params or Params()
     featured = [case_features(case, policy) for case in cases]
     results = out_of_fold(cases, featured, policy, params)
     content = fit(cases, featured, policy, params, calibrate(results))
-    return json.dumps(content, sort_keys=True, separators=(",", ":")) + "\n", results
+    return content, results
 
 
 def summary(results: Sequence[OutOfFold]) -> str:

@@ -6,6 +6,7 @@ Texts here are written for these tests; the shared eval cases are scored separat
 from __future__ import annotations
 
 import json
+import struct
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from commands.errors import PolicyError
 from commands.evaluate import evaluate, read_cases
+from commands.lane_model import encode_lane_model, parse_lane_model
 from commands.policy import DEFAULT_POLICY_PATH, load_policy
 from commands.router import RouteOptions, route
 from commands.training import CORPUS_DIR, corpus_files
@@ -394,32 +396,94 @@ def test_odd_input_never_crashes_and_stays_fast(text: str) -> None:
     assert time.perf_counter() - started < 5  # a hang guard, not a benchmark
 
 
+def _team_policy(tmp_path: Path) -> Path:
+    """A copy of the default policy that names `team.bin` beside it as its lane model."""
+    text = DEFAULT_POLICY_PATH.read_text().replace('model = "lane-model.bin"', 'model = "team.bin"')
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    return path
+
+
 def test_a_missing_or_damaged_model_file_stops_startup_with_the_file_named(tmp_path: Path) -> None:
-    text = DEFAULT_POLICY_PATH.read_text().replace('model = "lane-model.json"', 'model = "team.json"')
-    path = tmp_path / "policy.toml"
-    path.write_text(text)
-    with pytest.raises(PolicyError, match=r"team\.json: router model file not found"):
+    path = _team_policy(tmp_path)
+    with pytest.raises(PolicyError, match=r"team\.bin: router model file not found"):
         load_policy(path)
-    (tmp_path / "team.json").write_text('{"format": "something else"}')
-    with pytest.raises(PolicyError, match="not a routebot lane model"):
+    (tmp_path / "team.bin").mkdir()
+    with pytest.raises(PolicyError, match=r"team\.bin: router model file unreadable .*`routebot train`"):
         load_policy(path)
-
-
-def test_a_model_file_whose_weights_are_cut_short_or_not_base64_is_damaged(tmp_path: Path) -> None:
-    text = DEFAULT_POLICY_PATH.read_text().replace('model = "lane-model.json"', 'model = "team.json"')
-    path = tmp_path / "policy.toml"
-    path.write_text(text)
-    shipped = json.loads(DEFAULT_POLICY_PATH.with_name("lane-model.json").read_text())
-    for weights in (shipped["weights"][:-8], "not base64 at all!"):
-        (tmp_path / "team.json").write_text(json.dumps({**shipped, "weights": weights}))
-        with pytest.raises(PolicyError, match=r"team\.json: lane model is damaged"):
+    (tmp_path / "team.bin").rmdir()
+    # A model of format 3 (JSON) or of another version is refused, never misread.
+    for content in (b'{"format": "routebot-lane-model/3"}', b"routebot-lane-model/5\n" + _SHIPPED[22:], b""):
+        (tmp_path / "team.bin").write_bytes(content)
+        with pytest.raises(PolicyError, match=r"team\.bin: not a routebot lane model \(format .*/4\)"):
             load_policy(path)
+
+
+def _damaged_copies() -> list[bytes]:
+    """The shipped model cut short at each of its parts, with a garbled header, or with counts that lie."""
+    magic = len(b"routebot-lane-model/4\n")
+    header_size, names_size = struct.unpack_from("<QQ", _SHIPPED, magic)
+    header_at = magic + 16
+    header = _SHIPPED[header_at : header_at + header_size]
+    told = json.loads(header)
+    told["counts"]["pasted"] += 1  # one name more than the file holds
+    lying = json.dumps(told).encode()
+    resized = _SHIPPED[:magic] + struct.pack("<QQ", len(lying), names_size)
+    return [
+        _SHIPPED[: magic + 5],  # inside the sizes
+        _SHIPPED[: header_at + header_size // 2],  # inside the header
+        _SHIPPED[: header_at + header_size + names_size // 2],  # inside the names
+        _SHIPPED[:-8],  # one row's number missing
+        _SHIPPED[:-3],  # not a whole number of doubles
+        _SHIPPED[:header_at] + b"{" * header_size + _SHIPPED[header_at + header_size :],
+        resized + lying + _SHIPPED[header_at + header_size :],
+    ]
+
+
+_SHIPPED = DEFAULT_POLICY_PATH.with_name("lane-model.bin").read_bytes()
+
+
+def test_a_model_file_cut_short_or_garbled_is_damaged(tmp_path: Path) -> None:
+    path = _team_policy(tmp_path)
+    for content in _damaged_copies():
+        (tmp_path / "team.bin").write_bytes(content)
+        with pytest.raises(PolicyError, match=r"team\.bin: lane model is damaged .*`routebot train`$"):
+            load_policy(path)
+
+
+def test_the_model_file_reads_back_the_rows_it_was_written_with() -> None:
+    header = {
+        "lanes": ["cheap", "code"],
+        "bias": [0.5, -0.5],
+        "temperature": 1.0,
+        "under_cost": 1.75,
+        "calibration": {"slope": 1.0, "intercept": 0.0, "ruled": 0.9},
+        "trained_on": {"cases": 2},
+    }
+    rows = {
+        "w tag": [1.0, 2.0, -2.0],
+        "c tag": [0.25, 0.5, -0.5],
+        "c  ta": [0.5, 1.5, 0.0],
+        "b tag these": [4.0, 1.0, 3.0],
+        "p é": [9.0, -1.0, 1.0],
+    }
+    model = parse_lane_model(encode_lane_model(header, rows), "here")
+    assert model.lanes == ("cheap", "code") and model.bias == (0.5, -0.5) and model.source == "here"
+    assert model.word_row("tag") == (1.75, 4.0, -2.5)  # `w tag`, `c  ta`, `c tag`: its features kept
+    assert model.word_row("zzz") == ()
+    assert model.pair_rows == {("tag", "these"): (4.0, 1.0, 3.0)}
+    assert model.pasted_rows == {"é": (9.0, -1.0, 1.0)}
+    assert encode_lane_model(header, dict(reversed(rows.items()))) == encode_lane_model(header, rows)
 
 
 def test_a_copy_of_the_default_policy_finds_the_shipped_model(tmp_path: Path) -> None:
     path = tmp_path / "policy.toml"
     path.write_text(DEFAULT_POLICY_PATH.read_text())
-    assert load_policy(path).lane_model.source == str(DEFAULT_POLICY_PATH.with_name("lane-model.json"))
+    shipped = str(DEFAULT_POLICY_PATH.with_name("lane-model.bin"))
+    assert load_policy(path).lane_model.source == shipped
+    # Copies made while the shipped model was `lane-model.json` still find it.
+    path.write_text(DEFAULT_POLICY_PATH.read_text().replace('"lane-model.bin"', '"lane-model.json"'))
+    assert load_policy(path).lane_model.source == shipped
 
 
 def _score(path: Path) -> tuple[float, float, int]:

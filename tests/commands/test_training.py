@@ -44,7 +44,7 @@ def _train(*argv: str) -> tuple[int, str]:
 
 def test_training_is_deterministic_and_reports_out_of_fold_figures(tmp_path: Path) -> None:
     data = _write(tmp_path / "team.jsonl", SMALL)
-    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first, second = tmp_path / "a.bin", tmp_path / "b.bin"
     code, out = _train(str(data), "--no-shipped", "--out", str(first))
     assert code == 0
     assert "trained on 180 cases from 1 file(s)" in out and "out of fold" in out
@@ -56,13 +56,13 @@ def test_a_policy_naming_the_trained_model_routes_with_it(tmp_path: Path, monkey
     # Teach the opposite of the shipped model: summaries are code work, for this team.
     rows = [{**row, "lane": "code"} if row["text"].startswith("summarize") else row for row in SMALL]
     data = _write(tmp_path / "team.jsonl", rows)
-    assert _train(str(data), "--no-shipped", "--out", str(tmp_path / "team-model.json"))[0] == 0
+    assert _train(str(data), "--no-shipped", "--out", str(tmp_path / "team-model.bin"))[0] == 0
     policy_file = tmp_path / "policy.toml"
     policy_file.write_text(
-        DEFAULT_POLICY_PATH.read_text().replace('model = "lane-model.json"', 'model = "team-model.json"')
+        DEFAULT_POLICY_PATH.read_text().replace('model = "lane-model.bin"', 'model = "team-model.bin"')
     )
     team = load_policy(policy_file)
-    assert team.lane_model.source == str(tmp_path / "team-model.json")
+    assert team.lane_model.source == str(tmp_path / "team-model.bin")
     task = "summarize thread number 7 in three bullets"
     assert route(task, team).lane.id == "code"
     assert route(task, load_policy()).lane.id == "cheap"
@@ -71,17 +71,17 @@ def test_a_policy_naming_the_trained_model_routes_with_it(tmp_path: Path, monkey
 def test_training_refuses_unlabelled_or_unreadable_files(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     unlabelled = tmp_path / "plain.jsonl"
     unlabelled.write_text(json.dumps({"id": "x", "text": "Summarize this"}) + "\n")
-    assert _train(str(unlabelled), "--no-shipped", "--out", str(tmp_path / "m.json"))[0] == 2
+    assert _train(str(unlabelled), "--no-shipped", "--out", str(tmp_path / "m.bin"))[0] == 2
     assert "case x has no `lane`" in capsys.readouterr().err
     latin = tmp_path / "latin.jsonl"
     latin.write_bytes(b'{"text": "r\xe9sum\xe9", "lane": "cheap"}\n')
-    assert _train(str(latin), "--no-shipped", "--out", str(tmp_path / "m.json"))[0] == 2
+    assert _train(str(latin), "--no-shipped", "--out", str(tmp_path / "m.bin"))[0] == 2
     assert "not UTF-8" in capsys.readouterr().err
-    assert not (tmp_path / "m.json").exists()
+    assert not (tmp_path / "m.bin").exists()
 
 
 @pytest.mark.parametrize("path", corpus_files()[:1], ids=lambda p: p.name)
 def test_shipped_corpus_files_are_package_data(path: Path) -> None:
     pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
-    assert '"corpus/*.jsonl"' in pyproject and '"*.json"' in pyproject
+    assert '"corpus/*.jsonl"' in pyproject and '"*.bin"' in pyproject
     assert path.parent.name == "corpus"
