@@ -69,10 +69,11 @@ class Calibration:
 class Scored(NamedTuple):
     probabilities: dict[str, float]
     scale: float  # 1 / norm: a row's contribution to lane k is row[1 + k] * scale
-    # The rows added up (idf squared, then weight x idf per lane): those of the words, then pairs, then
-    # pasted words, leaving out the features the model did not keep.
-    hits: list[Sequence[float]]
-    # Each feature read, and its row (empty or None when the model did not keep it): who the hits belong to.
+    # The rows added up (idf squared, then weight x idf per lane), as columns: column k holds the k-th
+    # number of each row, those of the words, then pairs, then pasted words, leaving out the features the
+    # model did not keep. (Kept as `zip` turned them to be summed: a lane's column is ready for `strongest`.)
+    columns: list[tuple[float, ...]]
+    # Each feature read, and its row (empty or None when the model did not keep it): who the rows belong to.
     found: Features
     word_rows: list[Sequence[float]]
     pair_rows: list[Sequence[float] | None]
@@ -83,17 +84,22 @@ class Scored(NamedTuple):
         to, a pair to its second word), strongest first, only rows that pull that way."""
         lanes = tuple(self.probabilities)
         a, b = 1 + lanes.index(lane), 1 + lanes.index(other)
-        hits = self.hits
-        pulls = list(map(operator.sub, map(itemgetter(a), hits), map(itemgetter(b), hits)))
-        # Sorting indices by a C key in C beats a Python loop over every row; ties go to the earlier row.
-        order = sorted(range(len(pulls)), key=pulls.__getitem__, reverse=True)[:count]
+        pulls = list(map(operator.sub, self.columns[a], self.columns[b]))
+        # The largest pulls, sorted as plain numbers (several times faster than sorting row numbers by a
+        # key), then traced back to their rows: equal pulls go to the earlier row, as a stable sort gives.
+        order: list[int] = []
+        for pull in sorted(pulls, reverse=True)[:count]:
+            if pull <= 0:
+                break
+            after = order[-1] + 1 if order and pulls[order[-1]] == pull else 0
+            order.append(pulls.index(pull, after))
         found = self.found
         owners = [
             *compress(found.words, self.word_rows),
             *map(itemgetter(1), compress(found.pairs, self.pair_rows)),
             *compress(found.pasted, self.pasted_rows),
         ]
-        return [(pulls[i] * self.scale, owners[i]) for i in order if pulls[i] > 0]
+        return [(pulls[i] * self.scale, owners[i]) for i in order]
 
 
 _NO_ROW: Sequence[float] = ()  # a word none of whose features the model kept
@@ -147,7 +153,9 @@ class LaneModel:
         pair_rows = list(map(self.pair_rows.get, found.pairs))
         pasted_rows = list(map(self.pasted_rows.get, found.pasted)) if found.pasted else []
         hits = [*filter(None, word_rows), *filter(None, pair_rows), *filter(None, pasted_rows)]
-        totals = list(map(sum, zip(*hits, strict=True))) if hits else [0.0] * (len(self.lanes) + 1)
+        width = len(self.lanes) + 1
+        columns: list[tuple[float, ...]] = list(zip(*hits, strict=True)) if hits else [()] * width
+        totals = list(map(sum, columns)) if hits else [0.0] * width
         scale = 1 / math.sqrt(totals[0]) if totals[0] > 0 else 0.0
         temperature = self.temperature
         logits = [(b + t * scale) / temperature for b, t in zip(self.bias, totals[1:], strict=True)]
@@ -155,7 +163,7 @@ class LaneModel:
         exps = list(map(math.exp, map(operator.sub, logits, repeat(top))))
         total = sum(exps)
         probabilities = dict(zip(self.lanes, map(operator.truediv, exps, repeat(total)), strict=True))
-        return Scored(probabilities, scale, hits, found, word_rows, pair_rows, pasted_rows)
+        return Scored(probabilities, scale, columns, found, word_rows, pair_rows, pasted_rows)
 
 
 def load_lane_model(path: Path) -> LaneModel:

@@ -83,7 +83,10 @@ class ModelNames:
         """The reading with each model name's first word replaced by its rung (`rung0`) and the rest of a
         two- or three-word name ("gpt-5.4 on high") by an empty word; `names` says where each name sits."""
         norms = reading.norms
-        # Most words of a task name no model: one set difference in C leaves the few worth a look.
+        # Most words of a task name no model, and most tasks' words have all been seen: one lookup per word
+        # in C says so without building a set; otherwise a set difference leaves the few worth a look.
+        if self.plain.issuperset(reading.distinct):
+            return reading
         unknown = reading.distinct.keys() - self.plain
         if unknown:
             for norm in unknown:

@@ -203,6 +203,8 @@ class KeyWords:
         self.plain: set[str] = set()
 
     def any_in(self, words: AbstractSet[str]) -> bool:
+        if self.plain.issuperset(words):  # every word seen before: no set built
+            return False
         unknown = words - self.plain
         for word in unknown:
             if self._holds(word):

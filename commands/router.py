@@ -100,9 +100,11 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
     # With nothing to read, the guide's safe middle; otherwise the lane with the lowest expected cost.
     readable = bool(found.words or found.pasted)
     chosen = _cheapest_safe_lane(policy, model, probabilities, exclude=(top,)) if readable else "default"
-    top_words = _top_words(chosen, probabilities, reading, scored) if readable else []
+    # Most likely first (ties in the model's order), sorted once for the quotes, reasons and alternatives.
+    ranked = sorted(probabilities, key=probabilities.__getitem__, reverse=True)
+    top_words = _top_words(chosen, ranked, reading, scored) if readable else []
     reasons = [
-        _model_reason(chosen, probabilities, top_words)
+        _model_reason(chosen, probabilities, ranked, top_words)
         if readable
         else "default: no words to read; the default lane is the safe middle"
     ]
@@ -193,7 +195,7 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
         confidence=round(confidence, 2),
         reasons=tuple(reasons),
         cues=evidence,
-        alternatives=_alternatives(policy, lane, probabilities),
+        alternatives=_alternatives(policy, lane, probabilities, ranked),
         explicit=explicit,
         scores=probabilities,
         model_lane=chosen,
@@ -257,9 +259,9 @@ def _cost_table(
     return tuple(table)
 
 
-def _top_words(lane: str, probabilities: dict[str, float], reading: Reading, scored: Scored) -> list[str]:
+def _top_words(lane: str, ranked: list[str], reading: Reading, scored: Scored) -> list[str]:
     """The typed words that most favour `lane` over the runner-up, adjacent ones joined into a phrase."""
-    runner_up = max((other for other in probabilities if other != lane), key=probabilities.__getitem__)
+    runner_up = next(other for other in ranked if other != lane)
     norms = reading.norms
     # The rows with the largest contributions, each shown as the word it belongs to, where it first appears.
     strength: dict[int, float] = {}
@@ -278,10 +280,9 @@ def _top_words(lane: str, probabilities: dict[str, float], reading: Reading, sco
     return [_clip(reading.typed(p[0], p[-1]), 40) for p in ordered]
 
 
-def _model_reason(lane: str, probabilities: dict[str, float], top_words: list[str]) -> str:
+def _model_reason(lane: str, probabilities: dict[str, float], ranked: list[str], top_words: list[str]) -> str:
     quoted = ", ".join(f'"{w}"' for w in top_words)
-    ranked = sorted(probabilities, key=probabilities.__getitem__, reverse=True)[:3]
-    shares = ", ".join(f"{lane_id} {probabilities[lane_id]:.0%}" for lane_id in ranked)
+    shares = ", ".join(f"{lane_id} {probabilities[lane_id]:.0%}" for lane_id in ranked[:3])
     said = f"the task says {quoted}" if quoted else "no words stand out"
     return f"{lane}: {said} (lane model: {shares}; under-routing is weighed as the costlier mistake)"
 
@@ -304,9 +305,10 @@ def _provider_for(lane: Lane, options: RouteOptions) -> str:
     return next(iter(lane.models))
 
 
-def _alternatives(policy: Policy, lane: Lane, probabilities: dict[str, float]) -> tuple[Alternative, ...]:
+def _alternatives(
+    policy: Policy, lane: Lane, probabilities: dict[str, float], ranked: list[str]
+) -> tuple[Alternative, ...]:
     out: list[Alternative] = []
-    ranked = sorted(probabilities, key=probabilities.__getitem__, reverse=True)
     other = next((lane_id for lane_id in ranked if lane_id not in (lane.id, policy.roles.last_resort)), None)
     if other is not None and probabilities[other] >= 0.15:
         out.append(
