@@ -456,10 +456,9 @@ def find_demand(
     """A demand for maximum effort: in words, or by naming the top rung's model or effort ("xhigh pls")
     anywhere but in a failure ("xhigh was wrong too" is a failure, handled by the failure rule).
     `words` are the task's distinct folded words (`Reading.distinct`), `read` its model names."""
-    low = _lowered(text)
-    maximum = MAX_DEMAND.search(low) if _DEMAND_WORDS.any_in(words) else None
+    maximum = MAX_DEMAND.search(_lowered(text)) if _DEMAND_WORDS.any_in(words) else None
     phrase = text[maximum.start() : maximum.end()] if maximum else None
-    if phrase is None:
+    if phrase is None and read:
         top = rung_word(top_rung)
         failed_clause = failures.failed.clause if failures.failed else ""
         for word in read:
@@ -470,5 +469,11 @@ def find_demand(
                 continue  # "xhigh was wrong too" is a failure; "xhigh answered it and it was great" praise
             phrase = typed
             break
-    limit = (NO_LIMIT.search(low) or LAST_TRY.search(low)) if phrase else None
+    if phrase is None:
+        return _NO_DEMAND  # most tasks: no word to lower-case or search again
+    low = _lowered(text)
+    limit = NO_LIMIT.search(low) or LAST_TRY.search(low)
     return Demand(phrase, text[limit.start() : limit.end()] if limit else None)
+
+
+_NO_DEMAND = Demand(None, None)

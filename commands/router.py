@@ -47,6 +47,9 @@ class RouteOptions:
     allowed_providers: tuple[str, ...] = PROVIDERS
 
 
+_DEFAULT_OPTIONS = RouteOptions()  # built once: a frozen value, and building one is a cost on every decision
+
+
 @dataclass(frozen=True)
 class Evidence:
     """Words of the task that pushed the decision toward `target`, as the person typed them."""
@@ -89,7 +92,7 @@ class Decision:
 
 
 def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Decision:
-    options = options or RouteOptions()
+    options = options or _DEFAULT_OPTIONS
     roles = policy.roles
     top, premium = roles.last_resort, roles.premium
     model = policy.lane_model

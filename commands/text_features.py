@@ -83,7 +83,10 @@ def analysed_text(text: str) -> str:
 
 
 _DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
-_ASCII_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+# ASCII folded in one pass: capitals to lower case, digits to 0.
+_ASCII_FOLDING = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ123456789", b"abcdefghijklmnopqrstuvwxyz000000000"
+)
 
 
 @lru_cache(maxsize=1 << 16)  # a pure function of the word; chat reuses its words, so most calls are hits
@@ -109,7 +112,7 @@ _FOLDING = _Folding()
 def fold_text(text: str) -> str:
     """`fold` over a whole text at once: lower-cased, accents folded, digits as 0 (in C for ASCII text)."""
     if text.isascii():
-        return text.encode("ascii").lower().translate(_ASCII_DIGITS_AS_ZERO).decode("ascii")
+        return text.encode("ascii").translate(_ASCII_FOLDING).decode("ascii")
     return text.lower().translate(_FOLDING)
 
 
