@@ -293,6 +293,9 @@ class Failures:
     again: Failure | None = None
 
 
+_NO_FAILURES = Failures(None, ())  # most tasks name no model: one shared value rather than one each
+
+
 @dataclass(frozen=True)
 class Demand:
     maximum: str | None  # the phrase asking for maximum effort
@@ -320,7 +323,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
     """`text` is the analysed text; `read` its words with model names marked (`ModelNames.mark`)."""
     named = [(w, int(w.norm[4:])) for w in read if w.norm in RUNG_WORDS]
     if not named:
-        return Failures(None, ())
+        return _NO_FAILURES
     # A model named in quoted material (a pasted thread, an email) is someone else's story, not a failure
     # of this task. Only quotations count here: a note on the request's second line is the person's own.
     spans = quoted_spans(text)

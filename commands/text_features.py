@@ -121,7 +121,9 @@ _QUOTED_LINE = re.compile(r"^>.*$", re.M)
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:
     """Long quotations and `>` quoted lines."""
-    spans = [match.span() for match in _QUOTED.finditer(text)] if _QUOTE_CHARS.search(text) else []
+    # In ASCII text the only quotation mark is `"`: looking for one character is several times faster.
+    quoted = '"' in text if text.isascii() else _QUOTE_CHARS.search(text) is not None
+    spans = [match.span() for match in _QUOTED.finditer(text)] if quoted else []
     if ">" in text:
         spans += [match.span() for match in _QUOTED_LINE.finditer(text)]
     return spans
