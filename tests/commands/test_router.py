@@ -5,6 +5,7 @@ Texts here are written for these tests; the shared eval cases are scored separat
 
 from __future__ import annotations
 
+import gc
 import json
 import struct
 import time
@@ -474,6 +475,19 @@ def test_the_model_file_reads_back_the_rows_it_was_written_with() -> None:
     assert model.pair_rows == {("tag", "these"): (4.0, 1.0, 3.0)}
     assert model.pasted_rows == {"é": (9.0, -1.0, 1.0)}
     assert encode_lane_model(header, dict(reversed(rows.items()))) == encode_lane_model(header, rows)
+
+
+def test_loading_a_model_leaves_the_garbage_collector_as_it_was() -> None:
+    # Loading pauses the collector while it builds the rows (lane_model.parse_lane_model).
+    assert gc.isenabled()
+    parse_lane_model(_SHIPPED, "shipped")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_lane_model(_SHIPPED, "shipped")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_a_copy_of_the_default_policy_finds_the_shipped_model(tmp_path: Path) -> None:
