@@ -41,8 +41,8 @@ class _Lazy:
     def match(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         return self.compiled.match(text, pos, endpos)
 
-    def fullmatch(self, text: str) -> re.Match[str] | None:
-        return self.compiled.fullmatch(text)
+    def fullmatch(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled.fullmatch(text, pos, endpos)
 
     def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
         return self.compiled.finditer(text, pos, endpos)
@@ -54,7 +54,10 @@ class _Lazy:
 # The patterns are lower case and run on the lower-cased text (`_lowered`): matching with IGNORECASE
 # took four to five times as long.
 _CLAUSE_END = re.compile(r"[.;!?]+(?=\s|$)|\n|,?\s+but\s+|,?\s+(?:aber|mais|pero|mas|ma)\s+")
-_NOTE_CHARS = 40  # a clause this short before a failure may be a note about it ("unrelated, but …")
+# A clause before a failure that is the note and little more is a note about it ("unrelated, but …", "totally
+# unrelated btw, but …"); a longer one says what else is unrelated ("it's not related to billing. sonnet …").
+_NOTE_SLACK = 12
+_CONTRAST = re.compile(r"\b(?:but|aber|mais|pero|mas|ma)\b")
 _VERDICT_CHARS = 160  # how long the sentence after a model's mention may be and still be its verdict
 
 # Said of a model's earlier attempt at this task. English first; the other languages the corpus covers
@@ -63,8 +66,8 @@ _FAILED = _Lazy(
     r"\b(?:fail(?:s|ed|ing|ure)?|wrong|missed|miss(?:es|ing)|keeps? missing|can'?t|cannot|couldn'?t|"
     r"didn'?t (?:work|help|get|find|solve|manage|catch)|not good enough|inconclusive|shallow|brittle|gave up|"
     r"incorrect|hallucinat\w*|still (?:wrong|broken|stuck|fails|missing|no|off|bad)|no luck|not enough|"
-    r"tried|(?:\d+|two|three|several|multiple|many) tries|struggl\w*|chok(?:ed|es|ing)|unhelpful|useless|doesn'?t (?:work|even|compile|run)|ran out of|"
-    r"stuck|went nowhere|didn'?t pan out|no progress|plausible but|contradict\w*|flawed|buggy|broken|"
+    r"tried|struggl\w*|chok(?:ed|es|ing)|unhelpful|useless|doesn'?t (?:work|even|compile|run)|ran out of|"
+    r"stuck|went nowhere|didn'?t pan out|no progress|plausible but|contradict\w*|flawed|buggy|broken|broke(?!(?: \w+){0,2} (?:down|out|up|into|apart)\b)|"
     r"mislabel\w*|misclassif\w*|misread\w*|mangl\w*|botch\w*|garbled?|messed up|gets? (?:it|them|this) wrong|"
     r"got (?:it|them|this) wrong|inconsistent|unusable|not usable|mix(?:ing|ed) up|kept \w+ing|isn'?t right|"
     r"it isn'?t|it'?s not|nonsense|made up|invent\w*|off the mark|way off|wasn'?t (?:able|good|right)|"
@@ -79,14 +82,26 @@ _FAILED = _Lazy(
     r"neither\b.{1,60}\bnor|\bni\b.{1,60}\bni\b|\bnem\b.{1,60}\bnem\b|\bweder\b.{1,60}\bnoch\b|"
     r"\bné\b.{1,60}\bné\b|"
     r"(?:a |ha |hat |è |e )?(?:échou\w*|echou\w*|fall[oóé]\w*|fracas\w*|gescheitert|fehlgeschlagen|versagt|"
-    r"falsch|sbagli\w*|fallit\w*|fallisc\w*|fall(?:a|an|aron)|daneben\w*|"
+    r"falsch|sbagli\w*|fallit\w*|fallisc\w*|fall(?:a|an|aron)|"
+    # "lag daneben", "danebengelegen"; "daneben" alone is "beside it"
+    r"daneben ?(?:ge\w+|lieg\w*|lag\w*)|(?:lag|lagen|liegt|liegen)\b(?: \w+){0,4} daneben|"
     r"(?:non ha|n'a pas|no|não|nicht) (?:convint\w*|convaincu|convenci[oó]|convenceu|überzeugt)|"
     r"saltat\w*|übersprungen|à côté de la plaque|non ha capito|n'a pas compris|no entendi[oó]|"
     r"não entendeu|nicht verstanden|rejeit\w*|bocci\w*|widerleg\w*|r[ée]fut\w*|confut\w*|no da pie con bola|"
-    r"viajou|(?:continua|sigue|reste|bleibt) (?:igual|pareil|gleich)|forg[eo]t(?:s|ten)?(?! nothing)|oubli\w*|olvid\w*|vergess\w*|esquec\w*|dimentic\w*|"
+    # "viajou" is slang for going astray, but also plain travel ("viajou para Lisboa"); "sigue igual" is a
+    # result unchanged, but "la plantilla sigue igual que…" / "le format reste pareil" an instruction.
+    r"viajou(?! (?:para|pra|a|ao|à|até|de|em|no|na|por)\b)|"
+    r"(?<!format )(?<!formato )(?<!plantilla )(?<!modèle )(?<!template )(?<!vorlage )(?<!layout )"
+    r"(?:continua|sigue|reste|bleibt) (?:igual|pareil|gleich)(?! (?:que|pour|para|wie|a|à|al|como|for)\b)|"
+    # Forgetting, not a reminder not to forget ("don't forget", "n'oublie pas", "sin olvidar", "non
+    # dimenticare", "não se esqueça") nor forgetting nothing ("nichts vergessen", "n'a rien oublié").
+    r"(?<!n't )(?<!n’t )(?<!never )(?<!without )forg(?:ott?|ets|ott?en|etting)(?! nothing| anything)|"
+    r"(?<!n')(?<!n’)(?<!pas )(?<!rien )(?<!sans )oubli\w*|(?<!no )(?<!sin )(?<!no se )olvid\w*|"
+    r"(?<!nicht )(?<!nichts )vergess\w*|vergisst|verga(?:ß|ss)|(?<!não )(?<!nao )(?<!sem )(?<!não se )esquec\w*|"
+    r"(?<!non )(?<!senza )(?<!non ha )dimentic\w*|"
     r"no ha (?:conseguido|podido|logrado|sabido)|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
     r"no (?:pudo|funcion\w*|sirvi\w*)|n'a pas (?:réussi|marché|su)|hat nicht|non (?:è riuscit\w*|ha funzionat\w*)|"
-    r"não (?:conseguiu|funcionou|achou|encontrou|viu)|erro\w*|rat[ée]\w*|(?:s'est |a )?plant[ée]\w*|trouve pas|"
+    r"não (?:conseguiu|funcionou|achou|encontrou|viu)|erro\w*|rat[ée]\w*|(?:s'est|se|a|ont|ça|ca) plant[ée]\w*|trouve pas|"
     r"n'a pas trouv[ée]|incompl[eè]t\w*|no supo|no (?:encontr[oó]|vio|logr[oó])|se qued[oó] corto|"
     r"nicht geschafft|übersehen|nicht gefunden|unvollständig|deixou de fora|non ha (?:trovato|visto)|"
     r"ignorat\w*|tralasciat\w*|contredi\w*|contradi[cz]\w*|contraddi\w*|widersprich\w*|widerspr[aä]ch\w*|"
@@ -94,7 +109,12 @@ _FAILED = _Lazy(
     r"rejected|rejet[ée]\w*|rechaz\w*|abgelehnt|rejeitad\w*|"
     r"respint\w*|tumb[oó]|meti[oó] la pata|no cuadra\w*|nicht hin|deu (?:barraca|errado|ruim)|toppat\w*|"
     r"(?:fatto|fait) (?:un )?(?:casino|bordel)|(?:non|nn) ci (?:ha preso|prende|azzecca)|"
-    r"(?:ainda|toujours|sigue|siguen|ancora) \w+|immer noch|"
+    # "still" in four languages, before what is still wrong: "toujours en anglais", "sigue esperando" are not
+    r"(?:ainda|toujours|sigue|siguen|ancora) (?:\w+ ){0,2}?(?:probl\w*|err\w*|m[eê]mes?|c[oô]t[ée]|mal\w*|faux|fausse|pas|no|n'|ne|sin|non|"
+    r"n[ãa]o|sem|sbagli\w*|incorrect\w*|incomplet\w*|vides?|vac[ií]\w*|vuot\w*|rot[oa]s?|cass\w*|"
+    r"igual|iguais|pareil|uguale|fall\w*|falh\w*|quebrad\w*|bloqu\w*|atascad\w*|bloccat\w*|travad\w*|rien|nada|"
+    r"niente|nulla|mauvais\w*|equivocad\w*|lo mismo|le même|lo stesso|o mesmo|faltan?|manque\w*|mancan?\w*|"
+    r"falta\w*|d[ée]cal\w*|off|bugg\w*|plant\w*|sans|senza|a (?:faltar|falhar|errar|dar))|immer noch|"
     r"keeps (?:giving|returning|producing|suggesting|making|getting|writing|adding|breaking|inventing|dropping|"
     r"repeating|mixing)))"
     r"\b",
@@ -103,7 +123,10 @@ _FAILED = _Lazy(
 # something else.
 _NOT_THIS_TASK = _Lazy(
     r"\b(?:unrelated|different (?:task|thing|project|issue|question|repo|topic|subject|matter|ticket|doc|feature|"
-    r"dataset|client|customer|account|outage|incident|case|report|deal|vendor|batch|one)|something else|another (?:task|thing|project|repo|topic)|"
+    r"dataset|client|customer|account|outage|incident|case|report|deal|vendor|batch)|something else|"
+    # "a different one" is another task, unless it is the model asked for ("botched it, try a different one")
+    r"(?<!try a )(?<!use a )(?<!pick a )(?<!need a )(?<!want a )(?<!with a )(?<!to a )different one|"
+    r"another (?:task|thing|project|repo|topic)|"
     r"other (?:task|project|thing)|separate (?:task|issue|thing|matter|project)|(?:that'?s|it'?s|that was|is) separate|"
     r"not (?:this|related)|nothing to do with|(?:ignore|disregard) (?:that|it)\b|"
     r"sin relaci[oó]n|sans rapport|rien [àa] voir|autre (?:sujet|chose)|nichts damit zu tun|etwas (?:anderes|anderem)|"
@@ -118,15 +141,28 @@ _DID_WELL = _Lazy(
 # runs went well ("zweimal gut gemacht").
 _REPEATED = _Lazy(
     r"\b(?:(?:deux|dos|duas|due|zwei) (?:fois|veces|vezes|volte|versions|versiones|versões|versioni|versionen|"
-    r"tentatives|intentos|tentativas|tentativi|versuche)|zweimal)\b",
+    r"tentatives|intentos|tentativas|tentativi|versuche)|zweimal|(?:\d+|two|three|several|multiple|many) tries)\b",
 )
 # A model's own verdict, reported: "sonnet keeps telling me this is fine but we lose messages", "opus insists
 # the numbers tie out". People quote a model's all-clear to dispute it, so this is a failure, not praise.
 _CLAIMED_FINE = _Lazy(
-    r"\b(?:says?|said|saying|keeps? (?:saying|telling (?:me|us))|tells? (?:me|us)|told (?:me|us)|claims?|claimed|"
-    r"claiming|insists?|insisted|swears?|swore|jur(?:ou|ó|é|ato)|meint\w*|behaupt\w*|assicura\w*|afirm\w*|"
-    r"insist\w*)\b(?:\W+\w+){0,12}?\W+(?:fine|ok(?:ay)?|correct|right|good|nothing wrong|no bug|tie out|ties out|"
-    r"adds? up|gelöst|in ordnung|resuel\w*|résolu\w*|resolvid\w*|risolt\w*|corret\w*|correct\w*)\b",
+    r"\b(?:says?|said|sayed|saying|sayin'?|keeps? (?:saying|sayin'?|telling (?:me|us))|tells? (?:me|us)|told (?:me|us)|claims?|claimed|"
+    r"claiming|insists?|insisted|swears?|swore|dice|dijo|dit|sagt|gesagt|disse|diz|jur(?:a|e|ou|ó|é|ato)|meint\w*|behaupt\w*|assicura\w*|aff?irm\w*|"
+    r"insist\w*)\b(?:\W+\w+){0,12}?\W+(?<!\bthe )(?<!\ba )(?<!\ban )(?:fine|ok(?:ay)?|correct|right|good|nothing wrong|no bug|tie out|ties out|"
+    r"adds? up|gelöst|in ordnung|korrekt|richtig|a posto|in regola|en orden|(?:est[aá]n?|est|sont|va|vanno|sind|est[aã]o?) (?:bien|bem|bene|gut)|resuel\w*|résolu\w*|resolvid\w*|risolt\w*|corret\w*|correct\w*)\b",
+)
+# Between a model and its all-clear: "sonnet says", "I asked sonnet and it said", "sonnet looked and said",
+# "haiku has been saying", "sonnet hat behauptet"; another subject ("and legal says") ends it.
+_SPEAKER_GAP = _Lazy(
+    r"(?:\W+(?:\w+ed|it|they|both|all|each|too|and|then|still|has|have|had|been|just|also|even|always|again|now|first|took|ran|"
+    r"went|got|gave|a|look|hat|ha|et|y|und|e|il|elle|er|es|ele|ela|lui|immer|toujours|sempre|siempre|noch)){0,4}"
+    r"[\W]*",
+)
+# The all-clear reported and then confirmed ("sonnet says it's fine and it is", "I checked, they are"): praise.
+_CONFIRMED = _Lazy(
+    r"\b(?:and (?:it|they|that) (?:is|are|was|were|does|did)\b(?!n'?t| not)|(?:i|we) (?:checked|verified), "
+    r"(?:it|they|that) (?:is|are|was|were|does|did)\b(?!n'?t| not)|(?:\w+ )?(?:confirmed|verified) (?:it|that|this|so)\b|"
+    r"\w+ (?:confirmed|verified)(?=\W*$))",
 )
 # Asking for a run like an earlier one. With praise of the model that did it, the guide's "smallest model that
 # reliably succeeds" is that model's rung: the corpus's writers label 40 of 43 such tasks so, and the other
@@ -143,7 +179,7 @@ _SAME_AGAIN = _Lazy(
 # past-run reading below: a clause with a failure word in it is still read as a failure.
 _WENT_WELL = _Lazy(
     r"\b(?:fine|well|perfect(?:ly)?|no problem|liked it|correct|good|great|nice|solid|decent|"
-    r"(?:très )?bien|parfait\w*|sans probl[eè]me|bem|sem problema|perfeit\w*|sin problema|perfect[oa]|"
+    r"(?:très )?bien|(?:très )?bon(?:ne)?s?|buen[oa]s?|buon[oaie]|bo(?:a|as|ns)|gute[nrs]?|parfait\w*|sans probl[eè]me|bem|sem problema|perfeit\w*|sin problema|perfect[oa]|"
     r"(?:sehr )?gut|ohne probleme|einwandfrei|bene|benissimo|senza problemi|perfett\w*|"
     r"same (?:way|again|format|thing|approach|job|as|style|process)|like last time|as before)\b",
 )
@@ -270,7 +306,11 @@ NO_LIMIT = _Lazy(
 # one-off where cost and time are no concern"); the corpus's writers read "max effort, one-off" that way.
 LAST_TRY = re.compile(
     r"\b(?:last (?:escalation|resort|attempt|try|shot)|final (?:attempt|escalation|try|shot)|one (?:last|final) "
-    r"(?:deep )?(?:attempt|try|pass|shot)|one-?(?:off|time|shot)|una tantum|einmalig\w*|ponctuel(?:le)?|"
+    r"(?:deep )?(?:attempt|try|pass|shot))\b",
+)
+# The guide's "important one-off decisions" are premium work: a one-off lunch agenda is not (see `Demand`).
+ONE_OFF = re.compile(
+    r"\b(?:one-?(?:off|time|shot)(?! pass\w*| codes?\b| pins?\b| prompt\w*| examples?\b| learning| fees?\b| charges?\b| payments?\b)|una tantum|einmalig\w*|ponctuel(?:le)?|"
     r"(?:decisi[oó]n|decis[aã]o|decisione) (?:[uú]nica|irreversible|irrevers[ií]vel|irreversibile))\b",
 )
 
@@ -300,6 +340,7 @@ _NO_FAILURES = Failures(None, ())  # most tasks name no model: one shared value 
 class Demand:
     maximum: str | None  # the phrase asking for maximum effort
     no_limit: str | None  # the phrase saying cost or time is no object, or that this is the last try
+    one_off: bool = False  # `no_limit` only says the task is a one-off: it counts for premium work alone
 
 
 def _lowered(text: str) -> str:
@@ -317,6 +358,11 @@ def _clauses(text: str) -> list[tuple[int, int]]:
         start = match.end()
     spans.append((start, len(text)))
     return spans
+
+
+def _is_note(clause: str) -> bool:
+    note = _NOT_THIS_TASK.search(clause)
+    return note is not None and len(clause.strip()) - len(note.group()) <= _NOTE_SLACK
 
 
 def find_failures(text: str, read: list[Word]) -> Failures:
@@ -343,13 +389,26 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         subjects = [
             (w, r) for w, r in in_clause if not _SUBJECT_BEFORE.search(low, max(start, w.start - 8), w.start)
         ]
+        # An all-clear counts when the model gave it, named just before ("our CFO says it's fine to use opus",
+        # "I used sonnet, and legal says it's fine" are someone else's), and nobody confirmed it.
+        claimed = _CLAIMED_FINE.search(low, start, end)
+        if claimed and (
+            _CONFIRMED.search(clause)
+            or not any(
+                w.end <= claimed.start() and _SPEAKER_GAP.fullmatch(low, w.end, claimed.start())
+                for w, _ in subjects
+            )
+        ):
+            claimed = None
         failure = (
             _FAILED.search(clause)
-            or _CLAIMED_FINE.search(clause)
+            or claimed
             or (None if _WENT_WELL.search(clause) else _REPEATED.search(clause))
         )
         following = low[clauses[number + 1][0] : clauses[number + 1][1]] if number + 1 < len(clauses) else ""
-        if failure is None and following and not _DID_WELL.search(clause):
+        # "haiku did a decent job but missed the refunds": praise, then the failure after the "but".
+        contrast = following and _CONTRAST.search(low, end, clauses[number + 1][0]) is not None
+        if failure is None and following and (contrast or not _DID_WELL.search(clause)):
             # "opus said it's seasonal. it isn't": the verdict often comes in the next short sentence.
             after_start, after_end = clauses[number + 1]
             after = low[after_start:after_end]
@@ -358,7 +417,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
                 if failure is not None:
                     clause = f"{clause}. {after.strip()}"
                     said = f"{said}. {text[after_start:after_end].strip()}"
-        praised = _DID_WELL.search(clause) is not None and not _CLAIMED_FINE.search(clause)
+        praised = _DID_WELL.search(clause) is not None and not claimed
         past_run: Word | None = None
         if (
             failure is None
@@ -387,11 +446,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         # "…wrong last month, but that's a separate thing — today I need…": the note opens the next clause;
         # "unrelated, but opus botched…": it closes a short one before.
         preceding = low[clauses[number - 1][0] : clauses[number - 1][1]] if number else ""
-        if (
-            _NOT_THIS_TASK.search(clause)
-            or _NOT_THIS_TASK.search(following[:40])
-            or (len(preceding.strip()) <= _NOTE_CHARS and _NOT_THIS_TASK.search(preceding))
-        ):
+        if _NOT_THIS_TASK.search(clause) or _NOT_THIS_TASK.search(following[:40]) or _is_note(preceding):
             ignored.append((said, "a failure said to be about something else"))
             continue
         if not subjects:
@@ -443,6 +498,15 @@ def find_unbounded(text: str, words: AbstractSet[str]) -> str | None:
     return None
 
 
+# Cost said to matter ("time is not a concern but cost is", "budget is tight"): no no-limit phrase stands then.
+_COST_MATTERS = _Lazy(
+    r"\b(?:(?:cost|costs|budget|money|price|spend)(?: is|'s| are)? (?:still |also |always |really |very much )?"
+    r"(?:(?:a |an )(?:real |big |major |serious )?(?:concern|issue|constraint|factor)|tight|limited)|"
+    r"but (?:the )?(?:cost|costs|budget|money|price) (?:is|are|does|do|matters?)|(?:cost|costs|price) matters?|"
+    r"keep (?:the )?(?:cost|costs|spend|price)s? (?:down|low)|(?:on a|tight|limited|small) budget)\b",
+)
+
+
 def _praised_at(text: str, at: int) -> bool:
     """Whether the clause around offset `at` says a run went well."""
     low = _lowered(text)
@@ -475,8 +539,12 @@ def find_demand(
     if phrase is None:
         return _NO_DEMAND  # most tasks: no word to lower-case or search again
     low = _lowered(text)
+    if _COST_MATTERS.search(low):
+        return Demand(phrase, None)
     limit = NO_LIMIT.search(low) or LAST_TRY.search(low)
-    return Demand(phrase, text[limit.start() : limit.end()] if limit else None)
+    one_off = ONE_OFF.search(low) if limit is None else None
+    found = limit or one_off
+    return Demand(phrase, text[found.start() : found.end()] if found else None, one_off is not None)
 
 
 _NO_DEMAND = Demand(None, None)

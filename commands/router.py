@@ -134,7 +134,14 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
         # failure or a demand.
         rung = min(again.rung, policy.lane(premium).rung)
         target = lane_id if policy.lane(lane_id).rung == rung else policy.ladder[rung]
-        if target != lane_id:
+        if abs(policy.lane(lane_id).rung - rung) > 1:
+            # Work two rungs from the run praised is other work ("haiku did the tags well, same for the due
+            # diligence memo"): that run shows nothing about it, and the guide never routes two rungs under.
+            reasons.append(
+                f'the same again as "{_clip(again.clause)}": set aside, the work reads as {lane_id}, '
+                "more than a rung from it"
+            )
+        elif target != lane_id:
             reasons.append(f'the same again as "{_clip(again.clause)}": {target}, the rung that did it well')
             lane_id, ruled = target, True
 
@@ -148,13 +155,18 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
             f"the smallest model that does it well is the guide's rule; use --lane to insist"
         )
     elif demand.maximum and lane_id != top:
-        if demand.no_limit or (failed is not None and failed.rung + 1 >= policy.lane(premium).rung):
-            why = f'"{demand.no_limit}"' if demand.no_limit else "an earlier failure"
+        no_limit = demand.no_limit if not demand.one_off or lane_id == premium else None
+        if no_limit or (failed is not None and failed.rung + 1 >= policy.lane(premium).rung):
+            why = f'"{no_limit}"' if no_limit else "an earlier failure"
             reasons.append(f'explicit demand for maximum effort ("{demand.maximum}") with {why}: {top}')
             lane_id, ruled = top, True
         elif policy.lane(lane_id).rung < policy.lane(premium).rung:
+            one_off = (
+                f' (a one-off, "{demand.no_limit}", counts for {premium} work only)' if demand.one_off else ""
+            )
             reasons.append(
                 f'asks for maximum effort ("{demand.maximum}"): {premium}; {top} needs cost or time no object'
+                + one_off
             )
             lane_id, ruled = premium, True
         else:

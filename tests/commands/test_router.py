@@ -64,6 +64,9 @@ def test_kinds_of_task(text: str, expected: str) -> None:
         ("opus insists the reconciliation ties out, finance counted 40 orphaned payouts", "max"),
         ("last resort after gpt-5.4 high: the transfer pricing memo", "max"),
         ("haiku forgot half the action items in the standup notes, redo them", "default"),
+        ("sonnet broke the nightly export job, fix it properly", "premium"),
+        ("haiku did a decent job but missed the refund tickets, redo the tagging", "default"),
+        ("sonnet was fine on the summary but got the revenue numbers wrong, redo the board pack", "premium"),
     ],
 )
 def test_earlier_failure_moves_one_rung_above_what_failed(text: str, expected: str) -> None:
@@ -152,6 +155,12 @@ def test_the_same_again_as_the_top_rung_stays_below_max() -> None:
         "sonnet keeps saying the retry logic is fine but we lose orders at peak",
         "haiku says these tags are fine but the ops team re-tagged half of them by hand",
         "sonnet said the dedupe in orders_sync.py for the nightly import is fine. it isn't",
+        "sonnet keeps sayin its fine but the webhook queue drops events",
+        "opus jura que la conciliación está correcta pero faltan 30 facturas",
+        "sonnet affirme que tout est correct mais il manque des lignes dans l'export",
+        "haiku dice que las etiquetas están bien, pero el equipo las corrigió a mano",
+        "sonnet dit que tout va bien, mais on perd des commandes chaque nuit",
+        "gpt-5.4 high assicura che è tutto a posto ma mancano righe nel bilancio",
     ],
 )
 def test_a_models_all_clear_reported_to_dispute_it_is_a_failure_not_praise(text: str) -> None:
@@ -165,6 +174,28 @@ def test_a_failure_said_to_be_unrelated_just_before_the_but_moves_nothing() -> N
     decision = route(text, POLICY)
     assert not decision.ruled and decision.lane.id in ("cheap", "default")
     assert any("a failure said to be about something else" in r for r in decision.reasons)
+
+
+def test_asking_for_a_different_model_after_a_failure_is_no_note_that_it_was_other_work() -> None:
+    decision = route("opus botched the cash forecast twice, try a different one", POLICY)
+    assert decision.lane.id == "max"
+    assert not any("a failure said to be about something else" in r for r in decision.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("it's not related to billing. sonnet got the tax rounding wrong, fix it", "premium"),
+        ("urgent and unrelated to the audit. opus got the cash forecast wrong, redo it", "max"),
+        ("ignore that last message. haiku mangled the slide titles, redo them", "default"),
+    ],
+)
+def test_a_sentence_saying_what_else_is_unrelated_does_not_excuse_the_next_failure(
+    text: str, expected: str
+) -> None:
+    decision = route(text, POLICY)
+    assert decision.lane.id == expected
+    assert any(r.startswith("earlier failure") for r in decision.reasons)
 
 
 def test_a_failure_said_to_be_separate_in_the_next_clause_moves_nothing() -> None:
@@ -211,6 +242,20 @@ def test_maximum_effort_on_a_one_off_or_with_cost_no_issue_reaches_max(text: str
     assert lane(text) == "max"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "one-time thing, best model please: draft the agenda for friday's team lunch",
+        "one-off script, strongest model: rename the columns in this csv",
+    ],
+)
+def test_maximum_effort_on_a_one_off_of_everyday_work_stays_below_max(text: str) -> None:
+    """The guide keeps max for important one-off decisions, premium work; a one-off agenda is not that."""
+    decision = route(text, POLICY)
+    assert decision.lane.id == "premium"
+    assert any('a one-off, "one-' in r and "counts for premium work only" in r for r in decision.reasons)
+
+
 def test_cost_said_to_be_a_concern_is_not_cost_no_object() -> None:
     assert lane("the most careful review possible of the licence audit response; cost is a concern") != "max"
 
@@ -232,6 +277,10 @@ def test_patience_alone_is_not_cost_no_object() -> None:
         ("gpt-5.4 medium halluziniert Teilenummern im Garantiebericht", "premium"),
         ("o gpt-5.4 high deu barraca no parecer sobre a coima da concorrência", "max"),
         ("sonnet a planté sur la reprise des écritures de clôture, tu peux reprendre ?", "premium"),
+        ("sonnet se plante à chaque fois sur le calcul des provisions de congés", "premium"),
+        ("sonnet l'a corrigé mais il reste toujours les mêmes erreurs dans le rapprochement", "premium"),
+        ("sonnet ainda está errando os totais das faturas de exportação", "premium"),
+        ("gpt-5.4 medium ha ancora problemi con le date nel report trimestrale", "premium"),
         ("gpt-5.4 medium hat bei der Zollberechnung zweimal danebengelegen", "premium"),
         ("opus ha sistemato il parser, ma i casi con le date ISO falliscono ancora", "max"),
         ("la bozza di sonnet sulla clausola di recesso non ha convinto il legale", "premium"),
@@ -318,6 +367,126 @@ def test_maximum_effort_asked_for_simple_bulk_work_is_set_aside(text: str) -> No
     assert decision.lane.id == "cheap" and not decision.ruled
     assert any("asks for maximum effort" in r and "set aside" in r for r in decision.reasons)
     assert route(text, POLICY, RouteOptions(lane="max")).lane.id == "max"  # --lane still wins
+
+
+# Found by reading today's new wordings as the guide would (probes written for these tests).
+@pytest.mark.parametrize(
+    "text",
+    [
+        # someone else's all-clear, about using the model
+        "our CFO says it's fine to use opus for the board memo",
+        "I used sonnet, and legal says the draft is fine; format it for print",
+        "haiku tagged them, and the team lead says they're good; do the next 300",
+        # the model's all-clear, confirmed
+        "sonnet says the query is fine and it is, just add an index comment",
+        "haiku said the tags are correct and I checked, they are. tag these 300 more",
+        # a good thing it said, not an all-clear to dispute
+        "sonnet told me the right answer last week, same again for this week's invoices",
+    ],
+)
+def test_an_all_clear_not_the_models_or_confirmed_is_no_failure(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not any(r.startswith("earlier failure") for r in decision.reasons)
+    assert decision.lane.id != "max"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "don't forget: haiku is fine for this, tag 200 tickets",
+        "haiku never forgot a field in the last export, same again for this one",
+        "haiku: résume les tickets et n'oublie pas les pièces jointes",
+        "haiku: resume los tickets sin olvidar los adjuntos",
+        "haiku: riassumi i ticket, non dimenticare gli allegati",
+        "haiku: resuma os tickets, não se esqueça dos anexos",
+        "haiku hat beim letzten Export nichts vergessen, bitte genauso für diesen",
+    ],
+)
+def test_a_reminder_not_to_forget_or_forgetting_nothing_is_no_failure(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not any(r.startswith("earlier failure") for r in decision.reasons)
+
+
+def test_a_breakdown_is_not_a_breakage() -> None:
+    decision = route(
+        "sonnet broke the budget down by team nicely last month, same again for this month", POLICY
+    )
+    assert not any(r.startswith("earlier failure") for r in decision.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("haiku keeps forgetting the totals in the invoice extraction, redo the batch", "default"),
+        ("haiku forgott the totals when it extracted these invoices, redo the extraction", "default"),
+        ("sonnet vergisst jedes Mal die Fußnoten in der Zusammenfassung des Jahresberichts", "premium"),
+        ("gpt-5.4 medium lag bei der Zollberechnung wieder daneben", "premium"),
+    ],
+)
+def test_forgetting_and_missing_in_other_tenses_are_failures(text: str, expected: str) -> None:
+    decision = route(text, POLICY)
+    assert any(r.startswith("earlier failure") for r in decision.reasons)
+    assert decision.lane.id == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sonnet: rédige une note sur les arbres à planter dans le parc du siège",
+        "sonnet: fasse den Bericht zusammen und stell daneben eine Tabelle der Kosten",
+        "haiku: traduz o texto sobre a viagem, ele viajou para Lisboa em maio",
+        "haiku: classe ces mails par urgence, le format reste pareil",
+        "haiku: réponds toujours en anglais aux tickets de ce matin",
+        "haiku: el cliente sigue esperando, redacta una disculpa corta",
+        "sonnet: escreve a ata da reunião, o formato continua igual ao do mês passado",
+    ],
+)
+def test_ordinary_words_in_other_languages_are_no_failure(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not any(r.startswith("earlier failure") for r in decision.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "haiku did it in two tries and it was perfect, tag the rest the same way",
+        "opus a fait deux versions, les deux sont très bonnes; choisis la meilleure pour le client",
+    ],
+)
+def test_attempts_counted_that_went_well_are_no_failure(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not any(r.startswith("earlier failure") for r in decision.reasons)
+    assert decision.lane.id != "max"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "haiku did great on the ticket tags, now do the same for the acquisition due diligence memo",
+        "haiku handled the summaries fine; same approach for our five-year pricing strategy and the board"
+        " recommendation",
+        "haiku was fine for the tags. is this bug the same as last week's outage in the payment service?",
+    ],
+)
+def test_the_same_again_is_not_read_across_a_task_two_rungs_away(text: str) -> None:
+    """Cheap work praised is no reason to send premium work to cheap: never more than one rung under."""
+    decision = route(text, POLICY)
+    assert decision.lane.id == decision.model_lane == "premium" and not decision.ruled
+    assert not any(r.startswith("the same again") and "set aside" not in r for r in decision.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the most careful review possible of the merger terms; time is not a concern but cost is",
+        "the most rigorous review possible of the lease; time is no issue but keep the cost down",
+        "most thorough analysis possible of the vendor bids, no rush, but we're on a tight budget",
+        "the most thorough review possible of our one-time password flow",
+        "write the best possible one-shot prompt for classifying tickets",
+    ],
+)
+def test_cost_said_to_matter_or_a_one_time_thing_is_not_cost_no_object(text: str) -> None:
+    assert lane(text) != "max"
 
 
 def test_model_names_come_from_the_policy(tmp_path: Path) -> None:
