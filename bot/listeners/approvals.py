@@ -120,8 +120,9 @@ class Approvals:
         if approval is None or request is None:
             _private(respond, "That approval request no longer exists.")
             return None
+        place = click_place(body)
         try:
-            require_clicked_on(request, click_place(body))
+            require_clicked_on(request, place)
         except PermissionDenied as exc:
             log.warning("%s clicked approval %s outside its thread", user, approval.id)
             _private(respond, exc.message)
@@ -135,18 +136,22 @@ class Approvals:
             current = self.approvals.get(approval.id) or approval
             _private(respond, f"{mention(current.decided_by)} already {current.status} this run.")
             return None
-        self._close_question(decided)
+        self._close_question(decided, place.message_ts)
         return decided
 
-    def _close_question(self, approval: Approval) -> None:
-        """The question becomes its outcome, without buttons, so nobody presses them again."""
+    def _close_question(self, approval: Approval, clicked_ts: str | None) -> None:
+        """The question becomes its outcome, without buttons, so nobody presses them again.
+
+        The question's ts is recorded just after it is posted; a click can land in between, and then the
+        message clicked (sealed buttons only exist on the question) is the one to update."""
         request = self.store.request(approval.request_id)
-        if not approval.message_ts or request is None or not request.card_channel:
+        ts = approval.message_ts or clicked_ts
+        if not ts or request is None or not request.card_channel:
             return
         try:
             self.client.chat_update(
                 channel=request.card_channel,
-                ts=approval.message_ts,
+                ts=ts,
                 **approval_decided(approval, self.policy),
             )
         except SlackApiError as exc:

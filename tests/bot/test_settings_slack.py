@@ -420,6 +420,20 @@ def test_an_admin_approval_runs_it_exactly_once(harness: Harness) -> None:
     assert "approval_approve" not in _text(update.args)  # the buttons are gone
 
 
+def test_an_approval_clicked_before_its_question_was_recorded_still_closes_the_question(
+    harness: Harness,
+) -> None:
+    """The question's ts is stored just after it is posted; a click can land in between."""
+    card, _ = _escalate_to_max(harness)
+    approve = harness.buttons(_approval_message(harness, card["ts"]))[0]
+    harness.bot.database.conn.execute("UPDATE approvals SET message_ts = NULL")  # the click wins the race
+    harness.press(approve, user="UADMIN", message_ts="4.0", thread_ts=card["ts"])
+    update = harness.slack.wait_for("chat.update", predicate=lambda c: "approved running" in _text(c.args))[0]
+    assert update.args["ts"] == "4.0"  # the message clicked: the question
+    assert "approval_approve" not in _text(update.args)
+    harness.wait_answers(card["ts"], count=2)
+
+
 def test_a_decline_tells_the_requester_in_the_thread(harness: Harness) -> None:
     card, _ = _escalate_to_max(harness)
     decline = harness.buttons(_approval_message(harness, card["ts"]))[1]
