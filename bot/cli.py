@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -22,13 +23,26 @@ if TYPE_CHECKING:  # imported where used: `routebot route` must start fast
     from commands.router import Decision
 
 
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's own formatter imports `shutil` (and with it zlib, bz2, lzma) to ask for the terminal's
+    width, on every start since `add_argument` builds one: 4-5 ms of `routebot route`'s cold start. The width
+    only matters when help is printed, and `os` answers it as well."""
+    try:
+        width = os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError):  # not a terminal, or stdout replaced by something without a descriptor
+        width = 80
+    return argparse.HelpFormatter(prog, width=max(width - 2, 40))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="routebot", description="Route AI tasks to the cheapest reliable model."
+        prog="routebot",
+        description="Route AI tasks to the cheapest reliable model.",
+        formatter_class=_formatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    route = sub.add_parser("route", help="recommend a lane and model for a task")
+    route = sub.add_parser("route", formatter_class=_formatter, help="recommend a lane and model for a task")
     # REMAINDER: everything after the options is the task, as in Slack, so "write a script with the -v
     # flag" routes instead of failing on -v. Options after the first word of the task are task text.
     route.add_argument(
@@ -46,14 +60,16 @@ def _parser() -> argparse.ArgumentParser:
         help="route as in this Slack channel, with what routebot learned there (reads ROUTEBOT_DB)",
     )
 
-    ev = sub.add_parser("eval", help="score the router on a labelled JSONL file")
+    ev = sub.add_parser("eval", formatter_class=_formatter, help="score the router on a labelled JSONL file")
     ev.add_argument(
         "file", help="JSONL file in the format of shared/eval/routing-cases.jsonl ('-' for stdin)"
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object per case")
 
     train = sub.add_parser(
-        "train", help="rebuild the router's lane model from the shipped corpus plus your labelled files"
+        "train",
+        formatter_class=_formatter,
+        help="rebuild the router's lane model from the shipped corpus plus your labelled files",
     )
     train.add_argument("files", nargs="*", help="more labelled JSONL files (the format of `eval`)")
     train.add_argument("--out", help="model file to write (default: the one the policy names)")
@@ -61,11 +77,17 @@ def _parser() -> argparse.ArgumentParser:
         "--no-shipped", action="store_true", help="train on the given files only, not the shipped corpus"
     )
 
-    serve = sub.add_parser("serve", help="run the Slack bot (Socket Mode when SLACK_APP_TOKEN is set)")
+    serve = sub.add_parser(
+        "serve",
+        formatter_class=_formatter,
+        help="run the Slack bot (Socket Mode when SLACK_APP_TOKEN is set)",
+    )
     serve.add_argument("--port", type=_port, default=3000, help="HTTP mode port (default 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP mode address (default 0.0.0.0)")
 
-    digest = sub.add_parser("digest", help="print or post a channel's weekly spend digest")
+    digest = sub.add_parser(
+        "digest", formatter_class=_formatter, help="print or post a channel's weekly spend digest"
+    )
     digest.add_argument("--week", help="ISO week such as 2026-W47 (default: the current week so far)")
     digest.add_argument("--channel", help="one channel id (default: every channel with runs that week)")
     digest.add_argument("--post", action="store_true", help="post to Slack instead of printing")

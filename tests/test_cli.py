@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -94,6 +95,33 @@ def test_routing_path_imports_no_sdk() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_routing_path_imports_no_shutil_for_argparse() -> None:
+    """argparse's formatter would import shutil (zlib, bz2, lzma) at every start. `-S` leaves out
+    site-packages' start-up hooks, which on some machines import shutil themselves; routing needs none."""
+    probe = (
+        "import io, sys; from bot.cli import main;"
+        "main(['route', '--json', 'Summarize this'], stdout=io.StringIO());"
+        "print('shutil' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": os.environ.get("PATH", "")},
+        check=True,
+    )
+    assert out.stdout.strip() == "False"
+
+
+def test_help_still_fits_the_terminal_or_80_columns(capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit):
+        main(["route", "--help"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("usage: routebot route")
+    assert max(len(line) for line in lines) <= 80
 
 
 def test_bad_policy_stops_with_the_file_named(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
