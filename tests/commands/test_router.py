@@ -382,17 +382,7 @@ def test_maximum_effort_asked_for_simple_bulk_work_is_set_aside(text: str) -> No
         "haiku said the tags are correct and I checked, they are. tag these 300 more",
         # a good thing it said, not an all-clear to dispute
         "sonnet told me the right answer last week, same again for this week's invoices",
-    ],
-)
-def test_an_all_clear_not_the_models_or_confirmed_is_no_failure(text: str) -> None:
-    decision = route(text, POLICY)
-    assert not any(r.startswith("earlier failure") for r in decision.reasons)
-    assert decision.lane.id != "max"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
+        # a reminder not to forget, or nothing forgotten
         "don't forget: haiku is fine for this, tag 200 tickets",
         "haiku never forgot a field in the last export, same again for this one",
         "haiku: résume les tickets et n'oublie pas les pièces jointes",
@@ -400,18 +390,25 @@ def test_an_all_clear_not_the_models_or_confirmed_is_no_failure(text: str) -> No
         "haiku: riassumi i ticket, non dimenticare gli allegati",
         "haiku: resuma os tickets, não se esqueça dos anexos",
         "haiku hat beim letzten Export nichts vergessen, bitte genauso für diesen",
+        # a breakdown is not a breakage
+        "sonnet broke the budget down by team nicely last month, same again for this month",
+        # ordinary words in other languages
+        "sonnet: rédige une note sur les arbres à planter dans le parc du siège",
+        "sonnet: fasse den Bericht zusammen und stell daneben eine Tabelle der Kosten",
+        "haiku: traduz o texto sobre a viagem, ele viajou para Lisboa em maio",
+        "haiku: classe ces mails par urgence, le format reste pareil",
+        "haiku: réponds toujours en anglais aux tickets de ce matin",
+        "haiku: el cliente sigue esperando, redacta una disculpa corta",
+        "sonnet: escreve a ata da reunião, o formato continua igual ao do mês passado",
+        # attempts counted that went well
+        "haiku did it in two tries and it was perfect, tag the rest the same way",
+        "opus a fait deux versions, les deux sont très bonnes; choisis la meilleure pour le client",
     ],
 )
-def test_a_reminder_not_to_forget_or_forgetting_nothing_is_no_failure(text: str) -> None:
+def test_mentions_that_are_no_failure_of_this_task(text: str) -> None:
     decision = route(text, POLICY)
-    assert not any(r.startswith("earlier failure") for r in decision.reasons)
-
-
-def test_a_breakdown_is_not_a_breakage() -> None:
-    decision = route(
-        "sonnet broke the budget down by team nicely last month, same again for this month", POLICY
-    )
-    assert not any(r.startswith("earlier failure") for r in decision.reasons)
+    assert not any(r.startswith("earlier failure") for r in decision.reasons), decision.reasons
+    assert decision.lane.id != "max"
 
 
 @pytest.mark.parametrize(
@@ -427,36 +424,6 @@ def test_forgetting_and_missing_in_other_tenses_are_failures(text: str, expected
     decision = route(text, POLICY)
     assert any(r.startswith("earlier failure") for r in decision.reasons)
     assert decision.lane.id == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "sonnet: rédige une note sur les arbres à planter dans le parc du siège",
-        "sonnet: fasse den Bericht zusammen und stell daneben eine Tabelle der Kosten",
-        "haiku: traduz o texto sobre a viagem, ele viajou para Lisboa em maio",
-        "haiku: classe ces mails par urgence, le format reste pareil",
-        "haiku: réponds toujours en anglais aux tickets de ce matin",
-        "haiku: el cliente sigue esperando, redacta una disculpa corta",
-        "sonnet: escreve a ata da reunião, o formato continua igual ao do mês passado",
-    ],
-)
-def test_ordinary_words_in_other_languages_are_no_failure(text: str) -> None:
-    decision = route(text, POLICY)
-    assert not any(r.startswith("earlier failure") for r in decision.reasons)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "haiku did it in two tries and it was perfect, tag the rest the same way",
-        "opus a fait deux versions, les deux sont très bonnes; choisis la meilleure pour le client",
-    ],
-)
-def test_attempts_counted_that_went_well_are_no_failure(text: str) -> None:
-    decision = route(text, POLICY)
-    assert not any(r.startswith("earlier failure") for r in decision.reasons)
-    assert decision.lane.id != "max"
 
 
 @pytest.mark.parametrize(
