@@ -66,7 +66,7 @@ _FAILED = _Lazy(
     r"\b(?:fail(?:s|ed|ing|ure)?|wrong|missed|miss(?:es|ing)|keeps? missing|can'?t|cannot|couldn'?t|"
     r"didn'?t (?:work|help|get|find|solve|manage|catch)|not good enough|inconclusive|shallow|brittle|gave up|"
     r"incorrect|hallucinat\w*|still (?:wrong|broken|stuck|fails|missing|no|off|bad)|no luck|not enough|"
-    r"tried|struggl\w*|chok(?:ed|es|ing)|unhelpful|useless|doesn'?t (?:work|even|compile|run)|ran out of|"
+    r"struggl\w*|chok(?:ed|es|ing)|unhelpful|useless|doesn'?t (?:work|even|compile|run)|ran out of|"
     r"stuck|went nowhere|didn'?t pan out|no progress|plausible but|contradict\w*|flawed|buggy|broken|broke(?!(?: \w+){0,2} (?:down|out|up|into|apart)\b)|"
     r"mislabel\w*|misclassif\w*|misread\w*|mangl\w*|botch\w*|garbled?|messed up|gets? (?:it|them|this) wrong|"
     r"got (?:it|them|this) wrong|inconsistent|unusable|not usable|mix(?:ing|ed) up|kept \w+ing|isn'?t right|"
@@ -137,11 +137,11 @@ _DID_WELL = _Lazy(
     r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid|decent|fine|reasonable) job|handled .{0,40}?\bfine|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
     r"(?:was|were|is) (?:fine|great|good|decent|ok(?:ay)?|spot on)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
 )
-# Attempts counted ("opus a déjà fait deux versions", "zweimal gemacht"): a failure unless the clause says the
-# runs went well ("zweimal gut gemacht").
+# Attempts counted or tried ("opus a déjà fait deux versions", "zweimal gemacht", "tried sonnet"): a failure
+# unless the clause says the runs went well ("zweimal gut gemacht", "tried haiku and it worked great").
 _REPEATED = _Lazy(
     r"\b(?:(?:deux|dos|duas|due|zwei) (?:fois|veces|vezes|volte|versions|versiones|versões|versioni|versionen|"
-    r"tentatives|intentos|tentativas|tentativi|versuche)|zweimal|(?:\d+|two|three|several|multiple|many) tries)\b",
+    r"tentatives|intentos|tentativas|tentativi|versuche)|zweimal|(?:\d+|two|three|several|multiple|many) tries|tried)\b",
 )
 # A model's own verdict, reported: "sonnet keeps telling me this is fine but we lose messages", "opus insists
 # the numbers tie out". People quote a model's all-clear to dispute it, so this is a failure, not praise.

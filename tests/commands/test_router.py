@@ -63,6 +63,7 @@ def test_kinds_of_task(text: str, expected: str) -> None:
         ("sonnet's refactor of the pager module, 3 tries now and the tests are red", "premium"),
         ("opus insists the reconciliation ties out, finance counted 40 orphaned payouts", "max"),
         ("last resort after gpt-5.4 high: the transfer pricing memo", "max"),
+        ("summarize the vendor contract, tried haiku already", "default"),
         ("haiku forgot half the action items in the standup notes, redo them", "default"),
         ("sonnet broke the nightly export job, fix it properly", "premium"),
         ("haiku did a decent job but missed the refund tickets, redo the tagging", "default"),
@@ -401,6 +402,7 @@ def test_maximum_effort_asked_for_simple_bulk_work_is_set_aside(text: str) -> No
         "haiku: el cliente sigue esperando, redacta una disculpa corta",
         "sonnet: escreve a ata da reunião, o formato continua igual ao do mês passado",
         # attempts counted that went well
+        "tried sonnet on last month's export and it was fine, same again for this one",
         "haiku did it in two tries and it was perfect, tag the rest the same way",
         "opus a fait deux versions, les deux sont très bonnes; choisis la meilleure pour le client",
     ],
