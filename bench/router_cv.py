@@ -2,8 +2,9 @@
 score the held-out batch (rules included), for each batch in turn; the seed files are always trained on.
 
 Run from the repo root: `python -m bench.router_cv [--c 50] [--alternative-weight 0.3] [--under-cost 2]
-[--min-df 3]`. Batch-grouped folds are closer to the blind scores than random folds: a batch's writer has
-habits (a domain, a way of asking) that a random split leaks into training. Needs the `train` extra.
+[--first-step-cost 1] [--min-df 3]`. Batch-grouped folds are closer to the blind scores than random folds:
+a batch's writer has habits (a domain, a way of asking) that a random split leaks into training.
+Needs the `train` extra.
 
 Besides each batch, it prints English and other languages apart (a case's `lang` field; no field is
 English), and a reliability table: the share of decisions that were acceptable at each stated confidence.
@@ -96,6 +97,7 @@ def main() -> None:
     parser.add_argument("--c", type=float, default=defaults.c)
     parser.add_argument("--alternative-weight", type=float, default=defaults.alternative_weight)
     parser.add_argument("--under-cost", type=float, default=defaults.under_cost)
+    parser.add_argument("--first-step-cost", type=float, default=defaults.first_step_cost)
     parser.add_argument("--min-df", type=int, default=defaults.min_df)
     args = parser.parse_args()
     params = replace(
@@ -103,6 +105,7 @@ def main() -> None:
         c=args.c,
         alternative_weight=args.alternative_weight,
         under_cost=args.under_cost,
+        first_step_cost=args.first_step_cost,
         min_df=args.min_df,
     )
     scores = held_out_scores(load_policy(), params)

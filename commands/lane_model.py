@@ -14,7 +14,8 @@ and without a Python step per feature, since reading it is most of `routebot rou
 
     routebot-lane-model/4\\n            the format line: another version is refused, not misread
     two little-endian uint64          the byte lengths of the header and of the names
-    header                            UTF-8 JSON: lanes, bias, temperature, under_cost, calibration,
+    header                            UTF-8 JSON: lanes, bias, temperature, under_cost, first_step_cost,
+                                      calibration,
                                       trained_on, and how many features of each kind follow
     names                             UTF-8, one per line: the word features (`w `, `c `), sorted; the
                                       pairs' first words, then their second words; the pasted words
@@ -112,6 +113,7 @@ class LaneModel:
     row: struct.Struct
     temperature: float
     under_cost: float  # how much worse one rung under is than one rung over, for the decision rule
+    first_step_cost: float  # the same for one rung under the second rung: the cheapest model failed
     calibration: Calibration
     source: str
     # The rows of the `b <word> <word>` and `p <word>` features, keyed as `Features` holds them.
@@ -202,6 +204,7 @@ def parse_lane_model(data: bytes, where: str) -> LaneModel:
         cal = header["calibration"]
         calibration = Calibration(float(cal["slope"]), float(cal["intercept"]), float(cal["ruled"]))
         temperature, under_cost = float(header["temperature"]), float(header["under_cost"])
+        first_step_cost = float(header["first_step_cost"])
     except (KeyError, TypeError, ValueError, struct.error) as exc:  # UnicodeDecodeError is a ValueError
         raise ConfigError(
             f"{where}: lane model is damaged ({exc!r}); rebuild it with `routebot train`"
@@ -235,6 +238,7 @@ def parse_lane_model(data: bytes, where: str) -> LaneModel:
         row=row,
         temperature=temperature,
         under_cost=under_cost,
+        first_step_cost=first_step_cost,
         calibration=calibration,
         source=where,
         pair_rows=pair_rows,
@@ -243,7 +247,8 @@ def parse_lane_model(data: bytes, where: str) -> LaneModel:
 
 
 def encode_lane_model(header: Mapping[str, Any], rows: Mapping[str, Sequence[float]]) -> bytes:
-    """The model file for `header` (lanes, bias, temperature, under_cost, calibration, trained_on) and the
+    """The model file for `header` (lanes, bias, temperature, under_cost, first_step_cost, calibration,
+    trained_on) and the
     rows of the features kept, by feature name (`w `, `c `, `b `, `p `). Deterministic: features in sorted
     order, the header's keys too."""
     names = sorted(rows)
@@ -279,6 +284,7 @@ def blank_lane_model(lanes: tuple[str, ...]) -> LaneModel:
         row=struct.Struct(f"<{len(lanes) + 1}d"),
         temperature=1.0,
         under_cost=1.0,
+        first_step_cost=1.0,
         calibration=Calibration(1.0, 0.0, 0.5),
         source="(blank)",
     )

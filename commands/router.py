@@ -29,12 +29,6 @@ _RUNG = operator.attrgetter("rung")
 CONFIDENT = 0.8
 UNSURE = 0.5
 _SAME_RUNG_COST = 0.5  # code where default was meant, or the reverse: right effort, wrong specialism
-# One rung under from the cheapest rung costs no more than one rung over: the failed attempt was on the
-# cheapest model, so escalating costs little more than starting a rung up would have. Higher up, a failed
-# attempt is dear and delays hard work, so the model's `under_cost` holds. (Batch-grouped cross-validation
-# over 18 batches: English 93.0% -> 93.3% acceptable, other languages 90.4% -> 92.0%, under-routed 1.2% ->
-# 1.6% and 1.2% -> 1.8%.)
-_FIRST_STEP_UNDER_COST = 1.0
 _TOP_WORDS = 3
 _FEW_WORDS = 3
 _FEW_WORDS_CONFIDENCE = 0.45
@@ -236,11 +230,11 @@ def read_task(text: str, policy: Policy) -> tuple[str, Reading, list[Word], Fail
 def _cheapest_safe_lane(
     policy: Policy, model: LaneModel, probabilities: dict[str, float], exclude: tuple[str, ...]
 ) -> str:
-    """The lane with the lowest expected cost: a rung over costs 1, a rung under `under_cost` (1 for the step
-    up from the cheapest rung)."""
+    """The lane with the lowest expected cost: a rung over costs 1, a rung under the model's `under_cost`
+    (`first_step_cost` for the step up from the cheapest rung)."""
     lanes = tuple(probabilities)
     rungs = tuple(map(_RUNG, map(policy.lanes.__getitem__, lanes)))
-    table = _cost_table(lanes, rungs, model.under_cost, exclude)
+    table = _cost_table(lanes, rungs, model.under_cost, model.first_step_cost, exclude)
     shares = tuple(probabilities.values())
     best, best_cost = "default", float("inf")
     for lane_id, costs in table:
@@ -252,7 +246,11 @@ def _cheapest_safe_lane(
 
 @lru_cache(maxsize=64)  # a pure function of the ladder: one table per policy and model in practice
 def _cost_table(
-    lanes: tuple[str, ...], rungs: tuple[int, ...], under_cost: float, exclude: tuple[str, ...]
+    lanes: tuple[str, ...],
+    rungs: tuple[int, ...],
+    under_cost: float,
+    first_step_cost: float,
+    exclude: tuple[str, ...],
 ) -> tuple[tuple[str, tuple[float, ...]], ...]:
     """For each lane that may be chosen, the cost of choosing it when each lane was the right one."""
     table = []
@@ -264,7 +262,7 @@ def _cost_table(
         for truth, truth_rung in zip(lanes, rungs, strict=True):
             gap = truth_rung - rung
             if gap > 0:
-                first = _FIRST_STEP_UNDER_COST if rung == lowest else under_cost
+                first = first_step_cost if rung == lowest else under_cost
                 costs.append(first + under_cost * (gap - 1))
             elif gap < 0:
                 costs.append(float(-gap))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from commands.channel_settings import default_settings
 from commands.ladder import next_step
-from commands.policy import Policy
+from commands.policy import DEFAULT_POLICY_PATH, Policy
 from commands.pricing import price_of_run
 from commands.providers import TokenCounts
 from storage.channel_settings import ChannelSettings, ChannelSettingsStore
@@ -14,6 +16,19 @@ from storage.runs import NewRun, RunStore
 
 DEFAULT_TOKENS = TokenCounts(input_tokens=2_000, output_tokens=500)
 USD = 1_000_000_000  # nano-dollars
+UNPRICED_MODEL = "claude-mystery-1"  # neither the price catalog nor the policy knows it
+
+
+def unpriced_policy(folder: Path) -> Path:
+    """The default policy with the cheap lane's Anthropic model one nobody prices, written into `folder`."""
+    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+    old = 'models.anthropic = { model = "claude-haiku-4-5" }'
+    assert old in text
+    path = folder / "policy.toml"
+    path.write_text(
+        text.replace(old, f'models.anthropic = {{ model = "{UNPRICED_MODEL}" }}'), encoding="utf-8"
+    )
+    return path
 
 
 def set_budget(database: Database, policy: Policy, channel: str, usd: float, at: float) -> None:

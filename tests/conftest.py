@@ -144,6 +144,10 @@ class Harness:
         for future in [self.built.run_pool.submit(barrier.wait, timeout) for _ in range(workers)]:
             future.result()
 
+    def run_count(self) -> int:
+        """Runs recorded so far: what a refused or repeated click must leave unchanged."""
+        return int(self.bot.database.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
     def thread_messages(self, thread_ts: str) -> list[dict[str, Any]]:
         return [c.args for c in self.slack.calls("chat.postMessage") if c.args.get("thread_ts") == thread_ts]
 

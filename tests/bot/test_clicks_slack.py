@@ -13,20 +13,13 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
+from tests.bot.mrkdwn import message_text
 from tests.conftest import SECRET, Harness
 from tests.fakes.slack_requests import bolt_request, click
 
 CHEAP_TASK = "Tag each of these 300 support tickets as billing, bug or other"
 PREMIUM_TASK = "Review our proposed microservices split and weigh the architecture tradeoffs"
 ELSEWHERE = "belongs to a request in another channel or message"
-
-
-def _text(args: dict[str, Any]) -> str:
-    return json.dumps(args.get("blocks") or [], ensure_ascii=False) + str(args.get("text", ""))
-
-
-def _run_count(harness: Harness) -> int:
-    return int(harness.bot.database.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
 
 
 def _private_replies(harness: Harness, words: str, count: int = 1) -> list[Any]:
@@ -52,7 +45,9 @@ def _answered(harness: Harness, task: str, channel: str) -> tuple[dict[str, Any]
     card = harness.route(task, channel=channel)
     harness.press(harness.buttons(card)[0], channel=channel, message_ts=card["ts"])
     messages = harness.wait_answers(card["ts"])
-    return card, next(m for m in messages if "Answer from" in _text(m) or "could not answer" in _text(m))
+    return card, next(
+        m for m in messages if "Answer from" in message_text(m) or "could not answer" in message_text(m)
+    )
 
 
 def test_a_run_button_of_another_channels_request_is_refused_and_changes_nothing(harness: Harness) -> None:
@@ -62,7 +57,7 @@ def test_a_run_button_of_another_channels_request_is_refused_and_changes_nothing
     harness.press(stolen, channel="C0A", message_ts=here["ts"])
     _private_replies(harness, ELSEWHERE)
     _settled(harness)
-    assert _run_count(harness) == 0 and not harness.anthropic.requests
+    assert harness.run_count() == 0 and not harness.anthropic.requests
     assert len(_posts_in(harness, "C0B")) == 1  # only its card: no progress, answer or approval question
 
 
@@ -73,7 +68,7 @@ def test_the_right_channel_but_another_requests_card_is_refused(harness: Harness
     harness.press(harness.buttons(first)[0], channel="C0A", message_ts="9.9", thread_ts=second["ts"])
     _private_replies(harness, ELSEWHERE, count=2)
     _settled(harness)
-    assert _run_count(harness) == 0
+    assert harness.run_count() == 0
 
 
 @pytest.mark.parametrize("where", ["other_channel", "other_thread"])
@@ -86,12 +81,12 @@ def test_escalate_and_retry_act_only_in_their_own_thread(harness: Harness, where
     assert (escalate["action_id"], retry["action_id"]) == ("escalate_anthropic", "retry")
     elsewhere = harness.route(CHEAP_TASK, channel="C0A" if where == "other_channel" else "C0B")
     channel = "C0A" if where == "other_channel" else "C0B"
-    before = _run_count(harness)
+    before = harness.run_count()
     harness.press(escalate, channel=channel, message_ts="8.1", thread_ts=elsewhere["ts"])
     harness.press(retry, channel=channel, message_ts="8.2", thread_ts=elsewhere["ts"])
     _private_replies(harness, ELSEWHERE, count=2)
     _settled(harness)
-    assert _run_count(harness) == before == 2
+    assert harness.run_count() == before == 2
     assert len(harness.anthropic.requests) == 2
     assert harness.thread_messages(elsewhere["ts"]) == []
     assert len(harness.thread_messages(failed_card["ts"])) == 2  # progress and failure, nothing more
@@ -105,9 +100,11 @@ def test_a_crafted_max_run_from_another_channel_asks_no_approval_anywhere(harnes
     harness.press(max_run, channel="C0A", message_ts=private["ts"])  # the private card's ts, wrong channel
     _private_replies(harness, ELSEWHERE)
     _settled(harness)
-    assert not [c for c in harness.slack.calls("chat.postMessage") if "approval_approve" in _text(c.args)]
+    assert not [
+        c for c in harness.slack.calls("chat.postMessage") if "approval_approve" in message_text(c.args)
+    ]
     assert harness.bot.database.conn.execute("SELECT COUNT(*) FROM approvals").fetchone()[0] == 0
-    assert _run_count(harness) == 0 and len(_posts_in(harness, "GPRIVATE")) == 1
+    assert harness.run_count() == 0 and len(_posts_in(harness, "GPRIVATE")) == 1
 
 
 def _approval_question(harness: Harness) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -115,7 +112,7 @@ def _approval_question(harness: Harness) -> tuple[dict[str, Any], dict[str, Any]
     card = harness.route("--lane max " + PREMIUM_TASK, channel="C0B")
     harness.press(harness.buttons(card)[0], channel="C0B", message_ts=card["ts"])
     question = harness.slack.wait_for(
-        "chat.postMessage", predicate=lambda c: "approval_approve" in _text(c.args)
+        "chat.postMessage", predicate=lambda c: "approval_approve" in message_text(c.args)
     )[0].args
     return card, question
 
@@ -131,7 +128,7 @@ def test_approve_and_decline_act_only_in_the_requests_thread(make_harness) -> No
     _settled(harness)
     status = harness.bot.database.conn.execute("SELECT status FROM approvals").fetchall()
     assert status == [("pending",)]
-    assert _run_count(harness) == 0 and not harness.anthropic.requests
+    assert harness.run_count() == 0 and not harness.anthropic.requests
 
 
 def test_an_approval_clicked_in_its_thread_still_runs(make_harness) -> None:  # type: ignore[no-untyped-def]
@@ -141,7 +138,7 @@ def test_an_approval_clicked_in_its_thread_still_runs(make_harness) -> None:  # 
         harness.buttons(question)[0], user="UBOSS", channel="C0B", message_ts="7.1", thread_ts=card["ts"]
     )
     harness.wait_answers(card["ts"])
-    assert _run_count(harness) == 1
+    assert harness.run_count() == 1
 
 
 @pytest.mark.parametrize(
@@ -163,7 +160,7 @@ def test_a_value_the_bot_did_not_issue_is_refused(harness: Harness, value: str) 
     assert response.status == 200
     _private_replies(harness, "out of date")
     _settled(harness)
-    assert _run_count(harness) == 0
+    assert harness.run_count() == 0
 
 
 def test_a_sealed_value_moved_to_another_action_is_refused(harness: Harness) -> None:
@@ -172,7 +169,7 @@ def test_a_sealed_value_moved_to_another_action_is_refused(harness: Harness) -> 
     harness.press({**anthropic, "action_id": "run_openai"}, message_ts=card["ts"])
     _private_replies(harness, "out of date")
     _settled(harness)
-    assert _run_count(harness) == 0
+    assert harness.run_count() == 0
 
 
 def test_a_payload_whose_two_channel_fields_disagree_is_refused(harness: Harness) -> None:
@@ -189,7 +186,7 @@ def test_a_payload_whose_two_channel_fields_disagree_is_refused(harness: Harness
     assert response.status == 200
     _private_replies(harness, ELSEWHERE)
     _settled(harness)
-    assert _run_count(harness) == 0
+    assert harness.run_count() == 0
 
 
 def test_the_real_click_on_the_card_still_runs_once(harness: Harness) -> None:
@@ -208,7 +205,7 @@ def test_the_real_click_on_the_card_still_runs_once(harness: Harness) -> None:
         t.join()
     harness.wait_answers(card["ts"])
     _settled(harness)
-    assert _run_count(harness) == 1
+    assert harness.run_count() == 1
 
 
 def test_the_button_key_is_shared_by_every_process_on_the_database(make_harness) -> None:  # type: ignore[no-untyped-def]
@@ -217,4 +214,4 @@ def test_the_button_key_is_shared_by_every_process_on_the_database(make_harness)
     second = make_harness()  # another process on the same file, e.g. during a rolling deploy
     second.press(first.buttons(card)[0], message_ts=card["ts"])
     second.wait_answers(card["ts"])
-    assert _run_count(second) == 1
+    assert second.run_count() == 1

@@ -15,14 +15,11 @@ import pytest
 from bot.startup import on_startup
 from commands.providers import TokenCounts
 from storage.runs import LEASE_SECONDS, NewRun
+from tests.bot.mrkdwn import message_text
 from tests.conftest import Harness
 
 TASK = "Tag each of these 300 support tickets as billing, bug or other"
 ANSWER = "Billing: 120, bug: 150, other: 30 <!channel> & done"
-
-
-def _text(args: dict[str, Any]) -> str:
-    return json.dumps(args.get("blocks") or [], ensure_ascii=False) + str(args.get("text", ""))
 
 
 def _is_answer(args: dict[str, Any]) -> bool:
@@ -65,7 +62,7 @@ def test_a_rate_limited_answer_waits_for_retry_after_and_arrives_once(harness: H
     tries = [c for c in harness.slack.calls("chat.postMessage") if _is_answer(c.args)]
     assert [c.error for c in tries] == ["ratelimited", None]  # refused once, then accepted
     assert len([m for m in _posted(harness, card["ts"]) if _is_answer(m)]) == 1
-    assert ":white_check_mark:" in _text(harness.slack.calls("chat.update")[0].args)
+    assert ":white_check_mark:" in message_text(harness.slack.calls("chat.update")[0].args)
 
 
 def test_msg_too_long_falls_back_to_plain_text_parts_in_the_thread(harness: Harness) -> None:
@@ -79,7 +76,7 @@ def test_msg_too_long_falls_back_to_plain_text_parts_in_the_thread(harness: Harn
     body = "".join(m["text"] for m in plain[1:])
     assert "Billing: 120" in body and "&lt;!channel&gt; &amp; done" in body  # escaped: pings nobody
     (update,) = harness.slack.calls("chat.update")
-    assert ":white_check_mark:" in _text(update.args)
+    assert ":white_check_mark:" in message_text(update.args)
 
 
 def test_when_plain_parts_fail_too_the_answer_is_a_file_in_the_thread(harness: Harness) -> None:
@@ -93,7 +90,7 @@ def test_when_plain_parts_fail_too_the_answer_is_a_file_in_the_thread(harness: H
     assert (complete.args["channel_id"], complete.args["thread_ts"]) == ("C1", card["ts"])
     (content,) = harness.slack.uploads.values()
     assert ANSWER in content.decode()  # the file is raw text: nothing to escape
-    assert ":white_check_mark:" in _text(harness.slack.calls("chat.update")[0].args)
+    assert ":white_check_mark:" in message_text(harness.slack.calls("chat.update")[0].args)
 
 
 @pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found", "is_archived"])
@@ -110,7 +107,7 @@ def test_a_channel_the_bot_cannot_post_in_gets_the_answer_to_the_requester_priva
     assert opened.args["users"] == "U1"
     private = [c.args for c in harness.slack.calls("chat.postMessage") if c.args["channel"] == "DU1"]
     assert error in private[0]["text"] and "privately" in private[0]["text"]
-    assert "Billing: 120" in _text(private[1])
+    assert "Billing: 120" in message_text(private[1])
     assert not harness.slack.calls("chat.update")  # the progress message could not be posted either
 
 
@@ -121,7 +118,7 @@ def test_an_answer_slack_keeps_refusing_is_reported_then_posted_at_the_next_star
     card = _run(first)
     (run,) = _settled(first)
     assert (run.status, run.delivery, run.delivery_error) == ("succeeded", "failed", "fatal_error")
-    update = _text(first.slack.calls("chat.update")[0].args)
+    update = message_text(first.slack.calls("chat.update")[0].args)
     assert ":white_check_mark:" not in update and "could not be posted" in update and "fatal_error" in update
     first.built.close()
     first.slack.clear_failures()
@@ -129,7 +126,7 @@ def test_an_answer_slack_keeps_refusing_is_reported_then_posted_at_the_next_star
     restarted = make_harness()  # same database file
     assert on_startup(restarted.built).delivered == 1
     answers = [m for m in _posted(restarted, card["ts"]) if _is_answer(m)]
-    assert len(answers) == 1 and "Billing: 120" in _text(answers[0])
+    assert len(answers) == 1 and "Billing: 120" in message_text(answers[0])
     again = restarted.bot.store.run(run.id)
     assert (again.delivery, again.delivery_attempts) == ("delivered", 2)
     assert len(restarted.anthropic.requests) == 1  # the model was not asked again: nothing charged twice
@@ -160,7 +157,7 @@ def test_an_answer_recorded_before_a_crash_is_posted_once_by_the_next_process(ma
     third = make_harness()
     assert on_startup(third.built).delivered == 0
     answers = [m for m in _posted(second, card["ts"]) if _is_answer(m)]
-    assert len(answers) == 1 and "Billing: 120" in _text(answers[0])
+    assert len(answers) == 1 and "Billing: 120" in message_text(answers[0])
     run = second.bot.store.run(run_id)
     assert (run.delivery, run.delivery_attempts, run.cost_nanousd) == ("delivered", 1, 3_500_000)
 
@@ -197,7 +194,7 @@ def test_a_privately_delivered_answer_leaves_out_escalate_and_says_why(harness: 
     (run,) = _settled(harness)
     assert run.delivery == "delivered_privately"
     private = [c.args for c in harness.slack.calls("chat.postMessage") if c.args["channel"] == "DU1"]
-    assert "Billing: 120" in _text(private[1])
+    assert "Billing: 120" in message_text(private[1])
     # A click acts only on the card or in its thread, so a button here could only be refused.
     assert not [b for m in private if m.get("blocks") for b in harness.buttons(m)]
     assert "Escalate and Retry buttons are left out here" in private[-1]["text"]
@@ -211,7 +208,7 @@ def test_a_privately_delivered_failure_leaves_out_retry_and_says_why(harness: Ha
     (run,) = _settled(harness)
     assert (run.status, run.delivery) == ("failed", "delivered_privately")
     private = [c.args for c in harness.slack.calls("chat.postMessage") if c.args["channel"] == "DU1"]
-    assert "could not answer" in _text(private[1])
+    assert "could not answer" in message_text(private[1])
     assert not [b for m in private if m.get("blocks") for b in harness.buttons(m)]
     assert "Escalate and Retry buttons are left out here" in private[-1]["text"]
 

@@ -7,7 +7,6 @@ harness on the same database with on_startup reading the harness clock.
 from __future__ import annotations
 
 import io
-import json
 import logging
 import threading
 from typing import Any
@@ -24,6 +23,7 @@ from commands.digest_delivery import LEASE, MAX_ATTEMPTS
 from commands.providers import TokenCounts
 from commands.weeks import parse_week
 from storage.digest_ledger import DigestLedger
+from tests.bot.mrkdwn import message_text
 from tests.builders import Seeder
 from tests.conftest import Harness
 
@@ -50,10 +50,6 @@ def _digests(h: Harness, channel: str | None = None) -> list[Any]:
     ]
 
 
-def _text(args: dict[str, Any]) -> str:
-    return json.dumps(args.get("blocks") or [], ensure_ascii=False) + str(args.get("text", ""))
-
-
 def test_the_job_posts_each_channels_digest_once_even_when_it_fires_twice(harness: Harness) -> None:
     _seed(harness)
     first = run_digest_job(harness.built, MONDAY_9)
@@ -66,7 +62,7 @@ def test_the_job_posts_each_channels_digest_once_even_when_it_fires_twice(harnes
     )
     posts = _digests(harness)
     assert sorted(c.args["channel"] for c in posts) == ["C1", "C2"]  # and none in C3, which had no runs
-    text = _text(posts[0].args)
+    text = message_text(posts[0].args)
     # Haiku: 2000 in x $1 + 500 out x $5 per million = $0.0045 a run; Sonnet $0.0135; 4 runs, 3 requests
     assert "Weekly digest · 2025-W47" in text and "$0.0270 on 3 requests (4 runs)" in text
     assert "`claude-haiku-4-5` → `claude-sonnet-4-6` ×1" in text and "too shallow ×1" in text
@@ -193,12 +189,12 @@ def test_spend_per_person_only_when_turned_on(make_harness) -> None:  # type: ig
     off = make_harness()
     _seed(off, ("C1",))
     run_digest_job(off.built, MONDAY_9)
-    assert "By person" not in _text(_digests(off)[0].args) and off.slack.calls("users.info") == []
+    assert "By person" not in message_text(_digests(off)[0].args) and off.slack.calls("users.info") == []
     on = make_harness(db_name="users.db", ROUTEBOT_DIGEST_SHOW_USERS="1")
     _seed(on, ("C1",))
     on.slack.clear()
     run_digest_job(on.built, MONDAY_9)
-    text = _text(_digests(on)[0].args)
+    text = message_text(_digests(on)[0].args)
     assert "*By person*" in text and "• u3: $0.0180 (2 runs)" in text  # names from users.info, no pings
     assert "<@U1>" not in text
 
@@ -206,7 +202,7 @@ def test_spend_per_person_only_when_turned_on(make_harness) -> None:  # type: ig
 def test_text_from_the_database_is_escaped(harness: Harness) -> None:
     Seeder(harness.bot.store, harness.bot.policy).task("C1", WEEK.start + 60, model="claude<!channel>&co")
     run_digest_job(harness.built, MONDAY_9)
-    text = _text(_digests(harness)[0].args)
+    text = message_text(_digests(harness)[0].args)
     assert "claude&lt;!channel&gt;&amp;co" in text and "<!channel>" not in text
     assert "1 run of unknown price" in text
 
@@ -219,7 +215,7 @@ def test_route_digest_shows_this_week_so_far_only_to_the_caller(harness: Harness
     assert response.status == 200
     (reply,) = harness.slack.wait_for("response_url")
     assert reply.args["response_type"] == "ephemeral"
-    text = _text(reply.args)
+    text = message_text(reply.args)
     assert "This week so far · 2025-W48" in text and "$0.0150 on 1 request (1 run)" in text
     assert "no runs at this point last week" in text
     assert harness.slack.calls("chat.postMessage") == []

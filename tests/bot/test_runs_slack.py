@@ -11,9 +11,9 @@ import pytest
 
 from bot.mrkdwn import unescape
 from bot.startup import on_startup
-from commands.policy import DEFAULT_POLICY_PATH
 from commands.pricing import catalog_source
 from storage.runs import LEASE_SECONDS, NewRun
+from tests.builders import unpriced_policy
 from tests.conftest import Harness
 
 CHEAP_TASK = "Tag each of these 300 support tickets as billing, bug or other"
@@ -99,13 +99,7 @@ def test_openai_cost_counts_cached_input_once_and_reasoning_inside_output(harnes
 
 
 def test_model_without_a_price_is_unknown_never_zero(make_harness, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    policy = DEFAULT_POLICY_PATH.read_text().replace(
-        'models.anthropic = { model = "claude-haiku-4-5" }',
-        'models.anthropic = { model = "claude-mystery-1" }',
-    )
-    path = tmp_path / "policy.toml"
-    path.write_text(policy)
-    harness = make_harness(ROUTEBOT_POLICY=str(path))
+    harness = make_harness(ROUTEBOT_POLICY=str(unpriced_policy(tmp_path)))
     _card, messages = _run(harness, CHEAP_TASK)
     run = _runs(harness)[0]
     assert run.status == "succeeded" and run.cost_nanousd is None and run.price_known == 0

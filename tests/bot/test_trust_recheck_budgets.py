@@ -15,10 +15,9 @@ import pytest
 from slack_bolt.response import BoltResponse
 
 from bot.startup import on_startup
-from commands.policy import DEFAULT_POLICY_PATH
 from storage.channel_settings import ChannelSettingsStore
 from storage.runs import LEASE_SECONDS, NewRun
-from tests.builders import set_budget
+from tests.builders import set_budget, unpriced_policy
 from tests.conftest import SECRET, Harness
 from tests.fakes.slack_requests import bolt_request, view_submission
 
@@ -102,13 +101,7 @@ def test_a_run_interrupted_by_a_restart_releases_its_hold(make_harness) -> None:
 
 
 def test_runs_at_an_unknown_price_hold_nothing_and_never_block_on_their_own(make_harness, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    policy = DEFAULT_POLICY_PATH.read_text().replace(
-        'models.anthropic = { model = "claude-haiku-4-5" }',
-        'models.anthropic = { model = "claude-mystery-1" }',
-    )
-    path = tmp_path / "policy.toml"
-    path.write_text(policy)
-    harness = make_harness(ROUTEBOT_POLICY=str(path))
+    harness = make_harness(ROUTEBOT_POLICY=str(unpriced_policy(tmp_path)))
     _budget(harness, 0.01)
     harness.anthropic.hold()
     cards = [harness.route(CHEAP_TASK) for _ in range(3)]

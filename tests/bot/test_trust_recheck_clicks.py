@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from bot.blocks.conversations import INSTRUCTION_ACTION, INSTRUCTION_BLOCK, ROUTE_MESSAGE
+from tests.bot.mrkdwn import message_text
 from tests.conftest import SECRET, Harness
 from tests.fakes.slack_requests import (
     bolt_request,
@@ -27,14 +28,6 @@ from tests.fakes.slack_requests import (
 CHEAP_TASK = "Tag each of these 300 support tickets as billing, bug or other"
 MAX_TASK = "--lane max Review our proposed microservices split and weigh the architecture tradeoffs"
 ELSEWHERE = "belongs to a request in another channel or message"
-
-
-def _text(args: dict[str, Any]) -> str:
-    return json.dumps(args.get("blocks") or [], ensure_ascii=False) + str(args.get("text", ""))
-
-
-def _run_count(harness: Harness) -> int:
-    return int(harness.bot.database.conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
 
 
 def _settled(harness: Harness) -> None:
@@ -67,7 +60,9 @@ def _press_edited(
 def _approval_question(harness: Harness, card: dict[str, Any]) -> dict[str, Any]:
     return harness.slack.wait_for(
         "chat.postMessage",
-        predicate=lambda c: c.args.get("thread_ts") == card["ts"] and "approval_approve" in _text(c.args),
+        predicate=lambda c: (
+            c.args.get("thread_ts") == card["ts"] and "approval_approve" in message_text(c.args)
+        ),
     )[0].args
 
 
@@ -80,7 +75,7 @@ def test_a_click_without_container_channel_still_runs_on_its_own_card(harness: H
     _press_edited(harness, harness.buttons(card)[0], drop, channel_id="C0A", message_ts=card["ts"])
     harness.wait_answers(card["ts"])
     _settled(harness)
-    assert _run_count(harness) == 1
+    assert harness.run_count() == 1
 
 
 @pytest.mark.parametrize(
@@ -103,7 +98,7 @@ def test_a_click_whose_place_is_missing_or_contradicts_itself_is_refused(
     assert response.status == 200
     _private(harness, ELSEWHERE)
     _settled(harness)
-    assert _run_count(harness) == 0 and harness.anthropic.requests == []
+    assert harness.run_count() == 0 and harness.anthropic.requests == []
 
 
 def test_a_sealed_run_value_replayed_on_another_card_of_the_channel_is_refused(harness: Harness) -> None:
@@ -111,19 +106,21 @@ def test_a_sealed_run_value_replayed_on_another_card_of_the_channel_is_refused(h
     second = harness.route(CHEAP_TASK, channel="C0A")
     harness.press(harness.buttons(second)[0], channel="C0A", message_ts=second["ts"])
     harness.wait_answers(second["ts"])
-    answer_ts = next(m["ts"] for m in harness.slack.thread("C0A", second["ts"]) if "Answer from" in _text(m))
+    answer_ts = next(
+        m["ts"] for m in harness.slack.thread("C0A", second["ts"]) if "Answer from" in message_text(m)
+    )
     stolen = harness.buttons(first)[1]  # the first card's other provider, never run
     harness.press(stolen, channel="C0A", message_ts=answer_ts, thread_ts=second["ts"])  # on the answer
     harness.press(stolen, channel="C0A", message_ts=second["ts"])  # on the card itself
     _private(harness, ELSEWHERE, count=2)
     _settled(harness)
-    assert _run_count(harness) == 1 and harness.openai.requests == []
+    assert harness.run_count() == 1 and harness.openai.requests == []
 
 
 def test_escalate_from_an_answer_pressed_in_another_requests_thread_is_refused(harness: Harness) -> None:
     first = harness.route(CHEAP_TASK, channel="C0A")
     harness.press(harness.buttons(first)[0], channel="C0A", message_ts=first["ts"])
-    answer = next(m for m in harness.wait_answers(first["ts"]) if "Answer from" in _text(m))
+    answer = next(m for m in harness.wait_answers(first["ts"]) if "Answer from" in message_text(m))
     second = harness.route(CHEAP_TASK, channel="C0A")
     harness.press(harness.buttons(second)[0], channel="C0A", message_ts=second["ts"])
     harness.wait_answers(second["ts"])
@@ -132,7 +129,7 @@ def test_escalate_from_an_answer_pressed_in_another_requests_thread_is_refused(h
     harness.press(escalate, channel="C0A", message_ts=second["ts"])  # on the other card
     _private(harness, ELSEWHERE, count=2)
     _settled(harness)
-    assert _run_count(harness) == 2
+    assert harness.run_count() == 2
     assert [m.get("thread_ts") for m in harness.thread_messages(second["ts"])].count(second["ts"]) == 2
 
 
@@ -152,7 +149,7 @@ def test_an_approve_naming_another_approval_is_refused_and_both_stay_pending(mak
     _settled(harness)
     statuses = harness.bot.database.conn.execute("SELECT status FROM approvals ORDER BY id").fetchall()
     assert [s for (s,) in statuses] == ["pending", "pending"]
-    assert _run_count(harness) == 0 and harness.anthropic.requests == []
+    assert harness.run_count() == 0 and harness.anthropic.requests == []
 
 
 def test_a_retry_of_a_run_that_was_retried_and_succeeded_runs_nothing(harness: Harness) -> None:
@@ -160,7 +157,7 @@ def test_a_retry_of_a_run_that_was_retried_and_succeeded_runs_nothing(harness: H
     card = harness.route(CHEAP_TASK)
     harness.press(harness.buttons(card)[0], message_ts=card["ts"])
     harness.wait_answers(card["ts"])
-    failure = next(m for m in harness.slack.thread("C1", card["ts"]) if "could not answer" in _text(m))
+    failure = next(m for m in harness.slack.thread("C1", card["ts"]) if "could not answer" in message_text(m))
     retry = harness.buttons(failure)[0]
     assert retry["action_id"] == "retry"
     harness.press(retry, message_ts=failure["ts"], thread_ts=card["ts"])
@@ -168,7 +165,7 @@ def test_a_retry_of_a_run_that_was_retried_and_succeeded_runs_nothing(harness: H
     harness.press(retry, message_ts=failure["ts"], thread_ts=card["ts"])  # the old Retry again
     _private(harness, "not in a failed state")
     _settled(harness)
-    assert _run_count(harness) == 2 and len(harness.anthropic.requests) == 2
+    assert harness.run_count() == 2 and len(harness.anthropic.requests) == 2
 
 
 @pytest.mark.parametrize(
@@ -198,7 +195,7 @@ def test_malformed_button_values_are_out_of_date_over_http(served, caplog, value
     assert status == 200
     _private(harness, "out of date")
     _settled(harness)
-    assert _run_count(harness) == 0
+    assert harness.run_count() == 0
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []
 
 
@@ -209,7 +206,7 @@ def test_a_genuine_value_re_encoded_with_unicode_escapes_means_the_same_click(ha
     harness.press(button, message_ts=card["ts"])
     harness.wait_answers(card["ts"])
     _settled(harness)
-    assert _run_count(harness) == 1
+    assert harness.run_count() == 1
 
 
 def _interaction(harness: Harness, kind: str) -> dict[str, Any]:
@@ -245,7 +242,7 @@ def test_a_malformed_interaction_gets_a_400_not_a_500(
     assert 400 <= status < 500, text  # 400 from the front, or Bolt's 404 for what no listener takes
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []
     _settled(harness)
-    assert _run_count(harness) == 0
+    assert harness.run_count() == 0
 
 
 @pytest.mark.parametrize(
@@ -273,7 +270,7 @@ def test_a_click_whose_objects_are_other_types_gets_a_4xx_not_a_500(
     harness, url = served
     card = harness.route(CHEAP_TASK, channel="C0A")
     harness.press(harness.buttons(card)[0], channel="C0A", message_ts=card["ts"])
-    answer = next(m for m in harness.wait_answers(card["ts"]) if "Answer from" in _text(m))
+    answer = next(m for m in harness.wait_answers(card["ts"]) if "Answer from" in message_text(m))
     element = next(b for b in answer["blocks"] if b["type"] == "context_actions")["elements"][0]
     vote = {"action_id": element["action_id"], "value": element["positive_button"]["value"]}
     for button in (harness.buttons(card)[1], vote):
@@ -283,7 +280,7 @@ def test_a_click_whose_objects_are_other_types_gets_a_4xx_not_a_500(
         assert status == 400 and f"whose {field} is not an object" in text, text
     _settled(harness)
     assert [r.getMessage() for r in caplog.records if r.exc_info] == []
-    assert _run_count(harness) == 1
+    assert harness.run_count() == 1
     assert harness.bot.database.conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == 0
 
 
@@ -364,7 +361,7 @@ def test_the_window_routebot_opened_still_routes_its_message(harness: Harness) -
     assert response.status == 200 and response.body == ""
     card = harness.slack.wait_for(
         "chat.postMessage",
-        predicate=lambda c: c.args.get("thread_ts") == ts and "*Task* from" in _text(c.args),
+        predicate=lambda c: c.args.get("thread_ts") == ts and "*Task* from" in message_text(c.args),
     )
     assert card[0].args["channel"] == "C0A"
 

@@ -596,6 +596,7 @@ def test_the_model_file_reads_back_the_rows_it_was_written_with() -> None:
         "bias": [0.5, -0.5],
         "temperature": 1.0,
         "under_cost": 1.75,
+        "first_step_cost": 1.0,
         "calibration": {"slope": 1.0, "intercept": 0.0, "ruled": 0.9},
         "trained_on": {"cases": 2},
     }
@@ -608,6 +609,7 @@ def test_the_model_file_reads_back_the_rows_it_was_written_with() -> None:
     }
     model = parse_lane_model(encode_lane_model(header, rows), "here")
     assert model.lanes == ("cheap", "code") and model.bias == (0.5, -0.5) and model.source == "here"
+    assert (model.under_cost, model.first_step_cost) == (1.75, 1.0)  # the decision rule's weights
     assert model.word_row("tag") == (1.75, 4.0, -2.5)  # `w tag`, `c  ta`, `c tag`: its features kept
     assert model.word_row("zzz") == ()
     assert model.pair_rows == {("tag", "these"): (4.0, 1.0, 3.0)}
