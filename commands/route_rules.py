@@ -76,7 +76,7 @@ _FAILED = _Lazy(
     r"match|account|handle|cover|scale|compile|pass)|would have|panned out|none of (?:them|it|those)|"
     r"(?:isn'?t|wasn'?t|aren'?t|weren'?t) (?:right|correct|accurate|it|true|the case)|it (?:isn'?t|is not|does not|doesn'?t)|"
     r"made (?:it|things) worse|worse|caught it|got (?:caught|flagged)|redo|re-?do|try again|another pass|"
-    r"disagree\w*|conflict\w*|push ?back|pushed back|(?:didn'?t|doesn'?t|did not|does not) tie out|"
+    r"disagree\w*|conflict\w*|push ?back|pushed back|(?:says?|said|shows?|showed|proves?|proved) otherwise|(?:didn'?t|doesn'?t|did not|does not) tie out|"
     r"still (?:\w+s|there|happen\w*|shows?|not|doesn'?t|isn'?t|has|have)|skipped|blamed|signed off|"
     r"flub\w*|flip-?flop\w*|double-?count\w*|ignor\w*|disprov\w*|(?:didn'?t|did not) do (?:any )?better|"
     r"neither\b.{1,60}\bnor|\bni\b.{1,60}\bni\b|\bnem\b.{1,60}\bnem\b|\bweder\b.{1,60}\bnoch\b|"
@@ -100,8 +100,19 @@ _FAILED = _Lazy(
     r"(?<!nicht )(?<!nichts )vergess\w*|vergisst|verga(?:ß|ss)|(?<!não )(?<!nao )(?<!sem )(?<!não se )esquec\w*|"
     r"(?<!non )(?<!senza )(?<!non ha )dimentic\w*|"
     r"no ha (?:conseguido|podido|logrado|sabido)|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
-    r"no (?:pudo|funcion\w*|sirvi\w*)|n'a pas (?:réussi|marché|su)|hat nicht|non (?:è riuscit\w*|ha funzionat\w*)|"
-    r"não (?:conseguiu|funcionou|achou|encontrou|viu)|erro\w*|rat[ée]\w*|(?:s'est|se|a|ont|ça|ca) plant[ée]\w*|trouve pas|"
+    r"no (?:pudo|pudieron|funcion\w*|sirvi\w*|consigui[oó]|consiguieron|lograron)|no han (?:conseguido|podido|logrado)|"
+    r"n'(?:a|ont) pas (?:réussi|marché|su|compris|trouvé)|hat nicht|"
+    r"non (?:(?:è|sono|siamo) riuscit\w*|ha(?:nno)? funzionat\w*)|"
+    r"não (?:conseguiu|conseguiram|funcionou|achou|encontrou|viu)|"
+    # Done badly: "a mal trié", "están mal interpretados", "classificou mal", "tradotto male" ("pas mal",
+    # "no está mal" are praise)
+    r"(?<!pas )(?<!no )(?<!não )(?<!nada )mal (?:\w+(?:é|ée|és|ées|ado|ada|ados|adas|ido|ida|idos|idas|ato|ata|"
+    r"ati|ate|ito|ita|iti|ite))|\w+(?:ou|eu|iu) mal|\w+(?:at|it|ut|tt)[oaie] male|"
+    # Asked to redo it properly: "refais-le proprement", "rifallo bene", "nochmal sauber"
+    r"refai\w* (?:\w+ ){0,3}?(?:proprement|correctement|mieux|comme il faut)|"
+    r"rifa\w* (?:\w+ ){0,3}?(?:bene|come si deve|correttamente|meglio)|"
+    r"rehaz\w* (?:\w+ ){0,3}?(?:bien|correctamente|mejor)|refaz\w* (?:\w+ ){0,3}?(?:direito|corretamente|melhor)|"
+    r"(?:noch ?mal|nochmals|erneut) (?:\w+ ){0,2}?(?:sauber|richtig|ordentlich|besser)|erro\w*|rat[ée]\w*|(?:s'est|se|a|ont|ça|ca) plant[ée]\w*|trouve pas|"
     r"n'a pas trouv[ée]|incompl[eè]t\w*|no supo|no (?:encontr[oó]|vio|logr[oó])|se qued[oó] corto|"
     r"nicht geschafft|übersehen|nicht gefunden|unvollständig|deixou de fora|non ha (?:trovato|visto)|"
     r"ignorat\w*|tralasciat\w*|contredi\w*|contradi[cz]\w*|contraddi\w*|widersprich\w*|widerspr[aä]ch\w*|"
@@ -137,6 +148,14 @@ _DID_WELL = _Lazy(
     r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid|decent|fine|reasonable) job|handled .{0,40}?\bfine|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
     r"(?:was|were|is) (?:fine|great|good|decent|ok(?:ay)?|spot on)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
 )
+# A model said to be more than the work needs ("sonnet's a bit much for this, just fix the spelling"): the
+# person is asking for a smaller one, not reporting that it failed.
+_MORE_THAN_NEEDED = _Lazy(
+    r"\b(?:(?:a bit|a little|bit) much|too much for (?:this|it|that)|overkill|too (?:big|expensive|pricey|heavy|fancy|slow)|"
+    r"more than (?:we|i|this|it) needs?|(?:don'?t|do not|doesn'?t|does not) need|no need for|waste of|"
+    r"trop (?:cher|lourd|puissant)|demasiado (?:caro|potente)|zu (?:teuer|gro(?:ß|ss))|übertrieben|exagerad[oa]|"
+    r"esagerat[oa]|troppo (?:caro|potente))\b",
+)
 # Attempts counted or tried ("opus a déjà fait deux versions", "zweimal gemacht", "tried sonnet"): a failure
 # unless the clause says the runs went well ("zweimal gut gemacht", "tried haiku and it worked great").
 _REPEATED = _Lazy(
@@ -150,6 +169,16 @@ _CLAIMED_FINE = _Lazy(
     r"claiming|insists?|insisted|swears?|swore|dice|dijo|dit|sagt|gesagt|disse|diz|jur(?:a|e|ou|ó|é|ato)|meint\w*|behaupt\w*|assicura\w*|aff?irm\w*|"
     r"insist\w*)\b(?:\W+\w+){0,12}?\W+(?<!\bthe )(?<!\ba )(?<!\ban )(?:fine|ok(?:ay)?|correct|right|good|nothing wrong|no bug|tie out|ties out|"
     r"adds? up|gelöst|in ordnung|korrekt|richtig|a posto|in regola|en orden|(?:est[aá]n?|est|sont|va|vanno|sind|est[aã]o?) (?:bien|bem|bene|gut)|resuel\w*|résolu\w*|resolvid\w*|risolt\w*|corret\w*|correct\w*)\b",
+)
+# Verbs of an all-clear that say it is disputed by themselves ("keeps saying", "insists", "swears").
+_INSISTED = _Lazy(
+    r"(?:keeps?|claim|insist|swear|swore|jur|meint|behaupt|assicur|aff?irm)",
+)
+# After a plain "said it's fine", what disputes it: "still", "yet", "not really", a question.
+_DISPUTED = _Lazy(
+    r"\b(?:still|yet|though|however|supposedly|apparently|isn'?t|aren'?t|wasn'?t|not|doubt\w*|"
+    r"(?:don'?t|do not|can'?t|cannot) (?:believe|buy|trust|agree)|disagree\w*|"
+    r"trotzdem|doch|pourtant|cependant|sin embargo|mas|porém|però|eppure|comunque)\b|\?",
 )
 # Between a model and its all-clear: "sonnet says", "I asked sonnet and it said", "sonnet looked and said",
 # "haiku has been saying", "sonnet hat behauptet"; another subject ("and legal says") ends it.
@@ -168,7 +197,8 @@ _CONFIRMED = _Lazy(
 # reliably succeeds" is that model's rung: the corpus's writers label 40 of 43 such tasks so, and the other
 # three are failures in words the rules do not know.
 _SAME_AGAIN = _Lazy(
-    r"\b(?:same (?:way|again|format|thing|approach|job|as|style|process|extraction|categories|tags|for)|"
+    r"\b(?:same (?:way|again|format|thing|approach|job|as|style|process|extraction|categories|tags|for|structure|"
+    r"template|layout|outline|tone|method|treatment)|(?:fai|fa'?|rifai|rifa) lo stesso|la stessa cosa|"
     r"(?:do|run|make) the same|the same for|like (?:last time|before|yesterday)|as before|genauso|"
     r"gleich wie|igual|pareil|de la m[eê]me (?:fa[cç]on|mani[eè]re)|comme (?:avant|la derni[eè]re fois|hier)|"
     r"allo stesso modo|come (?:prima|ieri|l'ultima volta)|do mesmo jeito|da mesma forma|del mismo modo|"
@@ -181,7 +211,8 @@ _WENT_WELL = _Lazy(
     r"\b(?:fine|well|perfect(?:ly)?|no problem|liked it|correct|good|great|nice|solid|decent|"
     r"(?:très )?bien|(?:très )?bon(?:ne)?s?|buen[oa]s?|buon[oaie]|bo(?:a|as|ns)|gute[nrs]?|parfait\w*|sans probl[eè]me|bem|sem problema|perfeit\w*|sin problema|perfect[oa]|"
     r"(?:sehr )?gut|ohne probleme|einwandfrei|bene|benissimo|senza problemi|perfett\w*|"
-    r"same (?:way|again|format|thing|approach|job|as|style|process)|like last time|as before)\b",
+    r"same (?:way|again|format|thing|approach|job|as|style|process|structure|template|layout|outline|tone)|"
+    r"like last time|as before)\b",
 )
 # An earlier run of a named model on this task, said without saying how it went wrong ("opus's draft got
 # rejected by counsel", "we ran opus on the RCA and the investigator took it apart"). People name a past
@@ -276,7 +307,7 @@ NO_LIMIT = _Lazy(
     r"(?:don'?t|doesn'?t|do not|does not) matter|(?:cost|budget|money|price|time)(?: is|'s)? (?:(?:isn'?t |is not |not )(?:a |an )?"
     r"(?:factor|issue|concern|object)|(?:a |an )?non-?(?:factor|issue|concern)|irrelevant)|no (?:budget|cost|spending) (?:limit|cap|ceiling)|"
     r"(?:cost|costs|money|time|budget|price)(?: and (?:cost|time|money|budget))? (?:is |are )?no (?:object|concern|issue|problem)|"
-    r"spare no (?:expense|cost)|(?:it'?s|this is) expensive,? (?:that'?s|and that'?s) (?:fine|ok(?:ay)?)|"
+    r"spare no (?:expense|cost)|(?:money|budget) can buy|(?:it'?s|this is) expensive,? (?:that'?s|and that'?s) (?:fine|ok(?:ay)?)|"
     r"(?:spend|pay) whatever(?: it takes)?|whatever it takes|as much (?:time|compute)(?: and (?:time|compute))? as (?:needed|it takes|you need)|"
     r"(?:don'?t|do not) care how long it takes|(?:i'?ll|we'?ll) only ask (?:this|it) once|"
     r"(?:cost|money|price|budget|spend|tokens?) (?:is|are|isn'?t|aren'?t) (?:no|not an?) (?:concern|object|issue|"
@@ -365,6 +396,21 @@ def _is_note(clause: str) -> bool:
     return note is not None and len(clause.strip()) - len(note.group()) <= _NOTE_SLACK
 
 
+def _disputed(low: str, after: int, clauses: list[tuple[int, int]], number: int) -> bool:
+    """Whether what follows a plain all-clear (to the end of its clause, or the next short one) disputes it:
+    "said it's fine. it isn't", "said the config is fine?? the pods still crash"."""
+    end = clauses[number][1]
+    if _DISPUTED.search(low, after, end):
+        return True
+    if number + 1 == len(clauses):
+        return False
+    start, stop = clauses[number + 1]
+    return "?" in low[end:start] or (
+        stop - start <= _VERDICT_CHARS
+        and bool(_FAILED.search(low, start, stop) or _DISPUTED.search(low, start, stop))
+    )
+
+
 def find_failures(text: str, read: list[Word]) -> Failures:
     """`text` is the analysed text; `read` its words with model names marked (`ModelNames.mark`)."""
     named = [(w, int(w.norm[4:])) for w in read if w.norm in RUNG_WORDS]
@@ -391,12 +437,20 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         ]
         # An all-clear counts when the model gave it, named just before ("our CFO says it's fine to use opus",
         # "I used sonnet, and legal says it's fine" are someone else's), and nobody confirmed it.
+        following = low[clauses[number + 1][0] : clauses[number + 1][1]] if number + 1 < len(clauses) else ""
+        # "haiku did a decent job but missed the refunds": praise, then the failure after the "but".
+        contrast = following and _CONTRAST.search(low, end, clauses[number + 1][0]) is not None
         claimed = _CLAIMED_FINE.search(low, start, end)
         if claimed and (
             _CONFIRMED.search(clause)
             or not any(
                 w.end <= claimed.start() and _SPEAKER_GAP.fullmatch(low, w.end, claimed.start())
                 for w, _ in subjects
+            )
+            # "I asked sonnet and it said the plan is good" is a report; "keeps saying", "insists", or a "but"
+            # after it ("said it's fine but we lose orders") is a dispute.
+            or not (
+                _INSISTED.match(claimed.group()) or contrast or _disputed(low, claimed.end(), clauses, number)
             )
         ):
             claimed = None
@@ -405,9 +459,6 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             or claimed
             or (None if _WENT_WELL.search(clause) else _REPEATED.search(clause))
         )
-        following = low[clauses[number + 1][0] : clauses[number + 1][1]] if number + 1 < len(clauses) else ""
-        # "haiku did a decent job but missed the refunds": praise, then the failure after the "but".
-        contrast = following and _CONTRAST.search(low, end, clauses[number + 1][0]) is not None
         if failure is None and following and (contrast or not _DID_WELL.search(clause)):
             # "opus said it's seasonal. it isn't": the verdict often comes in the next short sentence.
             after_start, after_end = clauses[number + 1]
@@ -423,6 +474,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             failure is None
             and not praised
             and not _WENT_WELL.search(clause)
+            and not _MORE_THAN_NEEDED.search(clause)
             and not _NOT_THIS_TASK.search(clause + " " + following[:40])
         ):
             past_run = next(

@@ -121,6 +121,8 @@ def test_praise_or_asking_for_the_same_again_is_not_an_earlier_failure(text: str
         ("sonnet did a great job on last quarter's board pack summary, same again for Q4", "default"),
         ("haiku a très bien fait le tri des tickets hier, refais pareil pour ceux de ce matin", "cheap"),
         ("gpt-5.4 low hat die Zusammenfassungen gestern gut gemacht, heute bitte genauso", "cheap"),
+        ("haiku ha fatto bene i riassunti di ieri, fai lo stesso con quelli di oggi", "cheap"),
+        ("opus did great on the Q2 investor letter; write Q3's with the same structure", "premium"),
     ],
 )
 def test_the_same_again_as_a_model_that_did_it_well_is_routed_to_that_models_rung(
@@ -162,6 +164,9 @@ def test_the_same_again_as_the_top_rung_stays_below_max() -> None:
         "haiku dice que las etiquetas están bien, pero el equipo las corrigió a mano",
         "sonnet dit que tout va bien, mais on perd des commandes chaque nuit",
         "gpt-5.4 high assicura che è tutto a posto ma mancano righe nel bilancio",
+        # a plain report of it, disputed in the next words
+        "gpt-5.4 medium said the query plan is fine. I don't buy it, the report takes 40 minutes",
+        "sonnet said the helm chart is fine?? the pods restart every hour",
     ],
 )
 def test_a_models_all_clear_reported_to_dispute_it_is_a_failure_not_praise(text: str) -> None:
@@ -196,6 +201,16 @@ def test_a_sentence_saying_what_else_is_unrelated_does_not_excuse_the_next_failu
 ) -> None:
     decision = route(text, POLICY)
     assert decision.lane.id == expected
+    assert any(r.startswith("earlier failure") for r in decision.reasons)
+
+
+def test_a_premium_run_said_right_and_shown_otherwise_is_a_premium_failure() -> None:
+    text = (
+        "opus's review said the non-compete is enforceable in Ohio, but the ruling counsel sent today says"
+        " otherwise. we need the sharpest analysis we can get"
+    )
+    decision = route(text, POLICY)
+    assert decision.lane.id == "max"
     assert any(r.startswith("earlier failure") for r in decision.reasons)
 
 
@@ -287,6 +302,13 @@ def test_patience_alone_is_not_cost_no_object() -> None:
         ("la bozza di sonnet sulla clausola di recesso non ha convinto il legale", "premium"),
         ("sonnet no ha conseguido cuadrar las comisiones de los agentes", "premium"),
         ("opus oublie à chaque fois les pénalités de retard dans l'analyse du contrat", "max"),
+        # done badly ("mal" before a participle, "male" after one), plural subjects, asked to redo it properly
+        ("haiku a mal classé les factures fournisseurs, reprends-les", "default"),
+        ("gpt-5.4 medium ha interpretato male le clausole di esclusiva del contratto", "premium"),
+        ("o haiku classificou mal as reclamações de ontem, refaz direito", "default"),
+        ("sonnet e codex non sono riusciti a trovare la perdita di memoria nel worker", "premium"),
+        ("opus y gpt-5.4 high no pudieron explicar la diferencia en la consolidación del grupo", "max"),
+        ("haiku hat die Tickets komisch sortiert, bitte nochmal ordentlich", "default"),
     ],
 )
 def test_failures_said_in_other_languages_move_one_rung_above(text: str, expected: str) -> None:
@@ -341,6 +363,7 @@ def test_max_needs_premium_failure_or_maximum_effort_with_cost_no_object() -> No
         "quero a análise mais cuidadosa possível da venda, custo e tempo não importam",
         "voglio l'analisi più approfondita possibile sulla chiusura, costi e tempi non contano",
         "voglio la revisione più accurata possibile del patto parasociale, non badiamo a spese né a tempi",
+        "on whether to accept the acquisition offer, the most careful analysis money can buy",
     ],
 )
 def test_maximum_effort_with_cost_or_time_no_object_in_other_words_reaches_max(text: str) -> None:
@@ -405,6 +428,11 @@ def test_maximum_effort_asked_for_simple_bulk_work_is_set_aside(text: str) -> No
         "tried sonnet on last month's export and it was fine, same again for this one",
         "haiku did it in two tries and it was perfect, tag the rest the same way",
         "opus a fait deux versions, les deux sont très bonnes; choisis la meilleure pour le client",
+        # an all-clear reported and not disputed
+        "I asked sonnet and it said the outline is good; now turn it into a one-pager for the team",
+        # a model said to be more than the work needs
+        "opus is overkill here, just fix the typos in these 12 slide titles",
+        "sonnet's a bit much for this one: shorten the out-of-office reply",
     ],
 )
 def test_mentions_that_are_no_failure_of_this_task(text: str) -> None:
