@@ -31,6 +31,7 @@ _PLAIN_LIMIT = 200_000  # distinct plain words remembered; past it, new words ar
 
 
 _POSSESSIVE = re.compile(r"['’]s$")
+_LETTERS_THEN_DIGITS = re.compile(r"[a-z]+(?=[0-9])")
 # French and Italian elide an article into the next word: "l'analyse d'opus", "dell'opus".
 _ELIDED = re.compile(r"^(?:l|d|j|n|s|c|qu|dell|all|dall|nell|sull)['’]")
 
@@ -50,6 +51,9 @@ class ModelNames:
     efforts: dict[str, int]  # effort name -> rung ("low": 0), when next to a model that takes efforts
     effort_models: frozenset[str]  # squashed words of models that take an effort ("gpt00")
     lanes: dict[str, int]  # lane id -> rung, when followed by "lane", "model", ...
+    # The letters that open a model's squashed id before its version ("gpt" of "gpt00"): "gpt 5.4 low" is
+    # typed as two words where the policy has one.
+    split_starts: frozenset[str] = frozenset()
     # Words seen that cannot start a name, remembered: the same pure function of the word, only faster.
     plain: set[str] = field(default_factory=set, compare=False, repr=False)
 
@@ -77,7 +81,8 @@ class ModelNames:
                     if part.isalpha() and part not in shared and len(part) > 2:
                         models.setdefault(part, lane.rung)
         by_id = {lane.id: lane.rung for lane in lanes}
-        return cls(models, efforts, frozenset(effort_models), by_id)
+        starts = {m.group() for key in (*models, *effort_models) if (m := _LETTERS_THEN_DIGITS.match(key))}
+        return cls(models, efforts, frozenset(effort_models), by_id, frozenset(starts))
 
     def mark(self, reading: Reading) -> Reading:
         """The reading with each model name's first word replaced by its rung (`rung0`) and the rest of a
@@ -107,9 +112,15 @@ class ModelNames:
             key = _key(norm)
             following = norms[index + 1] if index + 1 < count else ""
             rung = self.models.get(key)
+            split = 0  # further words of the model's own name: "gpt 5.4" is one name in two words
+            joined = key + _key(following) if rung is None and key in self.split_starts else key
+            if joined != key and (joined in self.models or joined in self.effort_models):
+                key, split = joined, 1
+                rung = self.models.get(key)
+                following = norms[index + 2] if index + 2 < count else ""
             if rung is None and key in self.effort_models:
                 # "gpt-5.4 high", "gpt-5.4 high's", "gpt-5.4 on high": one name, two or three words.
-                skip = 2 if following in _EFFORT_JOINERS and index + 2 < count else 1
+                skip = split + (2 if following in _EFFORT_JOINERS and index + split + 2 < count else 1)
                 named = norms[index + skip] if index + skip < count else ""
                 effort = self.efforts.get(_POSSESSIVE.sub("", named)) if named else None
                 if effort is not None:
@@ -119,6 +130,13 @@ class ModelNames:
                     names.append((index, index + skip, effort))
                     index += skip + 1
                     continue
+            if rung is None and (effort := self._joined_effort(norm)) is not None:
+                rung = effort  # "gpt-5.4-high", typed as one word
+            if rung is not None and split:
+                out[index], out[index + 1] = rung_word(rung), ""
+                names.append((index, index + 1, rung))
+                index += 2
+                continue
             bare = _POSSESSIVE.sub("", norm)
             if rung is None and (following in _EFFORT_NEXT or bare not in _COMMON_WORDS):
                 rung = self.efforts.get(bare)
@@ -134,7 +152,21 @@ class ModelNames:
         """Whether `norm` may be (the first word of) a model, effort or lane name."""
         key = _key(norm)
         bare = _POSSESSIVE.sub("", norm)
-        return key in self.models or key in self.effort_models or bare in self.efforts or norm in self.lanes
+        return (
+            key in self.models
+            or key in self.effort_models
+            or bare in self.efforts
+            or norm in self.lanes
+            or key in self.split_starts
+            or self._joined_effort(norm) is not None
+        )
+
+    def _joined_effort(self, norm: str) -> int | None:
+        """The rung of a model and its effort typed as one word ("gpt-5.4-high"), if `norm` is one."""
+        model, dash, effort = _POSSESSIVE.sub("", norm).rpartition("-")
+        if not dash or _key(model) not in self.effort_models:
+            return None
+        return self.efforts.get(effort)
 
     def named(self, reading: Reading) -> list[Word]:
         """The model names of a marked reading as words: the rung word, spanning the name as typed."""

@@ -78,11 +78,13 @@ _FAILED = _Lazy(
     r"made (?:it|things) worse|worse|caught it|got (?:caught|flagged)|redo|re-?do|try again|another pass|"
     r"disagree\w*|conflict\w*|push ?back|pushed back|(?:says?|said|shows?|showed|proves?|proved) otherwise|(?:didn'?t|doesn'?t|did not|does not) tie out|"
     r"still (?:\w+s|there|happen\w*|shows?|not|doesn'?t|isn'?t|has|have)|skipped|blamed|signed off|"
-    r"flub\w*|flip-?flop\w*|double-?count\w*|ignor\w*|disprov\w*|(?:didn'?t|did not) do (?:any )?better|"
+    r"flub\w*|flip-?flop\w*|blew(?! (?:up|away|past|through|out)\b)|blown|bomb(?:ed|s)|tank(?:ed|s)|flopp?(?:ed|s)|"
+    r"fumbl\w*|butcher\w*|screw(?:ed|s) (?:it |this |that |them )?up|dropped the ball|whiff\w*|missed the mark|"
+    r"off base|no dice|double-?count\w*|ignor\w*|disprov\w*|(?:didn'?t|did not) do (?:any )?better|"
     r"neither\b.{1,60}\bnor|\bni\b.{1,60}\bni\b|\bnem\b.{1,60}\bnem\b|\bweder\b.{1,60}\bnoch\b|"
     r"\bné\b.{1,60}\bné\b|"
     r"(?:a |ha |hat |è |e )?(?:échou\w*|echou\w*|fall[oóé]\w*|fracas\w*|gescheitert|fehlgeschlagen|versagt|"
-    r"falsch|sbagli\w*|fallit\w*|fallisc\w*|fall(?:a|an|aron)|"
+    r"falsch\w*|sbagli\w*|fallit\w*|fallisc\w*|fall(?:a|an|aron)|"
     # "lag daneben", "danebengelegen"; "daneben" alone is "beside it"
     r"daneben ?(?:ge\w+|lieg\w*|lag\w*)|(?:lag|lagen|liegt|liegen)\b(?: \w+){0,4} daneben|"
     r"(?:non ha|n'a pas|no|não|nicht) (?:convint\w*|convaincu|convenci[oó]|convenceu|überzeugt)|"
@@ -121,6 +123,18 @@ _FAILED = _Lazy(
     r"respint\w*|tumb[oó]|meti[oó] la pata|no cuadra\w*|nicht hin|deu (?:barraca|errado|ruim)|toppat\w*|"
     r"(?:fatto|fait) (?:un )?(?:casino|bordel)|(?:non|nn) ci (?:ha preso|prende|azzecca)|"
     # "still" in four languages, before what is still wrong: "toujours en anglais", "sigue esperando" are not
+    # Nonsense, contradictions, mix-ups, going nowhere, not working, in the five languages
+    r"m[eè]ne(?:nt)? nulle part|n'aboutit|n'a rien (?:donné|trouvé|vu)|ne (?:change|marche|fonctionne) (?:rien|pas)|"
+    r"n'importe quoi|incoh[ée]ren\w*|incoeren\w*|absurd\w*|"
+    # mixing up, not a mix ("le mélange des retours", "la mezcla", "a mistura")
+    r"(?<!le )(?<!un )(?<!du )m[ée]lang\w*|(?<!la )(?<!una )mezcl\w*|(?<!la )mescol\w*|(?<!a )(?<!uma )mistur\w*|"
+    r"confond\w*|confund\w*|verwechsel\w*|durcheinander|no (?:sirve|vale|tiene sentido|acierta|acert[oó])|"
+    r"sin sentido|se invent\w*|si invent\w*|inventou|mal hecho|(?:hazlo|hacelo) bien|"
+    r"non (?:riesce|riescono|funziona|torna(?:no)?|quadra(?:no)?|ha senso)|senza senso|va in crash|crash(?:a|ano|ato)|"
+    r"si pianta|(?:ha )?saltato|salta (?:completamente|del tutto)|pien[oa] di error\w*|"
+    r"n[ãa]o (?:funciona|serve|bate|fecha|tem sentido)|sem sentido|deu pau|bugou|trav(?:a|ou|ando)\b|"
+    r"fehler gemacht|fehlerhaft\w*|fehlt(?:en)?|keine ahnung|unsinn|quatsch|widerspr(?:ü|ue)chlich|inkonsistent|"
+    r"klappt nicht|funktioniert nicht|bringt nichts|nichts gebracht|nicht hinbekommen|abgest(?:ü|ue)rzt|st(?:ü|ue)rzt ab|"
     r"(?:ainda|toujours|sigue|siguen|ancora) (?:\w+ ){0,2}?(?:probl\w*|err\w*|m[eê]mes?|c[oô]t[ée]|mal\w*|faux|fausse|pas|no|n'|ne|sin|non|"
     r"n[ãa]o|sem|sbagli\w*|incorrect\w*|incomplet\w*|vides?|vac[ií]\w*|vuot\w*|rot[oa]s?|cass\w*|"
     r"igual|iguais|pareil|uguale|fall\w*|falh\w*|quebrad\w*|bloqu\w*|atascad\w*|bloccat\w*|travad\w*|rien|nada|"
@@ -160,7 +174,10 @@ _MORE_THAN_NEEDED = _Lazy(
 # unless the clause says the runs went well ("zweimal gut gemacht", "tried haiku and it worked great").
 _REPEATED = _Lazy(
     r"\b(?:(?:deux|dos|duas|due|zwei) (?:fois|veces|vezes|volte|versions|versiones|versões|versioni|versionen|"
-    r"tentatives|intentos|tentativas|tentativi|versuche)|zweimal|(?:\d+|two|three|several|multiple|many) tries|tried)\b",
+    r"tentatives|intentos|tentativas|tentativi|versuche)|zweimal|(?:\d+|two|three|several|multiple|many) tries|tried|"
+    r"\d+ ?(?:fois|veces|vezes|volte|mal)|(?:a|ont|on a|j'ai|avons) (?:déjà )?(?:tenté|essayé)|"
+    r"intent(?:ó|aron|amos|é)|prob(?:ó|aron|amos|é)|(?:ha|hanno|abbiamo) (?:già )?provato|"
+    r"tent(?:ou|aram|amos)|(?:hat|haben|habe) (?:es )?(?:schon )?(?:versucht|probiert))\b",
 )
 # A model's own verdict, reported: "sonnet keeps telling me this is fine but we lose messages", "opus insists
 # the numbers tie out". People quote a model's all-clear to dispute it, so this is a failure, not praise.
@@ -253,6 +270,17 @@ _DEMAND_KEYS = (
     "gruendlich",
     "gründlich",
     "pouss",
+    "profon",
+    "profun",
+    "detallad",
+    "dettagliat",
+    "miglior",
+    "meilleur",
+    "mejor",
+    "melhor",
+    "bestmog",
+    "sorgf",
+    "moglich",
 )
 
 
@@ -299,7 +327,11 @@ MAX_DEMAND = _Lazy(
     r"esfuerzo m[aá]ximo|m[aá]ximo esfuerzo|effort maximal|maximale[nr]? (?:aufwand|anstrengung)|"
     r"massimo sforzo|esfor[cç]o m[aá]ximo|as deep as (?:you )?(?:possibly )?can|"
     # "l'analyse la plus rigoureuse possible", "el análisis más riguroso posible", "la più accurata possibile"
-    r"(?:plus|m[aá]s|pi[uù]|mais) (?:rigoureu|rigoros|riguros|cuidados|accurat|approfondi|minucios|pouss|exhausti)\w* "
+    r"(?:(?:la |el |a |il )?(?:miglior[e]?|meilleure?|mejor|melhor) (?:\w+ )?(?:possibile|possible|posible|poss[ií]vel))|"
+    r"(?:so )?(?:gr(?:ü|ue)ndlich|sorgf(?:ä|ae)ltig|genau) wie (?:nur )?m(?:ö|oe)glich|bestm(?:ö|oe)glich\w*|"
+    r"sorgf(?:ä|ae)ltigste\w*|"
+    r"(?:plus|m[aá]s|pi[uù]|mais) (?:rigoureu|rigoros|riguros|cuidados|accurat|approfondi|minucios|pouss|exhausti|"
+    r"profond|profund|detallad|dettagliat)\w* "
     r"(?:possible|posible|possibile|poss[ií]vel)|gr(?:ue|ü)ndlichste)\b",
 )
 NO_LIMIT = _Lazy(
@@ -307,7 +339,8 @@ NO_LIMIT = _Lazy(
     r"(?:don'?t|doesn'?t|do not|does not) matter|(?:cost|budget|money|price|time)(?: is|'s)? (?:(?:isn'?t |is not |not )(?:a |an )?"
     r"(?:factor|issue|concern|object)|(?:a |an )?non-?(?:factor|issue|concern)|irrelevant)|no (?:budget|cost|spending) (?:limit|cap|ceiling)|"
     r"(?:cost|costs|money|time|budget|price)(?: and (?:cost|time|money|budget))? (?:is |are )?no (?:object|concern|issue|problem)|"
-    r"spare no (?:expense|cost)|(?:money|budget) can buy|(?:it'?s|this is) expensive,? (?:that'?s|and that'?s) (?:fine|ok(?:ay)?)|"
+    r"spare no (?:expense|cost)|(?:money|budget) can buy|no matter (?:the )?(?:time|cost|price)s?(?: (?:or|and) "
+    r"(?:the )?(?:time|cost|price)s?)?|no matter (?:how long it takes|what it costs)|(?:cost|money|budget|price|time)(?:'s|’s) no (?:object|concern|issue)|(?:it'?s|this is) expensive,? (?:that'?s|and that'?s) (?:fine|ok(?:ay)?)|"
     r"(?:spend|pay) whatever(?: it takes)?|whatever it takes|as much (?:time|compute)(?: and (?:time|compute))? as (?:needed|it takes|you need)|"
     r"(?:don'?t|do not) care how long it takes|(?:i'?ll|we'?ll) only ask (?:this|it) once|"
     r"(?:cost|money|price|budget|spend|tokens?) (?:is|are|isn'?t|aren'?t) (?:no|not an?) (?:concern|object|issue|"
@@ -331,18 +364,29 @@ NO_LIMIT = _Lazy(
     r"(?:custos?|tempo)(?: e (?:tempo|prazo|custos?))? n[aã]o importam?|"
     r"(?:costi|costo|tempi|tempo)(?: e (?:tempi|tempo|costi|costo))? non contano|"
     r"sin importar (?:el |los |la )?(?:costos?|coste|precio|tiempos?)|"
-    r"(?:non badiamo|senza badare) a (?:spese|costi))\b",
+    r"(?:non badiamo|senza badare) a (?:spese|costi)|"
+    r"budget illimit[ée]|sans (?:limite|contrainte)s? de (?:budget|co[uû]t|temps|d[ée]lai)|"
+    r"me da igual lo (?:q|que) (?:tarde|cueste)|(?:sin|no hay) l[ií]mite de (?:presupuesto|coste|costo|tiempo)|"
+    r"presupuesto ilimitado|cueste lo que cueste|sem limite de (?:custo|or[cç]amento|tempo)|custe o que custar|"
+    r"or[cç]amento ilimitado|non guardare (?:i |ai )?costi|costi quel che costi|budget illimitato|"
+    r"senza limiti? di (?:budget|costo|costi|tempo|spesa)|koste es,? was es wolle|unbegrenzte[sm]? budget|"
+    r"geld spielt keine rolle|budget (?:ist )?egal)\b",
 )
 # The last try, or a one-off: with a demand for maximum effort, what the guide keeps `max` for ("an important
 # one-off where cost and time are no concern"); the corpus's writers read "max effort, one-off" that way.
 LAST_TRY = re.compile(
     r"\b(?:last (?:escalation|resort|attempt|try|shot)|final (?:attempt|escalation|try|shot)|one (?:last|final) "
-    r"(?:deep )?(?:attempt|try|pass|shot))\b",
+    r"(?:deep )?(?:attempt|try|pass|shot)|dernier recours|derni[eè]re (?:tentative|chance)|[uú]ltimo (?:recurso|intento)|"
+    r"[uú]ltima (?:tentativa|oportunidad|chance)|ultimo tentativo|ultima (?:spiaggia|possibilit[aà]|chance)|"
+    r"letzte[rn]? (?:versuch|chance|ausweg))\b",
 )
 # The guide's "important one-off decisions" are premium work: a one-off lunch agenda is not (see `Demand`).
 ONE_OFF = re.compile(
     r"\b(?:one-?(?:off|time|shot)(?! pass\w*| codes?\b| pins?\b| prompt\w*| examples?\b| learning| fees?\b| charges?\b| payments?\b)|una tantum|einmalig\w*|ponctuel(?:le)?|"
-    r"(?:decisi[oó]n|decis[aã]o|decisione) (?:[uú]nica|irreversible|irrevers[ií]vel|irreversibile))\b",
+    r"(?:decisi[oó]n|decis[aã]o|decisione) (?:[uú]nica|irreversible|irrevers[ií]vel|irreversibile)|"
+    r"une (?:seule )?fois pour toutes|une seule fois|uma vez s[oó]|(?:é|e) uma vez|una (?:sola|[uú]nica) vez|"
+    r"una volta sola|una sola volta|nur einmal|ein einziges mal|irr[ée]versible|irreversibile|irrevers[ií]vel|"
+    r"unumkehrbar|no hay vuelta atr[aá]s|sem volta|non si torna indietro)\b",
 )
 
 
@@ -532,7 +576,29 @@ _NO_LIMIT_WORDS = KeyWords(
         *("token", "tokens", "spend", "spending", "expense", "expensive", "whatever", "compute", "care"),
         *("ask", "regardless", "long", "rush", "deadline", "importe", "importar", "importa", "importam"),
         *("egal", "kosten", "cout", "couts", "delai", "delais", "prix", "igual", "custo", "custos", "tempo"),
-        *("tempi", "costi", "costo", "spese"),
+        *(
+            "tempi",
+            "costi",
+            "costo",
+            "spese",
+            "illimite",
+            "illimitato",
+            "ilimitado",
+            "unbegrenztes",
+            "unbegrenztem",
+        ),
+        *(
+            "cueste",
+            "custar",
+            "coute",
+            "wolle",
+            "geld",
+            "limite",
+            "guardare",
+            "tarde",
+            "orcamento",
+            "presupuesto",
+        ),
     ),
     whole=True,
 )

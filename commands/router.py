@@ -117,6 +117,14 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
         if policy.lane(above).rung > policy.lane(lane_id).rung:
             reasons.append(f'earlier failure ("{_clip(failed.clause)}"): one rung above what failed, {above}')
             lane_id, ruled = above, True
+        elif policy.lane(above).rung < policy.lane(lane_id).rung:
+            # "haiku's summary of the board minutes was garbled, try again": the guide climbs one rung at a
+            # time, and the corpus's writers label 6 of the 8 such tasks that way (the other 2 accept both).
+            reasons.append(
+                f'earlier failure ("{_clip(failed.clause)}"): {above}, one rung above what failed '
+                f"(the work alone reads as {lane_id}; escalate again if {above} falls short)"
+            )
+            lane_id, ruled = above, True
         else:
             reasons.append(
                 f'earlier failure ("{_clip(failed.clause)}"): {lane_id} is already above what failed'

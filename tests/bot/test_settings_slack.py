@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -426,7 +427,14 @@ def test_an_approval_clicked_before_its_question_was_recorded_still_closes_the_q
     """The question's ts is stored just after it is posted; a click can land in between."""
     card, _ = _escalate_to_max(harness)
     approve = harness.buttons(_approval_message(harness, card["ts"]))[0]
-    harness.bot.database.conn.execute("UPDATE approvals SET message_ts = NULL")  # the click wins the race
+    conn = harness.bot.database.conn
+    # The bot records the ts just after Slack answers the post: let it, then undo it, so that the click
+    # wins the race every time (nulling it first, the bot's own write could still land after).
+    deadline = time.monotonic() + 20
+    while conn.execute("SELECT count(*) FROM approvals WHERE message_ts IS NOT NULL").fetchone()[0] == 0:
+        assert time.monotonic() < deadline, "the approval question's ts was never recorded"
+        time.sleep(0.01)
+    conn.execute("UPDATE approvals SET message_ts = NULL")  # the click wins the race
     harness.press(approve, user="UADMIN", message_ts="4.0", thread_ts=card["ts"])
     update = harness.slack.wait_for("chat.update", predicate=lambda c: "approved running" in _text(c.args))[0]
     assert update.args["ts"] == "4.0"  # the message clicked: the question

@@ -68,6 +68,9 @@ def test_kinds_of_task(text: str, expected: str) -> None:
         ("sonnet broke the nightly export job, fix it properly", "premium"),
         ("haiku did a decent job but missed the refund tickets, redo the tagging", "default"),
         ("sonnet was fine on the summary but got the revenue numbers wrong, redo the board pack", "premium"),
+        ("opus blew the dosage summary twice", "max"),
+        ("haiku bombed the product tags, redo them", "default"),
+        ("gpt-5.4 medium fumbled the churn analysis", "premium"),
     ],
 )
 def test_earlier_failure_moves_one_rung_above_what_failed(text: str, expected: str) -> None:
@@ -204,6 +207,14 @@ def test_a_sentence_saying_what_else_is_unrelated_does_not_excuse_the_next_failu
     assert any(r.startswith("earlier failure") for r in decision.reasons)
 
 
+def test_a_failure_climbs_one_rung_even_when_the_work_alone_reads_higher() -> None:
+    decision = route(
+        "haiku's draft of the board update on the layoffs was unusable, write it properly", POLICY
+    )
+    assert decision.lane.id == "default"
+    assert any("one rung above what failed" in r and "the work alone reads as" in r for r in decision.reasons)
+
+
 def test_a_premium_run_said_right_and_shown_otherwise_is_a_premium_failure() -> None:
     text = (
         "opus's review said the non-compete is enforceable in Ohio, but the ruling counsel sent today says"
@@ -309,6 +320,18 @@ def test_patience_alone_is_not_cost_no_object() -> None:
         ("sonnet e codex non sono riusciti a trovare la perdita di memoria nel worker", "premium"),
         ("opus y gpt-5.4 high no pudieron explicar la diferencia en la consolidación del grupo", "max"),
         ("haiku hat die Tickets komisch sortiert, bitte nochmal ordentlich", "default"),
+        # nonsense, mix-ups, going nowhere, tries counted, in everyday words
+        ("haiku a confondu les fournisseurs dans le résumé des factures, reprends-le", "default"),
+        ("la clasificación que hizo haiku no tiene sentido, rehazla", "default"),
+        ("sonnet non riesce a far quadrare il report delle commissioni", "premium"),
+        ("o sonnet tentou duas vezes e o relatório de estoque não bate com o ERP", "premium"),
+        (
+            "gpt-5.4 medium hat beim Abgleich der Lieferscheine nichts gebracht, die Summen sind"
+            " widersprüchlich",
+            "premium",
+        ),
+        ("codex hat die Migration schon zweimal probiert, die Tests stürzen ab", "premium"),
+        ("opus ha saltato tutta la parte fiscale nel parere sulla fusione, ultima spiaggia", "max"),
     ],
 )
 def test_failures_said_in_other_languages_move_one_rung_above(text: str, expected: str) -> None:
@@ -364,6 +387,12 @@ def test_max_needs_premium_failure_or_maximum_effort_with_cost_no_object() -> No
         "voglio l'analisi più approfondita possibile sulla chiusura, costi e tempi non contano",
         "voglio la revisione più accurata possibile del patto parasociale, non badiamo a spese né a tempi",
         "on whether to accept the acquisition offer, the most careful analysis money can buy",
+        "I want the most careful review possible of the merger agreement, money's no object",
+        "quiero el análisis más detallado posible de la compra, cueste lo que cueste",
+        "voglio la migliore analisi possibile sul rinnovo del contratto quadro, senza limiti di budget",
+        "ich brauche die bestmögliche Analyse zur Standortschließung, Geld spielt keine Rolle",
+        "quero a melhor análise possível da fusão, custe o que custar",
+        "je veux l'analyse la plus approfondie possible sur la cession, sans limite de budget",
     ],
 )
 def test_maximum_effort_with_cost_or_time_no_object_in_other_words_reaches_max(text: str) -> None:
@@ -433,6 +462,11 @@ def test_maximum_effort_asked_for_simple_bulk_work_is_set_aside(text: str) -> No
         # a model said to be more than the work needs
         "opus is overkill here, just fix the typos in these 12 slide titles",
         "sonnet's a bit much for this one: shorten the out-of-office reply",
+        # a mix, not mixing up
+        "haiku: résume le mélange de retours clients par thème",
+        "haiku: resume la mezcla de comentarios de la encuesta",
+        # "blew past" is doing well
+        "the sales team blew past the quota, write a congrats note using haiku",
     ],
 )
 def test_mentions_that_are_no_failure_of_this_task(text: str) -> None:
@@ -462,7 +496,8 @@ def test_forgetting_and_missing_in_other_tenses_are_failures(text: str, expected
         "haiku did great on the ticket tags, now do the same for the acquisition due diligence memo",
         "haiku handled the summaries fine; same approach for our five-year pricing strategy and the board"
         " recommendation",
-        "haiku was fine for the tags. is this bug the same as last week's outage in the payment service?",
+        "haiku was fine for the tags. is this deadlock the same as last week's outage in the payment"
+        " service?",
     ],
 )
 def test_the_same_again_is_not_read_across_a_task_two_rungs_away(text: str) -> None:
@@ -493,7 +528,7 @@ def test_model_names_come_from_the_policy(tmp_path: Path) -> None:
     path.write_text(text)
     team = load_policy(path)
     task = "Plan the data migration. Wren failed twice on it"
-    assert route(task, team).lane.id == "premium"
+    assert route(task, team).lane.id == "default"  # one rung above the cheap rung that failed
     assert any('earlier failure ("Wren failed twice on it")' in r for r in route(task, team).reasons)
     assert route("Plan the data migration. Wren failed twice on it", POLICY).ruled is False
 
