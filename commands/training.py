@@ -14,9 +14,14 @@ What is fitted, as chosen by cross-validation on the corpus (README, "Router qua
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from multiprocessing import get_context
 from pathlib import Path
+from typing import NamedTuple
 
 from commands.errors import UsageError
 from commands.evaluate import Case, read_cases
@@ -72,6 +77,28 @@ def case_features(case: Case, policy: Policy) -> Features:
     return read_task(case.text, policy)[-1]
 
 
+class Ladder(NamedTuple):
+    """What fitting needs of the policy (picklable, for the worker processes): its lanes, and which lane is
+    premium and which the last resort."""
+
+    lanes: tuple[str, ...]
+    premium: str
+    last_resort: str
+
+    @classmethod
+    def of(cls, policy: Policy) -> Ladder:
+        return cls(tuple(policy.lanes), policy.roles.premium, policy.roles.last_resort)
+
+
+class Fitted(NamedTuple):
+    """A fitted lane model before it is written: its bias, the rows of the features it kept, and how many
+    cases it learned from. The calibration is added when it is written (`encode`)."""
+
+    bias: list[float]
+    rows: dict[str, list[float]]
+    cases: int
+
+
 def fit(
     cases: Sequence[Case],
     featured: Sequence[Features],
@@ -80,14 +107,19 @@ def fit(
     calibration: Calibration | None = None,
 ) -> bytes:
     """The model file for `cases`, whose features (`case_features`) are `featured`."""
+    return encode(fitted(cases, featured, Ladder.of(policy), params), Ladder.of(policy), params, calibration)
+
+
+def fitted(cases: Sequence[Case], featured: Sequence[Features], ladder: Ladder, params: Params) -> Fitted:
+    """Fit the lane model on `cases` (multinomial logistic regression, see the module's docstring)."""
     import numpy as np
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
-    lanes = tuple(lane for lane in policy.lanes)
+    lanes = ladder.lanes
     # Each case as the list of features it adds, one entry per word it comes from (see lane_model).
-    added = [[g for word in found.words for g in word_grams(word)] + found.named() for found in featured]
+    added = [[g for word in found.words for g in _word_grams(word)] + found.named() for found in featured]
     df: dict[str, int] = {}
     for features_added in added:
         for feature in set(features_added):
@@ -95,7 +127,9 @@ def fit(
     vocabulary = sorted(f for f, n in df.items() if n >= params.min_df)
     column = {f: i for i, f in enumerate(vocabulary)}
     n = len(cases)
-    idf = np.array([math.log((1 + n) / (1 + df[f])) + 1 for f in vocabulary])
+    # Plain floats, not a numpy array: the loops below read one value at a time, and a numpy scalar per read
+    # was a third of a fit. (The same IEEE doubles either way: the file is byte-identical.)
+    idf = [math.log((1 + n) / (1 + df[f])) + 1 for f in vocabulary]
 
     rows, cols, vals, targets, sample_weights = [], [], [], [], []
     row = 0
@@ -108,8 +142,8 @@ def fit(
         present = sorted(counts)
         # `max` is the rules' to give (a premium failure, or maximum effort with cost no object): the model
         # learns such tasks as the premium work they are.
-        kind = _kind(case.lane, policy)
-        taught = {_kind(lane, policy) for lane in case.acceptable} - {kind}
+        kind = _kind(case.lane, ladder)
+        taught = {_kind(lane, ladder) for lane in case.acceptable} - {kind}
         teach = [(kind, 1.0)] + [(lane, params.alternative_weight) for lane in sorted(taught)]
         for lane, weight in teach:
             rows += [row] * len(present)
@@ -129,14 +163,24 @@ def fit(
     for k, label in enumerate(classifier.classes_):
         coef[label] = classifier.coef_[k]
         bias[label] = classifier.intercept_[k]
-    keep = [
-        j for j in range(len(vocabulary)) if np.abs(coef[:, j]).max() * idf[j] >= 10 ** -(params.digits - 1)
-    ]
+    strength = np.abs(coef).max(axis=0) * np.array(idf)
+    keep = np.flatnonzero(strength >= 10 ** -(params.digits - 1)).tolist()
+    weights = coef.tolist()
+    round_to = _rounder(params.digits)
+    kept = {
+        vocabulary[j]: [round_to(idf[j] ** 2), *(round_to(weights[k][j] * idf[j]) for k in range(len(lanes)))]
+        for j in keep
+    }
+    return Fitted([round_to(b) for b in bias], kept, n)
+
+
+def encode(fit: Fitted, ladder: Ladder, params: Params, calibration: Calibration | None = None) -> bytes:
+    """The model file of a fitted model, with its calibration."""
     round_to = _rounder(params.digits)
     cal = calibration or Calibration(1.0, 0.0, 0.9)
     header = {
-        "lanes": list(lanes),
-        "bias": [round_to(b) for b in bias],
+        "lanes": list(ladder.lanes),
+        "bias": fit.bias,
         "temperature": 1.0,
         "under_cost": params.under_cost,
         "first_step_cost": params.first_step_cost,
@@ -145,18 +189,19 @@ def fit(
             "intercept": round_to(cal.intercept),
             "ruled": round_to(cal.ruled),
         },
-        "trained_on": {"cases": n, "params": {k: v for k, v in sorted(vars(params).items())}},
+        "trained_on": {"cases": fit.cases, "params": {k: v for k, v in sorted(vars(params).items())}},
     }
-    kept = {
-        vocabulary[j]: [round_to(idf[j] ** 2), *(round_to(coef[k, j] * idf[j]) for k in range(len(lanes)))]
-        for j in keep
-    }
-    return encode_lane_model(header, kept)
+    return encode_lane_model(header, fit.rows)
 
 
-def _kind(lane: str | None, policy: Policy) -> str:
+# A word's features, remembered across the six fits of `routebot train` (five folds and the final one):
+# the same pure function of the word, computed once per distinct word instead of once per case per fit.
+_word_grams = lru_cache(maxsize=None)(word_grams)
+
+
+def _kind(lane: str | None, ladder: Ladder) -> str:
     assert lane is not None
-    return policy.roles.premium if lane == policy.roles.last_resort else lane
+    return ladder.premium if lane == ladder.last_resort else lane
 
 
 def _rounder(digits: int) -> Callable[[float], float]:
@@ -185,20 +230,35 @@ class OutOfFold:
 
 
 def out_of_fold(
-    cases: Sequence[Case], featured: Sequence[Features], policy: Policy, params: Params
+    cases: Sequence[Case],
+    featured: Sequence[Features],
+    policy: Policy,
+    params: Params,
+    workers: int | None = None,
 ) -> list[OutOfFold]:
     """Route every case with a model that did not see it (k-fold), rules included."""
+    folds = [fold_of(c, params.folds) for c in cases]
+    fits = fit_all(cases, featured, Ladder.of(policy), params, _insides(folds, params.folds), workers)
+    return _routed_out_of_fold(cases, policy, params, folds, fits)
+
+
+def _insides(folds: Sequence[int], count: int) -> list[list[int]]:
+    """For each fold, the cases outside it: what its model learns from."""
+    return [[i for i, f in enumerate(folds) if f != k] for k in range(count)]
+
+
+def _routed_out_of_fold(
+    cases: Sequence[Case], policy: Policy, params: Params, folds: Sequence[int], fits: Sequence[Fitted]
+) -> list[OutOfFold]:
     from commands.router import route
 
+    ladder = Ladder.of(policy)
     results: list[OutOfFold | None] = [None] * len(cases)
-    fold = [fold_of(c, params.folds) for c in cases]
-    for k in range(params.folds):
-        inside = [i for i, f in enumerate(fold) if f != k]
-        content = fit([cases[i] for i in inside], [featured[i] for i in inside], policy, params)
-        model = parse_lane_model(content, f"fold {k}")
+    for k, fit_k in enumerate(fits):
+        model = parse_lane_model(encode(fit_k, ladder, params), f"fold {k}")
         folded = replace(policy, lane_model=model)
         for i, case in enumerate(cases):
-            if fold[i] != k:
+            if folds[i] != k:
                 continue
             decision = route(case.text, folded)
             rungs = [policy.lane(lane).rung for lane in case.acceptable]
@@ -211,6 +271,66 @@ def out_of_fold(
                 max(0, min(rungs) - decision.lane.rung),
             )
     return [r for r in results if r is not None]
+
+
+# Below this many cases the fits run in this process: starting worker processes (each imports
+# scikit-learn) costs more than it saves.
+_PARALLEL_FROM = 2_000
+
+
+def fit_all(
+    cases: Sequence[Case],
+    featured: Sequence[Features],
+    ladder: Ladder,
+    params: Params,
+    subsets: Sequence[Sequence[int]],
+    workers: int | None = None,
+) -> list[Fitted]:
+    """One fit per subset (indices into `cases`), in that order. The fits are independent, so they run on
+    every core this process may use (`workers` sets how many); each is the same pure function of its
+    subset wherever it runs, so the model file is byte-identical either way."""
+    if workers is None:
+        workers = _cores() if len(cases) >= _PARALLEL_FROM else 1
+    workers = min(workers, len(subsets))
+    if workers <= 1:
+        return [_fit_subset(subset, cases, featured, ladder, params) for subset in subsets]
+    # "spawn": fresh interpreters, not forks of this process and whatever threads it runs (a server's, a
+    # test harness's). The inputs go to each worker once, then only the subsets' indices.
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(cases, featured, ladder, params),
+    ) as pool:
+        return list(pool.map(_fit_in_worker, subsets))
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _fit_subset(
+    subset: Sequence[int], cases: Sequence[Case], featured: Sequence[Features], ladder: Ladder, params: Params
+) -> Fitted:
+    return fitted([cases[i] for i in subset], [featured[i] for i in subset], ladder, params)
+
+
+_WORKER_INPUTS: tuple[Sequence[Case], Sequence[Features], Ladder, Params] | None = None
+
+
+def _start_worker(
+    cases: Sequence[Case], featured: Sequence[Features], ladder: Ladder, params: Params
+) -> None:
+    global _WORKER_INPUTS
+    _WORKER_INPUTS = (cases, featured, ladder, params)
+
+
+def _fit_in_worker(subset: Sequence[int]) -> Fitted:
+    assert _WORKER_INPUTS is not None, "a training worker got a subset before its inputs"
+    return _fit_subset(subset, *_WORKER_INPUTS)
 
 
 def calibrate(results: Sequence[OutOfFold]) -> Calibration:
@@ -241,14 +361,20 @@ def calibrate(results: Sequence[OutOfFold]) -> Calibration:
 
 
 def train(
-    cases: Sequence[Case], policy: Policy, params: Params | None = None
+    cases: Sequence[Case], policy: Policy, params: Params | None = None, workers: int | None = None
 ) -> tuple[bytes, list[OutOfFold]]:
-    """The model file (calibrated out of fold) and the out-of-fold results it was calibrated on."""
+    """The model file (calibrated out of fold) and the out-of-fold results it was calibrated on.
+
+    The final model's weights do not depend on the calibration (only its header does), so it is fitted
+    beside the folds' models: six fits, spread over the cores."""
     params = params or Params()
     featured = [case_features(case, policy) for case in cases]
-    results = out_of_fold(cases, featured, policy, params)
-    content = fit(cases, featured, policy, params, calibrate(results))
-    return content, results
+    ladder = Ladder.of(policy)
+    folds = [fold_of(c, params.folds) for c in cases]
+    subsets = [*_insides(folds, params.folds), range(len(cases))]
+    *fold_fits, final = fit_all(cases, featured, ladder, params, subsets, workers)
+    results = _routed_out_of_fold(cases, policy, params, folds, fold_fits)
+    return encode(final, ladder, params, calibrate(results)), results
 
 
 def summary(results: Sequence[OutOfFold]) -> str:

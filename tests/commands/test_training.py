@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from commands.lane_model import blank_lane_model
 from commands.policy import DEFAULT_POLICY_PATH, load_policy
 from commands.router import route
-from commands.training import corpus_files
+from commands.training import corpus_files, read_labelled, train
 
 # A small labelled set: big enough to fit, small enough to train in a second or two.
 SMALL = [
@@ -50,6 +51,16 @@ def test_training_is_deterministic_and_reports_out_of_fold_figures(tmp_path: Pat
     assert "trained on 180 cases from 1 file(s)" in out and "out of fold" in out
     assert _train(str(data), "--no-shipped", "--out", str(second))[0] == 0
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_training_on_worker_processes_writes_the_same_model_file(tmp_path: Path) -> None:
+    """A big corpus is fitted on every core (`fit_all`): the file must not depend on where a fit ran."""
+    cases = read_labelled([_write(tmp_path / "team.jsonl", SMALL)])
+    blank = load_policy(None, blank_lane_model(()))
+    here, results = train(cases, blank, workers=1)
+    spread, spread_results = train(cases, blank, workers=2)
+    assert here == spread
+    assert [r.lane for r in results] == [r.lane for r in spread_results]
 
 
 def test_a_policy_naming_the_trained_model_routes_with_it(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
