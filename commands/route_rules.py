@@ -78,7 +78,7 @@ _FAILED = _Lazy(
     r"made (?:it|things) worse|worse|caught it|got (?:caught|flagged)|redo|re-?do|try again|another pass|"
     r"disagree\w*|conflict\w*|push ?back|pushed back|(?:says?|said|shows?|showed|proves?|proved) otherwise|(?:didn'?t|doesn'?t|did not|does not) tie out|"
     r"still (?:\w+s|there|happen\w*|shows?|not|doesn'?t|isn'?t|has|have)|skipped|blamed|signed off|"
-    r"flub\w*|flip-?flop\w*|blew(?! (?:up|away|past|through|out)\b)|blown|bomb(?:ed|s)|tank(?:ed|s)|flopp?(?:ed|s)|"
+    r"flub\w*|flip-?flop\w*|blew(?! (?:up|away|past|through|out)\b)|blown|bomb(?:ed|s)|(?<!stock )(?<!stocks )(?<!shares )(?<!price )(?<!prices )(?<!sales )(?<!market )tank(?:ed|s)|flopp?(?:ed|s)|"
     r"fumbl\w*|butcher\w*|screw(?:ed|s) (?:it |this |that |them )?up|dropped the ball|whiff\w*|missed the mark|"
     r"off base|no dice|double-?count\w*|ignor\w*|disprov\w*|(?:didn'?t|did not) do (?:any )?better|"
     r"neither\b.{1,60}\bnor|\bni\b.{1,60}\bni\b|\bnem\b.{1,60}\bnem\b|\bweder\b.{1,60}\bnoch\b|"
@@ -99,7 +99,7 @@ _FAILED = _Lazy(
     # dimenticare", "não se esqueça") nor forgetting nothing ("nichts vergessen", "n'a rien oublié").
     r"(?<!n't )(?<!n’t )(?<!never )(?<!without )forg(?:ott?|ets|ott?en|etting)(?! nothing| anything)|"
     r"(?<!n')(?<!n’)(?<!pas )(?<!rien )(?<!sans )oubli\w*|(?<!no )(?<!sin )(?<!no se )olvid\w*|"
-    r"(?<!nicht )(?<!nichts )vergess\w*|vergisst|verga(?:ß|ss)|(?<!não )(?<!nao )(?<!sem )(?<!não se )esquec\w*|"
+    r"(?<!nicht )(?<!nichts )vergess\w*|vergisst|verga(?:ß|ss)|verbock\w*|vermassel\w*|(?:fez|fizeram) (?:uma )?(?:bagun[cç]a|besteira|asneira)|(?<!não )(?<!nao )(?<!sem )(?<!não se )esquec\w*|"
     r"(?<!non )(?<!senza )(?<!non ha )dimentic\w*|"
     r"no ha (?:conseguido|podido|logrado|sabido)|errat\w*|falh\w*|incorrect\w*|se equivoc\w*|s'est tromp\w*|trompé|"
     r"no (?:pudo|pudieron|funcion\w*|sirvi\w*|consigui[oó]|consiguieron|lograron)|no han (?:conseguido|podido|logrado)|"
@@ -133,7 +133,8 @@ _FAILED = _Lazy(
     r"non (?:riesce|riescono|funziona|torna(?:no)?|quadra(?:no)?|ha senso)|senza senso|va in crash|crash(?:a|ano|ato)|"
     r"si pianta|(?:ha )?saltato|salta (?:completamente|del tutto)|pien[oa] di error\w*|"
     r"n[ãa]o (?:funciona|serve|bate|fecha|tem sentido)|sem sentido|deu pau|bugou|trav(?:a|ou|ando)\b|"
-    r"fehler gemacht|fehlerhaft\w*|fehlt(?:en)?|keine ahnung|unsinn|quatsch|widerspr(?:ü|ue)chlich|inkonsistent|"
+    r"fehler gemacht|fehlerhaft\w*|fehlt(?:en)?(?! noch\b(?! immer))|(?:hat|hatte|haben|hatten) keine ahnung|"
+    r"keine ahnung(?!,? (?:wer|wo|wie|was|ob|warum|wann|wieso|welche\w*)\b)|unsinn|quatsch|widerspr(?:ü|ue)chlich|inkonsistent|"
     r"klappt nicht|funktioniert nicht|bringt nichts|nichts gebracht|nicht hinbekommen|abgest(?:ü|ue)rzt|st(?:ü|ue)rzt ab|"
     r"(?:ainda|toujours|sigue|siguen|ancora) (?:\w+ ){0,2}?(?:probl\w*|err\w*|m[eê]mes?|c[oô]t[ée]|mal\w*|faux|fausse|pas|no|n'|ne|sin|non|"
     r"n[ãa]o|sem|sbagli\w*|incorrect\w*|incomplet\w*|vides?|vac[ií]\w*|vuot\w*|rot[oa]s?|cass\w*|"
@@ -154,7 +155,7 @@ _NOT_THIS_TASK = _Lazy(
     r"another (?:task|thing|project|repo|topic)|"
     r"other (?:task|project|thing)|separate (?:task|issue|thing|matter|project)|(?:that'?s|it'?s|that was|is) separate|"
     r"not (?:this|related)|nothing to do with|(?:ignore|disregard) (?:that|it)\b|"
-    r"sin relaci[oó]n|sans rapport|rien [àa] voir|autre (?:sujet|chose)|nichts damit zu tun|etwas (?:anderes|anderem)|"
+    r"sin relaci[oó]n|sans rapport|rien [àa] voir|autre (?:sujet|chose)|(?:nichts|nix) damit zu tun|etwas (?:anderes|anderem)|"
     r"non c'entra|tutt'altro|altra cosa|lascia stare|n[ãa]o tem (?:nada )?a ver|nada a ver|outra coisa|otra cosa)\b",
 )
 # Said of a model that did its job: the clause names it, but not as a failure.
@@ -170,12 +171,19 @@ _MORE_THAN_NEEDED = _Lazy(
     r"trop (?:cher|lourd|puissant)|demasiado (?:caro|potente)|zu (?:teuer|gro(?:ß|ss))|übertrieben|exagerad[oa]|"
     r"esagerat[oa]|troppo (?:caro|potente))\b",
 )
+# "Deux fois plus court", "dos veces por semana", "zweimal so lang": a measure or a frequency, not tries counted.
+_TIMES_AS = (
+    r" (?:plus|moins|par|m[aá]s|menos|por|mais|pi[uù]|meno|a settimana|al (?:giorno|mese)|alla|so|pro|"
+    r"die woche|im|am)\b"
+)
 # Attempts counted or tried ("opus a déjà fait deux versions", "zweimal gemacht", "tried sonnet"): a failure
 # unless the clause says the runs went well ("zweimal gut gemacht", "tried haiku and it worked great").
 _REPEATED = _Lazy(
     r"\b(?:(?:deux|dos|duas|due|zwei) (?:fois|veces|vezes|volte|versions|versiones|versões|versioni|versionen|"
-    r"tentatives|intentos|tentativas|tentativi|versuche)|zweimal|(?:\d+|two|three|several|multiple|many) tries|tried|"
-    r"\d+ ?(?:fois|veces|vezes|volte|mal)|(?:a|ont|on a|j'ai|avons) (?:déjà )?(?:tenté|essayé)|"
+    r"tentatives|intentos|tentativas|tentativi|versuche)(?!" + _TIMES_AS + r")|zweimal(?!" + _TIMES_AS + r")|"
+    r"(?:\d+|two|three|several|multiple|many) tries|tried|"
+    r"\d+ ?(?:fois|veces|vezes|volte|mal)(?!" + _TIMES_AS + r")|"
+    r"(?:a|ont|on a|j'ai|avons) (?:déjà )?(?:tenté|essayé)|"
     r"intent(?:ó|aron|amos|é)|prob(?:ó|aron|amos|é)|(?:ha|hanno|abbiamo) (?:già )?provato|"
     r"tent(?:ou|aram|amos)|(?:hat|haben|habe) (?:es )?(?:schon )?(?:versucht|probiert))\b",
 )

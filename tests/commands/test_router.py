@@ -332,6 +332,10 @@ def test_patience_alone_is_not_cost_no_object() -> None:
         ),
         ("codex hat die Migration schon zweimal probiert, die Tests stürzen ab", "premium"),
         ("opus ha saltato tutta la parte fiscale nel parere sulla fusione, ultima spiaggia", "max"),
+        # botched, in German and Portuguese everyday words
+        ("haiku hat die Zusammenfassung der Notizen verbockt", "default"),
+        ("haiku hat es vermasselt, fass die Notizen nochmal zusammen", "default"),
+        ("o haiku fez uma bagunça no resumo das notas", "default"),
     ],
 )
 def test_failures_said_in_other_languages_move_one_rung_above(text: str, expected: str) -> None:
@@ -467,6 +471,17 @@ def test_maximum_effort_asked_for_simple_bulk_work_is_set_aside(text: str) -> No
         "haiku: resume la mezcla de comentarios de la encuesta",
         # "blew past" is doing well
         "the sales team blew past the quota, write a congrats note using haiku",
+        # "two times" as a measure or a frequency, not tries counted
+        "haiku, make the summary deux fois plus courte",
+        "con haiku, resume este correo en dos veces menos palabras",
+        "haiku: sort these 50 tickets, they come in 2 fois par semaine",
+        # what the work still needs, or what the person does not know
+        "Haiku, fass diese Notizen zusammen, es fehlt noch die Einleitung, schreib sie auch",
+        "Haiku, fasse die Mails zusammen; keine Ahnung wer sie geschickt hat",
+        # botched, but said to be about something else
+        "haiku hat gestern was vermasselt, hat aber nix damit zu tun: fass die Mails zusammen",
+        # a stock price tanking
+        "Haiku, tag these 200 tickets; the stock tanked after earnings so expect angry ones",
     ],
 )
 def test_mentions_that_are_no_failure_of_this_task(text: str) -> None:
