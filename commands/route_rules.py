@@ -78,7 +78,10 @@ _FAILED = _Lazy(
     r"made (?:it|things) worse|worse|caught it|got (?:caught|flagged)|redo|re-?do|try again|another pass|"
     r"disagree\w*|conflict\w*|push ?back|pushed back|(?:says?|said|shows?|showed|proves?|proved) otherwise|(?:didn'?t|doesn'?t|did not|does not) tie out|"
     r"still (?:\w+s|there|happen\w*|shows?|not|doesn'?t|isn'?t|has|have)|skipped|blamed|signed off|"
-    r"flub\w*|flip-?flop\w*|blew(?! (?:up|away|past|through|out)\b)|blown|bomb(?:ed|s)|(?<!stock )(?<!stocks )(?<!shares )(?<!price )(?<!prices )(?<!sales )(?<!market )tank(?:ed|s)|flopp?(?:ed|s)|"
+    r"flub\w*|flip-?flop\w*|blew(?! (?:up|away|past|through|out)\b)|blown|"
+    # what else bombs or tanks: "the stock tanked", "movies that tanked", "the app bombed on launch day"
+    r"(?<!that )(?<!which )(?<!stock )(?<!stocks )(?<!shares )(?<!price )(?<!prices )(?<!sales )(?<!market )(?<!app )"
+    r"(?:bomb(?:ed|s)|tank(?:ed|s))|flopp?(?:ed|s)|"
     r"fumbl\w*|butcher\w*|screw(?:ed|s) (?:it |this |that |them )?up|dropped the ball|whiff\w*|missed the mark|"
     r"off base|no dice|double-?count\w*|ignor\w*|disprov\w*|(?:didn'?t|did not) do (?:any )?better|"
     r"neither\b.{1,60}\bnor|\bni\b.{1,60}\bni\b|\bnem\b.{1,60}\bnem\b|\bweder\b.{1,60}\bnoch\b|"
@@ -186,6 +189,11 @@ _REPEATED = _Lazy(
     r"(?:a|ont|on a|j'ai|avons) (?:déjà )?(?:tenté|essayé)|"
     r"intent(?:ó|aron|amos|é)|prob(?:ó|aron|amos|é)|(?:ha|hanno|abbiamo) (?:già )?provato|"
     r"tent(?:ou|aram|amos)|(?:hat|haben|habe) (?:es )?(?:schon )?(?:versucht|probiert))\b",
+)
+# Someone else's tries, just before the words that count them: "le client a essayé 2 fois de se connecter".
+_SOMEONE_ELSE_TRIED = _Lazy(
+    r"\b(?:customers?|clients?|clientes?|users?|kund(?:e|en|in|innen)|usuári[oa]s?|usuari[oa]s?|utent[ei]|"
+    r"utilisat(?:eur|rice)s?|nutzer(?:in|innen)?|buyers?|callers?)\b(?:\W+\w+){0,2}?\W*$",
 )
 # A model's own verdict, reported: "sonnet keeps telling me this is fine but we lose messages", "opus insists
 # the numbers tie out". People quote a model's all-clear to dispute it, so this is a failure, not praise.
@@ -506,11 +514,10 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             )
         ):
             claimed = None
-        failure = (
-            _FAILED.search(clause)
-            or claimed
-            or (None if _WENT_WELL.search(clause) else _REPEATED.search(clause))
-        )
+        tries = None if _WENT_WELL.search(clause) else _REPEATED.search(clause)
+        if tries is not None and _SOMEONE_ELSE_TRIED.search(clause, 0, tries.start()):
+            tries = None  # the customer's tries, not the model's
+        failure = _FAILED.search(clause) or claimed or tries
         if failure is None and following and (contrast or not _DID_WELL.search(clause)):
             # "opus said it's seasonal. it isn't": the verdict often comes in the next short sentence.
             after_start, after_end = clauses[number + 1]

@@ -478,6 +478,15 @@ def test_maximum_effort_asked_for_simple_bulk_work_is_set_aside(text: str) -> No
         # what the work still needs, or what the person does not know
         "Haiku, fass diese Notizen zusammen, es fehlt noch die Einleitung, schreib sie auch",
         "Haiku, fasse die Mails zusammen; keine Ahnung wer sie geschickt hat",
+        # a customer's tries, not a model's
+        "haiku: le client a essayé 2 fois de se connecter, rédige une réponse",
+        "haiku: el cliente intentó 3 veces pagar, escribe una respuesta corta",
+        "haiku: il cliente ha provato a pagare, scrivi una risposta breve",
+        "haiku: der Kunde hat versucht zu zahlen, schreib eine kurze Antwort",
+        "haiku: o cliente tentou pagar duas vezes, responde curto",
+        # things that bombed or tanked, as the subject of the work
+        "Haiku, list these 30 movies that tanked at the box office",
+        "Haiku, sort these complaints: people said the app bombed on launch day",
         # botched, but said to be about something else
         "haiku hat gestern was vermasselt, hat aber nix damit zu tun: fass die Mails zusammen",
         # a stock price tanking
