@@ -78,7 +78,7 @@ _FAILED = _Lazy(
     r"made (?:it|things) worse|worse|caught it|got (?:caught|flagged)|redo|re-?do|try again|another pass|"
     r"disagree\w*|conflict\w*|push ?back|pushed back|(?:says?|said|shows?|showed|proves?|proved) otherwise|(?:didn'?t|doesn'?t|did not|does not) tie out|"
     r"still (?:\w+s|there|happen\w*|shows?|not|doesn'?t|isn'?t|has|have)|skipped|blamed|signed off|"
-    r"flub\w*|flip-?flop\w*|blew(?! (?:up|away|past|through|out)\b)|blown|"
+    r"flub\w*|hopeless|(?:is|was|were|are) (?:total |complete |utter )?(?:garbage|rubbish|trash|junk)|flip-?flop\w*|blew(?! (?:up|away|past|through|out)\b)|blown|"
     # what else bombs or tanks: "the stock tanked", "movies that tanked", "the app bombed on launch day"
     r"(?<!that )(?<!which )(?<!stock )(?<!stocks )(?<!shares )(?<!price )(?<!prices )(?<!sales )(?<!market )(?<!app )"
     r"(?:bomb(?:ed|s)|tank(?:ed|s))|flopp?(?:ed|s)|"

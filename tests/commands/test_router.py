@@ -54,6 +54,8 @@ def test_kinds_of_task(text: str, expected: str) -> None:
         ("Debug the flaky importer, gpt-5.4 medium keeps missing it", "premium"),
         ("Explain the billing discrepancy: high effort was still wrong", "max"),
         ("Opus couldn't crack this scheduling proof, try again", "max"),
+        ("sonnet is hopeless at this migration plan", "premium"),
+        ("the migration plan from sonnet is garbage", "premium"),
         (
             "the retry queue drops a message now and then; sonnet looked and said the code is fine, it isn't",
             "premium",
