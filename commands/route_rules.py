@@ -334,10 +334,12 @@ _WORD_PARTS = re.compile(r"['’.\-/]")
 _PLAIN_LIMIT = 200_000  # words remembered per key set; past it, new words are checked each time
 _DEMAND_WORDS = KeyWords(_DEMAND_KEYS)
 MAX_DEMAND = _Lazy(
+    # not "no need for max effort"
+    r"(?<!no need for )(?<!don't need )(?<!don’t need )(?<!do not need )(?<!without )(?<!not )(?<!no )"
     r"\b(?:max(?:imum|imal)?[- ](?:reasoning|effort|thinking|depth|deliberation|quality|care|rigou?r)|all[- ]out|"
     r"(?:the |far )?most (?:careful|thorough|rigorous|exhaustive|in-depth)|(?:deepest|strongest|hardest) (?:possible|available|pass|analysis|reasoning)|"
     r"(?:strongest|best) (?:analysis|reasoning|model) (?:available|you(?:'ve| have) got|possible)|"
-    r"(?:strongest|best|highest|top) (?:setting|model|lane|tier|effort|reasoning)|escalate to the top|"
+    r"(?:strongest|best|highest|top) (?:setting|model|lane|tier|effort|reasoning)(?! (?:on|of|in) (?:our|my|your|their|the) )|escalate to the top|"
     r"most careful (?:analysis|review|reasoning|answer)?|as (?:carefully|deeply|thoroughly) as possible|"
     r"deepest|no stone unturned|exhaustive(?:ly)?|best (?:possible|model) (?:answer|reasoning|analysis)?|"
     r"esfuerzo m[aá]ximo|m[aá]ximo esfuerzo|effort maximal|maximale[nr]? (?:aufwand|anstrengung)|"
@@ -394,7 +396,9 @@ LAST_TRY = re.compile(
     r"\b(?:last (?:escalation|resort|attempt|try|shot)|final (?:attempt|escalation|try|shot)|one (?:last|final) "
     r"(?:deep )?(?:attempt|try|pass|shot)|dernier recours|derni[eè]re (?:tentative|chance)|[uú]ltimo (?:recurso|intento)|"
     r"[uú]ltima (?:tentativa|oportunidad|chance)|ultimo tentativo|ultima (?:spiaggia|possibilit[aà]|chance)|"
-    r"letzte[rn]? (?:versuch|chance|ausweg))\b",
+    r"letzte[rn]? (?:versuch|chance|ausweg))\b"
+    # "last try was sonnet": the previous try, not this one the last
+    r"(?! (?:was|were|with|by|used|went|got|gave|came|had)\b)",
 )
 # The guide's "important one-off decisions" are premium work: a one-off lunch agenda is not (see `Demand`).
 ONE_OFF = re.compile(
@@ -577,7 +581,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
 
 # No-limit phrases about time alone: patience, not a demand for the most effort money buys.
 _TIME_ONLY = _Lazy(
-    r"\b(?:no rush|take (?:as long as|your time)|no deadline|no time pressure|not time-sensitive|"
+    r"\b(?:no rush|no matter (?:the )?times?|take (?:as long as|your time)|no deadline|no time pressure|not time-sensitive|"
     r"(?:time|latency|speed|turnaround) (?:doesn'?t|does not|don'?t|do not) matter|don'?t care how long|"
     r"(?:time|latency|speed|turnaround) (?:is|are) (?:irrelevant|no (?:object|concern|issue)))\b",
 )
@@ -650,13 +654,25 @@ def _praised_at(text: str, at: int) -> bool:
     return False
 
 
+def _in_quotes(text: str, at: int) -> bool:
+    """Whether offset `at` is inside a pair of quotation marks."""
+    before = text[:at]
+    opened = max(before.rfind("“"), before.rfind("«"))
+    return before.count('"') % 2 == 1 or opened > max(before.rfind("”"), before.rfind("»"))
+
+
 def find_demand(
     text: str, words: AbstractSet[str], read: list[Word], top_rung: int, failures: Failures
 ) -> Demand:
     """A demand for maximum effort: in words, or by naming the top rung's model or effort ("xhigh pls")
     anywhere but in a failure ("xhigh was wrong too" is a failure, handled by the failure rule).
     `words` are the task's distinct folded words (`Reading.distinct`), `read` its model names."""
-    maximum = MAX_DEMAND.search(_lowered(text)) if _DEMAND_WORDS.any_in(words) else None
+    maximum = None
+    if _DEMAND_WORDS.any_in(words):
+        # "write the blurb \"the best model available\"": words the task is about, not a demand
+        maximum = next(
+            (m for m in MAX_DEMAND.finditer(_lowered(text)) if not _in_quotes(text, m.start())), None
+        )
     phrase = text[maximum.start() : maximum.end()] if maximum else None
     if phrase is None and read:
         top = rung_word(top_rung)

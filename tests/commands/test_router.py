@@ -285,6 +285,18 @@ def test_maximum_effort_on_a_one_off_of_everyday_work_stays_below_max(text: str)
     assert any('a one-off, "one-' in r and "counts for premium work only" in r for r in decision.reasons)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        'haiku: write the product blurb "the best model available for your budget"',
+        "write the guide to choosing the highest setting on our thermostat app",
+    ],
+)
+def test_a_demand_quoted_or_about_the_work_itself_is_no_demand(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not any("maximum effort" in r for r in decision.reasons), decision.reasons
+
+
 def test_cost_said_to_be_a_concern_is_not_cost_no_object() -> None:
     assert lane("the most careful review possible of the licence audit response; cost is a concern") != "max"
 
@@ -541,6 +553,12 @@ def test_the_same_again_is_not_read_across_a_task_two_rungs_away(text: str) -> N
         "most thorough analysis possible of the vendor bids, no rush, but we're on a tight budget",
         "the most thorough review possible of our one-time password flow",
         "write the best possible one-shot prompt for classifying tickets",
+        # time alone no matter, with cost said to matter
+        "assess the vendor risk; no matter the time, keep the cost down",
+        # the previous try, not the last one
+        "assess the vendor risk, maximum effort; last try was sonnet and it was fine",
+        # maximum effort said not to be needed
+        "analyse the pricing change; it's a one-off so no need for max effort",
     ],
 )
 def test_cost_said_to_matter_or_a_one_time_thing_is_not_cost_no_object(text: str) -> None:
