@@ -78,6 +78,8 @@ _FAILED = _Lazy(
     r"made (?:it|things) worse|worse|caught it|got (?:caught|flagged)|redo|re-?do|try again|another pass|"
     r"disagree\w*|conflict\w*|push ?back|pushed back|(?:says?|said|shows?|showed|proves?|proved) otherwise|(?:didn'?t|doesn'?t|did not|does not) tie out|"
     r"still (?:\w+s|there|happen\w*|shows?|not|doesn'?t|isn'?t|has|have)|skipped|blamed|signed off|"
+    r"mis(?:characteri[sz]|represent|interpret|understo|understand|stat|calculat|count|quot|attribut|identif|judg)\w*|"
+    r"f[ae]ll(?:s|en)? apart|burn(?:ed|t) through|"
     r"flub\w*|hopeless|(?:is|was|were|are) (?:total |complete |utter )?(?:garbage|rubbish|trash|junk)|flip-?flop\w*|blew(?! (?:up|away|past|through|out)\b)|blown|"
     # what else bombs or tanks: "the stock tanked", "movies that tanked", "the app bombed on launch day"
     r"(?<!that )(?<!which )(?<!stock )(?<!stocks )(?<!shares )(?<!price )(?<!prices )(?<!sales )(?<!market )(?<!app )"
@@ -118,6 +120,11 @@ _FAILED = _Lazy(
     r"rifa\w* (?:\w+ ){0,3}?(?:bene|come si deve|correttamente|meglio)|"
     r"rehaz\w* (?:\w+ ){0,3}?(?:bien|correctamente|mejor)|refaz\w* (?:\w+ ){0,3}?(?:direito|corretamente|melhor)|"
     r"(?:noch ?mal|nochmals|erneut) (?:\w+ ){0,2}?(?:sauber|richtig|ordentlich|besser)|erro\w*|rat[ée]\w*|(?:s'est|se|a|ont|ça|ca) plant[ée]\w*|trouve pas|"
+    r"(?:s'est|se sont|s'était) (?:vautr|ramass|emmêl)\w*|tomb\w* pas juste|"
+    # none of them got it right: "nenhum acertou", "ninguno acertó", "aucun n'a réussi", "nessuno ci è riuscito"
+    r"(?:nenhum|nenhuma|ninguno|ninguna|aucun|aucune|nessuno|nessuna|keiner|keine) (?:\w+ )?(?:acert\w*|"
+    r"lo (?:logr|consigui)\w*|n'a (?:réussi|trouvé)|ci (?:è|ha) \w+|hat es geschafft|hat (?:\w+ )?gefunden)|"
+    r"n[ãa]o acert\w*|"
     r"n'a pas trouv[ée]|incompl[eè]t\w*|no supo|no (?:encontr[oó]|vio|logr[oó])|se qued[oó] corto|"
     r"nicht geschafft|übersehen|nicht gefunden|unvollständig|deixou de fora|non ha (?:trovato|visto)|"
     r"ignorat\w*|tralasciat\w*|contredi\w*|contradi[cz]\w*|contraddi\w*|widersprich\w*|widerspr[aä]ch\w*|"
@@ -275,6 +282,7 @@ _DEMAND_KEYS = (
     "thorough",
     "rigo",
     "exhaust",
+    "definitiv",
     "stone",
     "esfu",
     "sforzo",
@@ -337,6 +345,7 @@ MAX_DEMAND = _Lazy(
     # not "no need for max effort"
     r"(?<!no need for )(?<!don't need )(?<!don’t need )(?<!do not need )(?<!without )(?<!not )(?<!no )"
     r"\b(?:max(?:imum|imal)?[- ](?:reasoning|effort|thinking|depth|deliberation|quality|care|rigou?r)|all[- ]out|"
+    r"(?:the |a )?definitive (?:analysis|answer|review|assessment)|"
     r"(?:the |far )?most (?:careful|thorough|rigorous|exhaustive|in-depth)|(?:deepest|strongest|hardest) (?:possible|available|pass|analysis|reasoning)|"
     r"(?:strongest|best) (?:analysis|reasoning|model) (?:available|you(?:'ve| have) got|possible)|"
     r"(?:strongest|best|highest|top) (?:setting|model|lane|tier|effort|reasoning)(?! (?:on|of|in) (?:our|my|your|their|the) )|escalate to the top|"
@@ -381,6 +390,12 @@ NO_LIMIT = _Lazy(
     r"kosten(?: und (?:dauer|zeit))? (?:egal|spielen keine rolle)|"
     r"(?:custos?|tempo)(?: e (?:tempo|prazo|custos?))? n[aã]o importam?|"
     r"(?:costi|costo|tempi|tempo)(?: e (?:tempi|tempo|costi|costo))? non contano|"
+    r"(?:le |les )?(?:co[uû]ts?|d[ée]lais?|prix|budget)(?: et (?:le |les )?(?:co[uû]ts?|d[ée]lais?|prix|budget))? "
+    r"(?:ne comptent pas|ne compte pas|importent peu|importe peu|(?:ne sont|n'est) pas (?:un )?probl[eè]me)|"
+    r"(?:el )?(?:costo|coste|precio|presupuesto)(?: y (?:el )?(?:tiempo|plazo))? (?:no (?:importa|es (?:un )?problema))|"
+    r"(?:o )?(?:custo|pre[cç]o|or[cç]amento)(?: e (?:o )?(?:tempo|prazo))? n[ãa]o (?:importa|[ée] (?:um )?problema)|"
+    r"(?:il )?(?:costo|prezzo|budget)(?: e (?:il )?(?:tempo|tempi))? non (?:è|sono) un problema|"
+    r"(?:die )?(?:kosten|zeit|budget)(?: und (?:die )?(?:zeit|dauer|kosten))? (?:sind|ist) kein problem|"
     r"sin importar (?:el |los |la )?(?:costos?|coste|precio|tiempos?)|"
     r"(?:non badiamo|senza badare) a (?:spese|costi)|"
     r"budget illimit[ée]|sans (?:limite|contrainte)s? de (?:budget|co[uû]t|temps|d[ée]lai)|"
@@ -595,6 +610,7 @@ _NO_LIMIT_WORDS = KeyWords(
         *("token", "tokens", "spend", "spending", "expense", "expensive", "whatever", "compute", "care"),
         *("ask", "regardless", "long", "rush", "deadline", "importe", "importar", "importa", "importam"),
         *("egal", "kosten", "cout", "couts", "delai", "delais", "prix", "igual", "custo", "custos", "tempo"),
+        *("coste", "precio", "prezzo", "preco", "zeit"),
         *(
             "tempi",
             "costi",

@@ -71,6 +71,8 @@ def test_kinds_of_task(text: str, expected: str) -> None:
         ("haiku did a decent job but missed the refund tickets, redo the tagging", "default"),
         ("sonnet was fine on the summary but got the revenue numbers wrong, redo the board pack", "premium"),
         ("opus blew the dosage summary twice", "max"),
+        ("counsel says opus's memo misinterpreted the indemnity cap, fix it", "max"),
+        ("we burned through haiku on these contract summaries, they fell apart on the dates", "default"),
         ("haiku bombed the product tags, redo them", "default"),
         ("gpt-5.4 medium fumbled the churn analysis", "premium"),
     ],
@@ -334,6 +336,8 @@ def test_patience_alone_is_not_cost_no_object() -> None:
         ("sonnet e codex non sono riusciti a trovare la perdita di memoria nel worker", "premium"),
         ("opus y gpt-5.4 high no pudieron explicar la diferencia en la consolidación del grupo", "max"),
         ("haiku hat die Tickets komisch sortiert, bitte nochmal ordentlich", "default"),
+        ("haiku s'est vautré sur le pointage des factures, les totaux tombent pas juste", "default"),
+        ("testamos sonnet e codex e nenhum acertou a conciliação dos boletos", "premium"),
         # nonsense, mix-ups, going nowhere, tries counted, in everyday words
         ("haiku a confondu les fournisseurs dans le résumé des factures, reprends-le", "default"),
         ("la clasificación que hizo haiku no tiene sentido, rehazla", "default"),
@@ -411,6 +415,12 @@ def test_max_needs_premium_failure_or_maximum_effort_with_cost_no_object() -> No
         "ich brauche die bestmögliche Analyse zur Standortschließung, Geld spielt keine Rolle",
         "quero a melhor análise possível da fusão, custe o que custar",
         "je veux l'analyse la plus approfondie possible sur la cession, sans limite de budget",
+        "je veux l'analyse la plus rigoureuse possible du rachat, le coût et le délai ne comptent pas",
+        "voglio l'analisi più accurata possibile della cessione, il costo non è un problema",
+        "quiero el análisis más riguroso posible de la venta, el costo no es problema",
+        "quero a análise mais rigorosa possível da venda, o custo não é problema",
+        "ich will die gründlichste Prüfung der Übernahme, die Kosten sind kein Problem",
+        "the definitive analysis of whether to sell the division, cost is no object",
     ],
 )
 def test_maximum_effort_with_cost_or_time_no_object_in_other_words_reaches_max(text: str) -> None:
@@ -483,6 +493,8 @@ def test_maximum_effort_asked_for_simple_bulk_work_is_set_aside(text: str) -> No
         # a mix, not mixing up
         "haiku: résume le mélange de retours clients par thème",
         "haiku: resume la mezcla de comentarios de la encuesta",
+        # words that only start like a failure
+        "summarize the miscellaneous notes with haiku",
         # "blew past" is doing well
         "the sales team blew past the quota, write a congrats note using haiku",
         # "two times" as a measure or a frequency, not tries counted
