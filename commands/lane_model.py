@@ -102,6 +102,29 @@ _NO_ROW: Sequence[float] = ()  # a word none of whose features the model kept
 _WORD_CACHE_LIMIT = 200_000  # distinct words remembered; past it, new words are summed each time
 
 
+class _WordRows(dict[str, Sequence[float]]):
+    """Each word's summed row, remembered: the same pure function of the word every time, only faster.
+
+    A word seen for the first time is summed by `__missing__`, so a task's words are looked up with one
+    `map(rows.__getitem__, words)` in C, with no pass afterwards to find the words not yet seen."""
+
+    def __init__(self, grams: Sequence[str], gram_rows: memoryview, row: struct.Struct) -> None:
+        super().__init__()
+        self.grams, self.gram_rows, self.row = grams, gram_rows, row
+
+    def __missing__(self, norm: str) -> Sequence[float]:
+        grams, count = self.grams, len(self.grams)
+        found = []
+        for gram in word_grams(norm):
+            index = bisect_left(grams, gram)
+            if index < count and grams[index] == gram:
+                found.append(self.row.unpack_from(self.gram_rows, index * self.row.size))
+        row = tuple(map(sum, zip(*found, strict=True))) if found else _NO_ROW
+        if len(self) < _WORD_CACHE_LIMIT:
+            self[norm] = row
+        return row
+
+
 @dataclass(frozen=True)
 class LaneModel:
     lanes: tuple[str, ...]
@@ -119,34 +142,19 @@ class LaneModel:
     # The rows of the `b <word> <word>` and `p <word>` features, keyed as `Features` holds them.
     pair_rows: dict[tuple[str, str], Sequence[float]] = field(default_factory=dict, compare=False, repr=False)
     pasted_rows: dict[str, Sequence[float]] = field(default_factory=dict, compare=False, repr=False)
-    # A word's summed row, remembered: the same pure function of the word every time, only faster.
-    word_rows: dict[str, Sequence[float]] = field(default_factory=dict, compare=False, repr=False)
+    word_rows: _WordRows = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "word_rows", _WordRows(self.grams, self.gram_rows, self.row))
 
     def word_row(self, norm: str) -> Sequence[float]:
-        row = self.word_rows.get(norm)
-        if row is not None:
-            return row
-        grams, count = self.grams, len(self.grams)
-        found = []
-        for gram in word_grams(norm):
-            index = bisect_left(grams, gram)
-            if index < count and grams[index] == gram:
-                found.append(self.row.unpack_from(self.gram_rows, index * self.row.size))
-        row = tuple(map(sum, zip(*found, strict=True))) if found else _NO_ROW
-        if len(self.word_rows) < _WORD_CACHE_LIMIT:
-            self.word_rows[norm] = row
-        return row
+        """The sum of the rows of the word's own features (`word_grams`); empty when the model kept none."""
+        return self.word_rows[norm]
 
     def scores(self, found: Features) -> Scored:
         # Per word, only work that runs in C (`map`, `filter`, `zip`, `sum`): most words of a chat have been
         # seen before, so their summed rows are remembered, and a pair or pasted word is one lookup.
-        word_rows: list[Sequence[float]] = list(map(self.word_rows.get, found.words))  # type: ignore[arg-type]
-        if None in word_rows:
-            word_row = self.word_row
-            word_rows = [
-                row if row is not None else word_row(word)
-                for word, row in zip(found.words, word_rows, strict=True)
-            ]
+        word_rows = list(map(self.word_rows.__getitem__, found.words))
         pair_rows = list(map(self.pair_rows.get, found.pairs))
         pasted_rows = list(map(self.pasted_rows.get, found.pasted)) if found.pasted else []
         hits = [*filter(None, word_rows), *filter(None, pair_rows), *filter(None, pasted_rows)]

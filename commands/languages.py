@@ -148,6 +148,8 @@ ENGLISH_NOTE = "routebot reads English best: this task looks written in another 
 def looks_english(words: Iterable[str]) -> bool:
     """False when the task's small words are mostly those of another language (at least two of them)."""
     words = words if isinstance(words, list) else list(words)
-    english = sum(map(_ENGLISH.__contains__, words))  # counted in C: this runs on every task
+    if _OTHER.isdisjoint(words):
+        return True  # most tasks: a pass in C with no call per word, and nothing to count
+    english = sum(map(_ENGLISH.__contains__, words))  # counted in C: this runs on many tasks
     other = sum(map(_OTHER.__contains__, words))
     return not (other >= 2 and other > english)

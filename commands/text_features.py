@@ -204,14 +204,17 @@ class Reading:
         if len(self._matches) <= last:
             self._matches = list(islice(_words_in(self.folded).finditer(self.folded), last + 1))
 
-    def typed(self, first: int, last: int) -> str:
-        """The text from word `first` to word `last` as the person typed it."""
-        self.locate(last)
-        start, end = self._matches[first].start(), self._matches[last].end()
+    def typed(self, phrases: list[tuple[int, int]]) -> list[str]:
+        """For each (first word, last word), the text from the one to the other as the person typed it."""
+        if not phrases:
+            return []
+        self.locate(max(last for _, last in phrases))
+        matches, text = self._matches, self.text
+        spans = [(matches[first].start(), matches[last].end()) for first, last in phrases]
         back = self.back_offsets()
         if back is not None:
-            start, end = back[start], back[end]
-        return self.text[start:end]
+            spans = [(back[start], back[end]) for start, end in spans]
+        return [text[start:end] for start, end in spans]
 
 
 def _back_offsets(text: str) -> list[int] | None:

@@ -9,6 +9,7 @@ import gc
 import json
 import struct
 import time
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from commands.errors import PolicyError
 from commands.evaluate import evaluate, read_cases
 from commands.lane_model import encode_lane_model, parse_lane_model
+from commands.languages import looks_english
 from commands.policy import DEFAULT_POLICY_PATH, load_policy
 from commands.router import RouteOptions, route
 from commands.training import CORPUS_DIR, corpus_files
@@ -819,3 +821,41 @@ def test_a_task_in_another_language_says_the_router_reads_english_best() -> None
     assert "reads English best" in german.reasons[1]
     english = route("Summarize these customer complaints in three bullets, with the numbers", POLICY)
     assert english.english and not any("reads English best" in r for r in english.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Refactor utils.py to remove duplicated date handling",
+        "Plan the data migration. Sonnet failed twice on it",
+        "max effort, cost is no object: review the merger terms",
+        "Fasse diese Kundenbeschwerden in drei Stichpunkten zusammen, bitte",
+        "",
+        "ok?",
+    ],
+)
+def test_a_decision_holds_every_field_as_its_constructor_sets_it(text: str) -> None:
+    # route() fills its Decision, Evidence and Alternative values without their generated __init__.
+    for options in (RouteOptions(), RouteOptions(lane="premium")):
+        decision = route(text, POLICY, options)
+        for value in (decision, *decision.cues, *decision.alternatives):
+            assert vars(value).keys() == {f.name for f in fields(value)}
+            assert replace(value) == value
+        assert asdict(replace(decision)) == asdict(decision)
+
+
+def test_each_policy_routes_by_its_own_ladder_costs() -> None:
+    # The cost table is worked out once per policy: policies routed in turn must not share one.
+    model = POLICY.lane_model
+    free = replace(POLICY, lane_model=replace(model, under_cost=0.0, first_step_cost=0.0))
+    task = "Write unit tests for the payment retry module"
+    for _ in range(3):
+        assert route(task, POLICY).lane.id == "code"
+        assert route(task, free).lane.id == "cheap"  # under-routing costs nothing there
+
+
+def test_english_needs_more_of_another_languages_small_words_than_of_its_own() -> None:
+    assert looks_english(["la", "harm"]) and looks_english([]) and looks_english(["harm", "harm"])
+    assert not looks_english(["la", "nos", "harm"]) and not looks_english(["la", "la"])  # twice counts
+    assert looks_english(["la", "nos", "the", "of", "harm"])  # as many of English's
+    assert not looks_english(["la", "nos", "del", "the", "of"])
