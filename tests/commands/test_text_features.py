@@ -5,12 +5,16 @@ Texts here are written for these tests; no corpus or shared eval case is copied.
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
 
 from commands.route_rules import NO_LIMIT, find_demand, find_failures, find_unbounded
 from commands.text_features import analysed_text, features, fold, read_words
+
+# The words of folded ASCII text, as the router's pattern has them (the router splits instead).
+_ASCII_WORD = re.compile(r"[a-z0-9_]+(?:['.\-/][a-z0-9_]+)*")
 
 _WORD = re.compile(r"\w+(?:['’.\-/]\w+)*")
 
@@ -26,6 +30,31 @@ _WORD = re.compile(r"\w+(?:['’.\-/]\w+)*")
 )
 def test_folding_the_whole_text_reads_the_same_words_as_folding_word_by_word(text: str) -> None:
     assert read_words(text).norms == [fold(word) for word in _WORD.findall(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "e.g. utils.py -- don't 'quote' x.-y a..b 3.5/4 end. --flag '' ./run.sh ...",
+        "Refactor the auth-middleware in server.ts - it's slow; see docs/api/v2.md.",
+        "| region | q1 | q2 |\n|---|---|---|\n| emea | 10 | 12 |",
+        "-a- 'b' /c/ .d. a'.b a/-b __init__.py o'neil's rock-'n'-roll",
+    ],
+)
+def test_ascii_words_are_found_as_the_pattern_finds_them(text: str) -> None:
+    assert read_words(text).norms == _ASCII_WORD.findall(fold(text))
+
+
+def test_ascii_words_are_found_as_the_pattern_finds_them_in_any_mix_of_joiners() -> None:
+    # Every run of the characters that decide where a word ends, and every way of cutting it at a pasted span.
+    rng = random.Random(20251201)
+    for _ in range(20_000):
+        text = "".join(rng.choice("ab0_'.-/ ,;\n\"A") for _ in range(rng.randint(0, 24)))
+        assert read_words(text).norms == _ASCII_WORD.findall(fold(text)), text
+    for _ in range(2_000):  # the lines under a request are pasted material, read apart
+        text = "Reply to this:\n" + "".join(rng.choice("ab0_'.-/ ,;\n") for _ in range(90))
+        reading = read_words(text)
+        assert reading.pasted and reading.norms == _ASCII_WORD.findall(fold(text)), text
 
 
 def test_the_lines_under_a_one_line_request_are_read_as_pasted_material() -> None:
