@@ -420,7 +420,8 @@ def bench_cli() -> list[Row]:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m bench.route` runs both sections; `python -m bench.route cli` the cold start alone."""
+    """`python -m bench.route` runs both sections; `python -m bench.route cli` the cold start alone,
+    `python -m bench.route decisions` the decisions alone (to alternate runs of two checkouts quickly)."""
     title = f"routebot bench_route — Python {sys.version.split()[0]}, {os.cpu_count()} cores"
     sections = [
         ("1. one routing decision (commands.router.route)", bench_route_decisions),
@@ -428,6 +429,8 @@ def main(argv: list[str]) -> int:
     ]
     if argv[:1] == ["cli"]:
         sections = sections[1:]
+    elif argv[:1] == ["decisions"]:
+        sections = sections[:1]
     return run_sections(title, sections)
 
 

@@ -130,7 +130,7 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
         if rung[above] > rung[lane_id]:
             reasons.append(f'earlier failure ("{_clip(failed.clause)}"): one rung above what failed, {above}')
             lane_id, ruled = above, True
-        elif policy.lane(above).rung < policy.lane(lane_id).rung:
+        elif rung[above] < rung[lane_id]:
             # "haiku's summary of the board minutes was garbled, try again": the guide climbs one rung at a
             # time, and the corpus's writers label 6 of the 8 such tasks that way (the other 2 accept both).
             reasons.append(
