@@ -24,7 +24,7 @@ import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress, groupby, islice, pairwise, product
+from itertools import compress, groupby, islice, pairwise
 from typing import NamedTuple
 
 # Only the start and the end of a long task are read: requests say what they want up front and add notes
@@ -42,7 +42,7 @@ _CHAR_GRAMS = (3, 4, 5)
 # would climb. Whether a named model failed at this task is the failure rule's call (`route_rules`).
 RUNG_WORDS = frozenset(f"rung{rung}" for rung in range(10))
 
-_WORD = re.compile(r"\w++(?:['’.\-/]\w++)*+")
+_WORD = r"\w++(?:['’.\-/]\w++)*+"
 # The same words in folded ASCII text, which holds no capital letter and no ’: an explicit class is tested
 # faster than `\w`, and the possessive quantifiers (never giving back what they matched, which could not
 # help here: a word ends where no word character follows) spare the backtracking. Together they find a
@@ -52,7 +52,14 @@ _ASCII_WORD = re.compile(r"[a-z0-9_]++(?:['.\-/][a-z0-9_]++)*+")
 
 def _words_in(folded: str) -> re.Pattern[str]:
     """The pattern that finds the words of `folded` (`isascii` is a flag lookup, not a scan)."""
-    return _ASCII_WORD if folded.isascii() else _WORD
+    return _ASCII_WORD if folded.isascii() else _pattern(_WORD)
+
+
+@lru_cache(maxsize=8)
+def _pattern(source: str, flags: int = 0) -> re.Pattern[str]:
+    """A pattern compiled when first needed: compiling those of other languages' words, code fences and
+    quotations at import took 3 ms of `routebot route`'s start, and most of its one-off tasks need none."""
+    return re.compile(source, flags)
 
 
 # `_ASCII_WORD.findall` without the pattern: in folded ASCII text a word is a run of `[a-z0-9_]` and of
@@ -60,16 +67,15 @@ def _words_in(folded: str) -> re.Pattern[str]:
 # that is not between two word characters, the words are what `str.split` finds. (A 200-character task's
 # words: some 48,000 machine instructions by the pattern, 32,000 so.)
 _JOINERS = "'.-/"
-_SEPARATORS_AS_SPACES = bytes(
-    c if chr(c) in _JOINERS or chr(c) == "_" or chr(c).isdigit() or "a" <= chr(c) <= "z" else ord(" ")
-    for c in range(256)
-)
+_SEPARATORS = bytes(range(256)).translate(None, b"_0123456789abcdefghijklmnopqrstuvwxyz" + _JOINERS.encode())
+_SEPARATORS_AS_SPACES = bytes.maketrans(_SEPARATORS, b" " * len(_SEPARATORS))
 
 
-# A joiner next to another joiner or to a space is not between two word characters. Joiners next to each
-# other go first: once no two touch, turning those next to a space into spaces cannot make two touch. Only
-# the joiners a text holds are looked for, so each set of them has its own list (most tasks hold one or two).
+@lru_cache(maxsize=16)  # one list for each set of joiners a text may hold
 def _lone_joiners(joiners: str) -> tuple[str, ...]:
+    """The pairs of characters where a joiner is next to another joiner or to a space, so not between two
+    word characters. Joiners next to each other go first: once no two touch, turning those next to a space
+    into spaces cannot make two touch. Only the joiners a text holds are looked for (most hold one or two)."""
     return (
         *(a + b for a in joiners for b in joiners),
         *(" " + joiner for joiner in joiners),
@@ -77,27 +83,21 @@ def _lone_joiners(joiners: str) -> tuple[str, ...]:
     )
 
 
-_LONE_JOINERS = {
-    held: _lone_joiners(held)
-    for held in ("".join(compress(_JOINERS, bits)) for bits in product((0, 1), repeat=len(_JOINERS)))
-}
-
-
 def _ascii_words(folded: str, start: int = 0, end: int | None = None) -> list[str]:
     """The words of folded ASCII text between `start` and `end`, as `_ASCII_WORD.findall` finds them."""
     text = f" {folded[start:end].encode('ascii').translate(_SEPARATORS_AS_SPACES).decode('ascii')} "
-    for pair in _LONE_JOINERS["".join(filter(text.__contains__, _JOINERS))]:
+    for pair in _lone_joiners("".join(filter(text.__contains__, _JOINERS))):
         text = text.replace(pair, "  ")
     return text.split()
 
 
-_FENCE = re.compile(r"```.*?(?:```|$)", re.S)
+_FENCE = r"```.*?(?:```|$)"  # with re.S
 # Pasted material: a long quotation, or everything after the first line when that line reads as the request
 # ("draft a reply to this:\n\n<the customer's email>"). Its words tell the topic, not the kind of work:
 # the lane model reads them as separate features (`p <word>`), so "charged three times" in a customer's
 # email does not weigh like "find out why we charged three times".
-_QUOTED = re.compile(r"(?:^|(?<=[:\n]))\s*[\"“«„][^\"”»“]{60,}(?:[\"”»“]|$)", re.M)
-_QUOTE_CHARS = re.compile(r"[\"“«„]")
+_QUOTED = r"(?:^|(?<=[:\n]))\s*[\"“«„][^\"”»“]{60,}(?:[\"”»“]|$)"  # with re.M
+_QUOTE_CHARS = r"[\"“«„]"
 _FIRST_LINE_MAX = 300
 _PASTE_MIN = 80
 
@@ -115,7 +115,7 @@ def analysed_text(text: str) -> str:
     """The part of the task that is read: head and tail of a long paste, fenced code as one marker word."""
     if len(text) > HEAD_CHARS + TAIL_CHARS:
         text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
-    return _FENCE.sub(" codefence ", text) if "```" in text else text
+    return _pattern(_FENCE, re.S).sub(" codefence ", text) if "```" in text else text
 
 
 _DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
@@ -152,16 +152,16 @@ def fold_text(text: str) -> str:
     return text.lower().translate(_FOLDING)
 
 
-_QUOTED_LINE = re.compile(r"^>.*$", re.M)
+_QUOTED_LINE = r"^>.*$"  # with re.M
 
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:
     """Long quotations and `>` quoted lines."""
     # In ASCII text the only quotation mark is `"`: looking for one character is several times faster.
-    quoted = '"' in text if text.isascii() else _QUOTE_CHARS.search(text) is not None
-    spans = [match.span() for match in _QUOTED.finditer(text)] if quoted else []
+    quoted = '"' in text if text.isascii() else _pattern(_QUOTE_CHARS).search(text) is not None
+    spans = [match.span() for match in _pattern(_QUOTED, re.M).finditer(text)] if quoted else []
     if ">" in text:
-        spans += [match.span() for match in _QUOTED_LINE.finditer(text)]
+        spans += [match.span() for match in _pattern(_QUOTED_LINE, re.M).finditer(text)]
     return spans
 
 
@@ -270,7 +270,7 @@ def read_words(text: str) -> Reading:
     """The words of `text` (already `analysed_text`)."""
     folded = fold_text(text)
     spans = pasted_spans(folded)
-    findall = _ascii_words if folded.isascii() else _WORD.findall
+    findall = _ascii_words if folded.isascii() else _pattern(_WORD).findall
     if not spans:
         return Reading(text, folded, findall(folded), ())
     norms: list[str] = []
