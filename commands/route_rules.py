@@ -12,44 +12,13 @@ something else wrong earlier, unrelated" are recognised and set aside, and the d
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from commands.model_names import rung_word
+from commands.patterns import LazyPattern
 from commands.text_features import RUNG_WORDS, Word, fold, quoted_spans
-
-
-class _Lazy:
-    """A pattern compiled when first used. Most tasks name no model and demand nothing, so they never need
-    the big patterns below; compiling them all at import was a tenth of `routebot route`'s start."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self._compiled: re.Pattern[str] | None = None
-
-    @property
-    def compiled(self) -> re.Pattern[str]:
-        if self._compiled is None:
-            self._compiled = re.compile(self.source)
-        return self._compiled
-
-    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        return self.compiled.search(text, pos, endpos)
-
-    def match(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        return self.compiled.match(text, pos, endpos)
-
-    def fullmatch(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        return self.compiled.fullmatch(text, pos, endpos)
-
-    def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
-        return self.compiled.finditer(text, pos, endpos)
-
-    def sub(self, replacement: str, text: str) -> str:
-        return self.compiled.sub(replacement, text)
-
 
 # The patterns are lower case and run on the lower-cased text (`_lowered`): matching with IGNORECASE
 # took four to five times as long.
@@ -62,7 +31,7 @@ _VERDICT_CHARS = 160  # how long the sentence after a model's mention may be and
 
 # Said of a model's earlier attempt at this task. English first; the other languages the corpus covers
 # (French, Spanish, German, Portuguese, Italian) get their commonest phrasings.
-_FAILED = _Lazy(
+_FAILED = LazyPattern(
     r"\b(?:fail(?:s|ed|ing|ure)?|wrong|missed|miss(?:es|ing)|keeps? missing|can'?t|cannot|couldn'?t|"
     r"didn'?t (?:work|help|get|find|solve|manage|catch)|not good enough|inconclusive|shallow|brittle|gave up|"
     r"incorrect|hallucinat\w*|still (?:wrong|broken|stuck|fails|missing|no|off|bad)|no luck|not enough|"
@@ -157,7 +126,7 @@ _FAILED = _Lazy(
 )
 # A model named as the subject of the task, or as having done well, or a failure said to be about
 # something else.
-_NOT_THIS_TASK = _Lazy(
+_NOT_THIS_TASK = LazyPattern(
     r"\b(?:unrelated|different (?:task|thing|project|issue|question|repo|topic|subject|matter|ticket|doc|feature|"
     r"dataset|client|customer|account|outage|incident|case|report|deal|vendor|batch)|something else|"
     # "a different one" is another task, unless it is the model asked for ("botched it, try a different one")
@@ -169,13 +138,13 @@ _NOT_THIS_TASK = _Lazy(
     r"non c'entra|tutt'altro|altra cosa|lascia stare|n[ãa]o tem (?:nada )?a ver|nada a ver|outra coisa|otra cosa)\b",
 )
 # Said of a model that did its job: the clause names it, but not as a failure.
-_DID_WELL = _Lazy(
+_DID_WELL = LazyPattern(
     r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid|decent|fine|reasonable) job|handled .{0,40}?\bfine|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
     r"(?:was|were|is) (?:fine|great|good|decent|ok(?:ay)?|spot on)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
 )
 # A model said to be more than the work needs ("sonnet's a bit much for this, just fix the spelling"): the
 # person is asking for a smaller one, not reporting that it failed.
-_MORE_THAN_NEEDED = _Lazy(
+_MORE_THAN_NEEDED = LazyPattern(
     r"\b(?:(?:a bit|a little|bit) much|too much for (?:this|it|that)|overkill|too (?:big|expensive|pricey|heavy|fancy|slow)|"
     r"more than (?:we|i|this|it) needs?|(?:don'?t|do not|doesn'?t|does not) need|no need for|waste of|"
     r"trop (?:cher|lourd|puissant)|demasiado (?:caro|potente)|zu (?:teuer|gro(?:ß|ss))|übertrieben|exagerad[oa]|"
@@ -188,7 +157,7 @@ _TIMES_AS = (
 )
 # Attempts counted or tried ("opus a déjà fait deux versions", "zweimal gemacht", "tried sonnet"): a failure
 # unless the clause says the runs went well ("zweimal gut gemacht", "tried haiku and it worked great").
-_REPEATED = _Lazy(
+_REPEATED = LazyPattern(
     r"\b(?:(?:deux|dos|duas|due|zwei) (?:fois|veces|vezes|volte|versions|versiones|versões|versioni|versionen|"
     r"tentatives|intentos|tentativas|tentativi|versuche)(?!" + _TIMES_AS + r")|zweimal(?!" + _TIMES_AS + r")|"
     r"(?:\d+|two|three|several|multiple|many) tries|tried|"
@@ -198,37 +167,37 @@ _REPEATED = _Lazy(
     r"tent(?:ou|aram|amos)|(?:hat|haben|habe) (?:es )?(?:schon )?(?:versucht|probiert))\b",
 )
 # Someone else's tries, just before the words that count them: "le client a essayé 2 fois de se connecter".
-_SOMEONE_ELSE_TRIED = _Lazy(
+_SOMEONE_ELSE_TRIED = LazyPattern(
     r"\b(?:customers?|clients?|clientes?|users?|kund(?:e|en|in|innen)|usuári[oa]s?|usuari[oa]s?|utent[ei]|"
     r"utilisat(?:eur|rice)s?|nutzer(?:in|innen)?|buyers?|callers?)\b(?:\W+\w+){0,2}?\W*$",
 )
 # A model's own verdict, reported: "sonnet keeps telling me this is fine but we lose messages", "opus insists
 # the numbers tie out". People quote a model's all-clear to dispute it, so this is a failure, not praise.
-_CLAIMED_FINE = _Lazy(
+_CLAIMED_FINE = LazyPattern(
     r"\b(?:says?|said|sayed|saying|sayin'?|keeps? (?:saying|sayin'?|telling (?:me|us))|tells? (?:me|us)|told (?:me|us)|claims?|claimed|"
     r"claiming|insists?|insisted|swears?|swore|dice|dijo|dit|sagt|gesagt|disse|diz|jur(?:a|e|ou|ó|é|ato)|meint\w*|behaupt\w*|assicura\w*|aff?irm\w*|"
     r"insist\w*)\b(?:\W+\w+){0,12}?\W+(?<!\bthe )(?<!\ba )(?<!\ban )(?:fine|ok(?:ay)?|correct|right|good|nothing wrong|no bug|tie out|ties out|"
     r"adds? up|gelöst|in ordnung|korrekt|richtig|a posto|in regola|en orden|(?:est[aá]n?|est|sont|va|vanno|sind|est[aã]o?) (?:bien|bem|bene|gut)|resuel\w*|résolu\w*|resolvid\w*|risolt\w*|corret\w*|correct\w*)\b",
 )
 # Verbs of an all-clear that say it is disputed by themselves ("keeps saying", "insists", "swears").
-_INSISTED = _Lazy(
+_INSISTED = LazyPattern(
     r"(?:keeps?|claim|insist|swear|swore|jur|meint|behaupt|assicur|aff?irm)",
 )
 # After a plain "said it's fine", what disputes it: "still", "yet", "not really", a question.
-_DISPUTED = _Lazy(
+_DISPUTED = LazyPattern(
     r"\b(?:still|yet|though|however|supposedly|apparently|isn'?t|aren'?t|wasn'?t|not|doubt\w*|"
     r"(?:don'?t|do not|can'?t|cannot) (?:believe|buy|trust|agree)|disagree\w*|"
     r"trotzdem|doch|pourtant|cependant|sin embargo|mas|porém|però|eppure|comunque)\b|\?",
 )
 # Between a model and its all-clear: "sonnet says", "I asked sonnet and it said", "sonnet looked and said",
 # "haiku has been saying", "sonnet hat behauptet"; another subject ("and legal says") ends it.
-_SPEAKER_GAP = _Lazy(
+_SPEAKER_GAP = LazyPattern(
     r"(?:\W+(?:\w+ed|it|they|both|all|each|too|and|then|still|has|have|had|been|just|also|even|always|again|now|first|took|ran|"
     r"went|got|gave|a|look|hat|ha|et|y|und|e|il|elle|er|es|ele|ela|lui|immer|toujours|sempre|siempre|noch)){0,4}"
     r"[\W]*",
 )
 # The all-clear reported and then confirmed ("sonnet says it's fine and it is", "I checked, they are"): praise.
-_CONFIRMED = _Lazy(
+_CONFIRMED = LazyPattern(
     r"\b(?:and (?:it|they|that) (?:is|are|was|were|does|did)\b(?!n'?t| not)|(?:i|we) (?:checked|verified), "
     r"(?:it|they|that) (?:is|are|was|were|does|did)\b(?!n'?t| not)|(?:\w+ )?(?:confirmed|verified) (?:it|that|this|so)\b|"
     r"\w+ (?:confirmed|verified)(?=\W*$))",
@@ -236,9 +205,13 @@ _CONFIRMED = _Lazy(
 # Asking for a run like an earlier one. With praise of the model that did it, the guide's "smallest model that
 # reliably succeeds" is that model's rung: the corpus's writers label 40 of 43 such tasks so, and the other
 # three are failures in words the rules do not know.
-_SAME_AGAIN = _Lazy(
-    r"\b(?:same (?:way|again|format|thing|approach|job|as|style|process|extraction|categories|tags|for|structure|"
-    r"template|layout|outline|tone|method|treatment)|(?:fai|fa'?|rifai|rifa) lo stesso|la stessa cosa|"
+# What is asked to be the same ("the same way", "the same structure"), in both patterns below.
+_SAME = (
+    r"same (?:way|again|format|thing|approach|job|as|style|process|structure|template|layout|outline|tone)"
+)
+_SAME_AGAIN = LazyPattern(
+    r"\b(?:" + _SAME + r"|same (?:extraction|categories|tags|for|method|treatment)|"
+    r"(?:fai|fa'?|rifai|rifa) lo stesso|la stessa cosa|"
     r"(?:do|run|make) the same|the same for|like (?:last time|before|yesterday)|as before|genauso|"
     r"gleich wie|igual|pareil|de la m[eê]me (?:fa[cç]on|mani[eè]re)|comme (?:avant|la derni[eè]re fois|hier)|"
     r"allo stesso modo|come (?:prima|ieri|l'ultima volta)|do mesmo jeito|da mesma forma|del mismo modo|"
@@ -247,12 +220,12 @@ _SAME_AGAIN = _Lazy(
 # Weaker signs that an earlier run went well, or that the person asks for the same again ("codex wrote it
 # last week and it's fine", "haiku did the august batch, do september's the same way"). They only stop the
 # past-run reading below: a clause with a failure word in it is still read as a failure.
-_WENT_WELL = _Lazy(
+_WENT_WELL = LazyPattern(
     r"\b(?:fine|well|perfect(?:ly)?|no problem|liked it|correct|good|great|nice|solid|decent|"
     r"(?:très )?bien|(?:très )?bon(?:ne)?s?|buen[oa]s?|buon[oaie]|bo(?:a|as|ns)|gute[nrs]?|parfait\w*|sans probl[eè]me|bem|sem problema|perfeit\w*|sin problema|perfect[oa]|"
     r"(?:sehr )?gut|ohne probleme|einwandfrei|bene|benissimo|senza problemi|perfett\w*|"
-    r"same (?:way|again|format|thing|approach|job|as|style|process|structure|template|layout|outline|tone)|"
-    r"like last time|as before)\b",
+    + _SAME
+    + r"|like last time|as before)\b",
 )
 # An earlier run of a named model on this task, said without saying how it went wrong ("opus's draft got
 # rejected by counsel", "we ran opus on the RCA and the investigator took it apart"). People name a past
@@ -341,7 +314,7 @@ class KeyWords:
 _WORD_PARTS = re.compile(r"['’.\-/]")
 _PLAIN_LIMIT = 200_000  # words remembered per key set; past it, new words are checked each time
 _DEMAND_WORDS = KeyWords(_DEMAND_KEYS)
-MAX_DEMAND = _Lazy(
+MAX_DEMAND = LazyPattern(
     # not "no need for max effort"
     r"(?<!no need for )(?<!don't need )(?<!don’t need )(?<!do not need )(?<!without )(?<!not )(?<!no )"
     r"\b(?:max(?:imum|imal)?[- ](?:reasoning|effort|thinking|depth|deliberation|quality|care|rigou?r)|all[- ]out|"
@@ -361,7 +334,7 @@ MAX_DEMAND = _Lazy(
     r"profond|profund|detallad|dettagliat)\w* "
     r"(?:possible|posible|possibile|poss[ií]vel)|gr(?:ue|ü)ndlichste)\b",
 )
-NO_LIMIT = _Lazy(
+NO_LIMIT = LazyPattern(
     r"\b(?:(?:cost|costs|price|budget|money|time|turnaround|latency|speed)(?: and (?:cost|time|turnaround|latency|speed))? "
     r"(?:don'?t|doesn'?t|do not|does not) matter|(?:cost|budget|money|price|time)(?: is|'s)? (?:(?:isn'?t |is not |not )(?:a |an )?"
     r"(?:factor|issue|concern|object)|(?:a |an )?non-?(?:factor|issue|concern)|irrelevant)|no (?:budget|cost|spending) (?:limit|cap|ceiling)|"
@@ -595,7 +568,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
 
 
 # No-limit phrases about time alone: patience, not a demand for the most effort money buys.
-_TIME_ONLY = _Lazy(
+_TIME_ONLY = LazyPattern(
     r"\b(?:no rush|no matter (?:the )?times?|take (?:as long as|your time)|no deadline|no time pressure|not time-sensitive|"
     r"(?:time|latency|speed|turnaround) (?:doesn'?t|does not|don'?t|do not) matter|don'?t care how long|"
     r"(?:time|latency|speed|turnaround) (?:is|are) (?:irrelevant|no (?:object|concern|issue)))\b",
@@ -652,7 +625,7 @@ def find_unbounded(text: str, words: AbstractSet[str]) -> str | None:
 
 
 # Cost said to matter ("time is not a concern but cost is", "budget is tight"): no no-limit phrase stands then.
-_COST_MATTERS = _Lazy(
+_COST_MATTERS = LazyPattern(
     r"\b(?:(?:cost|costs|budget|money|price|spend)(?: is|'s| are)? (?:still |also |always |really |very much )?"
     r"(?:(?:a |an )(?:real |big |major |serious )?(?:concern|issue|constraint|factor)|tight|limited)|"
     r"but (?:the )?(?:cost|costs|budget|money|price) (?:is|are|does|do|matters?)|(?:cost|costs|price) matters?|"

@@ -27,6 +27,8 @@ from functools import lru_cache
 from itertools import compress, groupby, islice, pairwise
 from typing import NamedTuple
 
+from commands.patterns import LazyPattern
+
 # Only the start and the end of a long task are read: requests say what they want up front and add notes
 # ("Sonnet failed twice", "cost is no concern") at the end, with the pasted material in between. This bounds
 # the cost of a decision on a 40,000-character paste to that of a 900-character task. (600 rather than 1,000
@@ -42,7 +44,7 @@ _CHAR_GRAMS = (3, 4, 5)
 # would climb. Whether a named model failed at this task is the failure rule's call (`route_rules`).
 RUNG_WORDS = frozenset(f"rung{rung}" for rung in range(10))
 
-_WORD = r"\w++(?:['’.\-/]\w++)*+"
+_WORD = LazyPattern(r"\w++(?:['’.\-/]\w++)*+")
 # The same words in folded ASCII text, which holds no capital letter and no ’: an explicit class is tested
 # faster than `\w`, and the possessive quantifiers (never giving back what they matched, which could not
 # help here: a word ends where no word character follows) spare the backtracking. Together they find a
@@ -52,14 +54,7 @@ _ASCII_WORD = re.compile(r"[a-z0-9_]++(?:['.\-/][a-z0-9_]++)*+")
 
 def _words_in(folded: str) -> re.Pattern[str]:
     """The pattern that finds the words of `folded` (`isascii` is a flag lookup, not a scan)."""
-    return _ASCII_WORD if folded.isascii() else _pattern(_WORD)
-
-
-@lru_cache(maxsize=8)
-def _pattern(source: str, flags: int = 0) -> re.Pattern[str]:
-    """A pattern compiled when first needed: compiling those of other languages' words, code fences and
-    quotations at import took 3 ms of `routebot route`'s start, and most of its one-off tasks need none."""
-    return re.compile(source, flags)
+    return _ASCII_WORD if folded.isascii() else _WORD.compiled
 
 
 # `_ASCII_WORD.findall` without the pattern: in folded ASCII text a word is a run of `[a-z0-9_]` and of
@@ -91,13 +86,15 @@ def _ascii_words(folded: str, start: int = 0, end: int | None = None) -> list[st
     return text.split()
 
 
-_FENCE = r"```.*?(?:```|$)"  # with re.S
+# Compiled when first needed (`LazyPattern`), as are those of other languages' words and of quotations:
+# compiling them at import took 3 ms of `routebot route`'s start, and most of its one-off tasks need none.
+_FENCE = LazyPattern(r"```.*?(?:```|$)", re.S)
 # Pasted material: a long quotation, or everything after the first line when that line reads as the request
 # ("draft a reply to this:\n\n<the customer's email>"). Its words tell the topic, not the kind of work:
 # the lane model reads them as separate features (`p <word>`), so "charged three times" in a customer's
 # email does not weigh like "find out why we charged three times".
-_QUOTED = r"(?:^|(?<=[:\n]))\s*[\"“«„][^\"”»“]{60,}(?:[\"”»“]|$)"  # with re.M
-_QUOTE_CHARS = r"[\"“«„]"
+_QUOTED = LazyPattern(r"(?:^|(?<=[:\n]))\s*[\"“«„][^\"”»“]{60,}(?:[\"”»“]|$)", re.M)
+_QUOTE_CHARS = LazyPattern(r"[\"“«„]")
 _FIRST_LINE_MAX = 300
 _PASTE_MIN = 80
 
@@ -115,7 +112,7 @@ def analysed_text(text: str) -> str:
     """The part of the task that is read: head and tail of a long paste, fenced code as one marker word."""
     if len(text) > HEAD_CHARS + TAIL_CHARS:
         text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
-    return _pattern(_FENCE, re.S).sub(" codefence ", text) if "```" in text else text
+    return _FENCE.sub(" codefence ", text) if "```" in text else text
 
 
 _DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
@@ -152,16 +149,16 @@ def fold_text(text: str) -> str:
     return text.lower().translate(_FOLDING)
 
 
-_QUOTED_LINE = r"^>.*$"  # with re.M
+_QUOTED_LINE = LazyPattern(r"^>.*$", re.M)
 
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:
     """Long quotations and `>` quoted lines."""
     # In ASCII text the only quotation mark is `"`: looking for one character is several times faster.
-    quoted = '"' in text if text.isascii() else _pattern(_QUOTE_CHARS).search(text) is not None
-    spans = [match.span() for match in _pattern(_QUOTED, re.M).finditer(text)] if quoted else []
+    quoted = '"' in text if text.isascii() else _QUOTE_CHARS.search(text) is not None
+    spans = [match.span() for match in _QUOTED.finditer(text)] if quoted else []
     if ">" in text:
-        spans += [match.span() for match in _pattern(_QUOTED_LINE, re.M).finditer(text)]
+        spans += [match.span() for match in _QUOTED_LINE.finditer(text)]
     return spans
 
 
@@ -270,7 +267,7 @@ def read_words(text: str) -> Reading:
     """The words of `text` (already `analysed_text`)."""
     folded = fold_text(text)
     spans = pasted_spans(folded)
-    findall = _ascii_words if folded.isascii() else _pattern(_WORD).findall
+    findall = _ascii_words if folded.isascii() else _WORD.compiled.findall
     if not spans:
         return Reading(text, folded, findall(folded), ())
     norms: list[str] = []

@@ -18,7 +18,6 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -107,7 +106,8 @@ def fit(
     calibration: Calibration | None = None,
 ) -> bytes:
     """The model file for `cases`, whose features (`case_features`) are `featured`."""
-    return encode(fitted(cases, featured, Ladder.of(policy), params), Ladder.of(policy), params, calibration)
+    ladder = Ladder.of(policy)
+    return encode(fitted(cases, featured, ladder, params), ladder, params, calibration)
 
 
 class Encoded(NamedTuple):
@@ -124,11 +124,11 @@ class Encoded(NamedTuple):
 def encode_features(featured: Sequence[Features]) -> Encoded:
     import numpy as np
 
-    words = {word for found in featured for word in found.words}
+    grams = {word: word_grams(word) for found in featured for word in found.words}
     named = [found.named() for found in featured]
-    names = sorted({*(g for word in words for g in _word_grams(word)), *(f for fs in named for f in fs)})
+    names = sorted({*(g for own in grams.values() for g in own), *(f for fs in named for f in fs)})
     ids = {name: i for i, name in enumerate(names)}
-    of_word = {word: np.array([ids[g] for g in _word_grams(word)], dtype=np.int64) for word in words}
+    of_word = {word: np.array([ids[g] for g in own], dtype=np.int64) for word, own in grams.items()}
     entries, distinct, counts = [], [], []
     for found, extra in zip(featured, named, strict=True):
         parts = [of_word[word] for word in found.words]
@@ -164,7 +164,7 @@ def _fitted(
     subset = list(subset)
     n = len(subset)
     distinct = [encoded.distinct[i] for i in subset]
-    df = np.bincount(np.concatenate(distinct), minlength=len(encoded.names)) if n else np.zeros(0, int)
+    df = np.bincount(np.concatenate(distinct), minlength=len(encoded.names))
     keep = df >= params.min_df
     vocabulary = [encoded.names[g] for g in np.flatnonzero(keep).tolist()]
     column = np.cumsum(keep) - 1  # a kept feature's column: its rank among the kept, in name order
@@ -175,7 +175,7 @@ def _fitted(
     # The norm of each case: the square root of the sum of the squared idfs of the features it adds.
     entries = [encoded.entries[i] for i in subset]
     position = np.repeat(np.arange(n), [len(e) for e in entries])
-    added = np.concatenate(entries) if n else np.zeros(0, int)
+    added = np.concatenate(entries)
     known = keep[added]
     squares = idf_of[added[known]] ** 2
     norm = np.sqrt(np.bincount(position[known], weights=squares, minlength=n))
@@ -184,8 +184,8 @@ def _fitted(
     counts = [encoded.counts[i] for i in subset]
     present_of = [keep[d] for d in distinct]
     lengths = np.array([int(p.sum()) for p in present_of], dtype=np.int64)
-    present = np.concatenate([d[p] for d, p in zip(distinct, present_of, strict=True)]) if n else added
-    times = np.concatenate([c[p] for c, p in zip(counts, present_of, strict=True)]) if n else added
+    present = np.concatenate([d[p] for d, p in zip(distinct, present_of, strict=True)])
+    times = np.concatenate([c[p] for c, p in zip(counts, present_of, strict=True)])
     block_cols = column[present]
     block_vals = times * idf_of[present] / np.repeat(norm, lengths)
 
@@ -256,10 +256,6 @@ def encode(fit: Fitted, ladder: Ladder, params: Params, calibration: Calibration
     return encode_lane_model(header, fit.rows)
 
 
-# A word's features, remembered: `encode_features` asks for each distinct word's twice.
-_word_grams = lru_cache(maxsize=None)(word_grams)
-
-
 def _kind(lane: str | None, ladder: Ladder) -> str:
     assert lane is not None
     return ladder.premium if lane == ladder.last_resort else lane
@@ -288,19 +284,6 @@ class OutOfFold:
     ruled: bool
     acceptable: bool
     under_rungs: int
-
-
-def out_of_fold(
-    cases: Sequence[Case],
-    featured: Sequence[Features],
-    policy: Policy,
-    params: Params,
-    workers: int | None = None,
-) -> list[OutOfFold]:
-    """Route every case with a model that did not see it (k-fold), rules included."""
-    folds = [fold_of(c, params.folds) for c in cases]
-    fits = fit_all(cases, featured, Ladder.of(policy), params, _insides(folds, params.folds), workers)
-    return _routed_out_of_fold(cases, policy, params, folds, fits)
 
 
 def _insides(folds: Sequence[int], count: int) -> list[list[int]]:
