@@ -26,6 +26,7 @@ from commands.route_rules import Failures, find_demand, find_failures, find_unbo
 from commands.text_features import Features, Reading, Word, analysed_text, features, read_words
 
 _RUNG = operator.attrgetter("rung")
+_PULL = operator.itemgetter(2)
 CONFIDENT = 0.8
 UNSURE = 0.5
 _SAME_RUNG_COST = 0.5  # code where default was meant, or the reverse: right effort, wrong specialism
@@ -332,14 +333,16 @@ def _top_words(lane: str, ranked: list[str], reading: Reading, scored: Scored) -
         strength.setdefault(norms.index(word), value)
         if len(strength) == _TOP_WORDS:
             break
-    phrases: list[list[int]] = []
+    # Adjacent words join into one phrase: (first word, last word, its strongest pull), strongest first.
+    phrases: list[tuple[int, int, float]] = []
     for index in sorted(strength):
-        if phrases and phrases[-1][-1] == index - 1:
-            phrases[-1].append(index)
+        if phrases and phrases[-1][1] == index - 1:
+            first, _, pull = phrases[-1]
+            phrases[-1] = (first, index, max(pull, strength[index]))
         else:
-            phrases.append([index])
-    phrases.sort(key=lambda p: -max(map(strength.__getitem__, p)))
-    return [_clip(quote, 40) for quote in reading.typed([(p[0], p[-1]) for p in phrases])]
+            phrases.append((index, index, strength[index]))
+    phrases.sort(key=_PULL, reverse=True)  # stable: a tie keeps the order of the text
+    return [_clip(quote, 40) for quote in reading.typed([phrase[:2] for phrase in phrases])]
 
 
 def _model_reason(lane: str, probabilities: dict[str, float], ranked: list[str], top_words: list[str]) -> str:

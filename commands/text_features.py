@@ -78,12 +78,19 @@ def _lone_joiners(joiners: str) -> tuple[str, ...]:
     )
 
 
-def _ascii_words(folded: str, start: int = 0, end: int | None = None) -> list[str]:
-    """The words of folded ASCII text between `start` and `end`, as `_ASCII_WORD.findall` finds them."""
+def _spaced(folded: str, start: int = 0, end: int | None = None) -> str:
+    """Folded ASCII text between `start` and `end` with every character that is not part of a word turned
+    into a space, and one space added at each end: the words are what `str.split` finds, and the word that
+    starts at offset `i` of the text read starts at offset `i + 1` here."""
     text = f" {folded[start:end].encode('ascii').translate(_SEPARATORS_AS_SPACES).decode('ascii')} "
     for pair in _lone_joiners("".join(filter(text.__contains__, _JOINERS))):
         text = text.replace(pair, "  ")
-    return text.split()
+    return text
+
+
+def _ascii_words(folded: str, start: int = 0, end: int | None = None) -> list[str]:
+    """The words of folded ASCII text between `start` and `end`, as `_ASCII_WORD.findall` finds them."""
+    return _spaced(folded, start, end).split()
 
 
 # Compiled when first needed (`LazyPattern`), as are those of other languages' words and of quotations:
@@ -188,7 +195,7 @@ class Reading:
     span always starts and ends next to a character that is not part of a word, so reading the text span by
     span finds the same words as reading it whole."""
 
-    __slots__ = ("_back", "_matches", "distinct", "folded", "names", "norms", "pasted", "text")
+    __slots__ = ("_back", "_matches", "_spaced", "distinct", "folded", "names", "norms", "pasted", "text")
 
     def __init__(
         self,
@@ -198,6 +205,7 @@ class Reading:
         pasted: tuple[tuple[int, int], ...],
         names: tuple[tuple[int, int, int], ...] = (),
         distinct: dict[str, None] | None = None,
+        spaced: str = "",
     ) -> None:
         self.text = text  # the analysed text, as typed
         self.folded = folded
@@ -208,9 +216,10 @@ class Reading:
         self.names = names  # (first word, last word, rung) of each model name, from `ModelNames.mark`
         self._matches: list[re.Match[str]] = []  # the words found again in `folded`, as far as needed
         self._back: list[int] | bool | None = False  # `_back_offsets(text)` once asked; False: not yet
+        self._spaced = spaced  # `_spaced(folded)` of ASCII text, once made; "" otherwise
 
     def marked(self, norms: list[str], names: tuple[tuple[int, int, int], ...]) -> Reading:
-        return Reading(self.text, self.folded, norms, self.pasted, names, self.distinct)
+        return Reading(self.text, self.folded, norms, self.pasted, names, self.distinct, self._spaced)
 
     def spans(self) -> list[tuple[int, int]]:
         """Where each word sits in `text` (offsets of the text as typed)."""
@@ -241,6 +250,8 @@ class Reading:
         """For each (first word, last word), the text from the one to the other as the person typed it."""
         if not phrases:
             return []
+        if not self.names and self.folded.isascii():
+            return self._typed_ascii(phrases)
         self.locate(max(last for _, last in phrases))
         matches, text = self._matches, self.text
         spans = [(matches[first].start(), matches[last].end()) for first, last in phrases]
@@ -248,6 +259,34 @@ class Reading:
         if back is not None:
             spans = [(back[start], back[end]) for start, end in spans]
         return [text[start:end] for start, end in spans]
+
+    def _typed_ascii(self, phrases: list[tuple[int, int]]) -> list[str]:
+        """`typed` for ASCII text whose words are as read (no model name marked): each word is found as a
+        whole word of the spaced text, by `str.find`, instead of matching every word before it. (The words
+        the card quotes are where they first appear, so most are the first find.) Folding ASCII text keeps
+        every offset, so the offsets are the typed text's."""
+        spaced = self._spaced
+        if not spaced:
+            spaced = self._spaced = _spaced(self.folded)
+        norms, text = self.norms, self.text
+        out = []
+        for first, last in phrases:
+            start = _find_word(spaced, norms, first)
+            end = _find_word(spaced, norms, last) if last != first else start
+            out.append(text[start : end + len(norms[last])])
+        return out
+
+
+def _find_word(spaced: str, norms: list[str], index: int) -> int:
+    """Where word `index` of `norms` starts in the text `spaced` was made from: the nth time it appears as a
+    whole word, n being how often it came before."""
+    word = norms[index]
+    needle = f" {word} "
+    at = spaced.find(needle)
+    if norms.index(word) != index:
+        for _ in range(norms[:index].count(word)):
+            at = spaced.find(needle, at + len(needle) - 1)  # the next, which may share this one's space
+    return at
 
 
 def _back_offsets(text: str) -> list[int] | None:
@@ -267,9 +306,13 @@ def read_words(text: str) -> Reading:
     """The words of `text` (already `analysed_text`)."""
     folded = fold_text(text)
     spans = pasted_spans(folded)
-    findall = _ascii_words if folded.isascii() else _WORD.compiled.findall
+    ascii_text = folded.isascii()
     if not spans:
-        return Reading(text, folded, findall(folded), ())
+        if ascii_text:
+            spaced = _spaced(folded)
+            return Reading(text, folded, spaced.split(), (), spaced=spaced)
+        return Reading(text, folded, _WORD.compiled.findall(folded), ())
+    findall = _ascii_words if ascii_text else _WORD.compiled.findall
     norms: list[str] = []
     pasted: list[tuple[int, int]] = []
     position = 0

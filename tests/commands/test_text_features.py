@@ -57,6 +57,26 @@ def test_ascii_words_are_found_as_the_pattern_finds_them_in_any_mix_of_joiners()
         assert reading.pasted and reading.norms == _ASCII_WORD.findall(fold(text)), text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the report, the REPORT and the report's summary: the report again",
+        "Reply to this:\nthe invoice the invoice, \"the invoice\" -- the invoice.",
+        "a a a a. a-a a'a a a",
+        "fix utils.py, then utils.py's tests; utils.py again",
+    ],
+)
+def test_the_words_quoted_as_typed_are_where_the_pattern_finds_them(text: str) -> None:
+    # The card's quotes are found by `str.find` in ASCII text: every word, wherever it repeats, and every
+    # run of words, as the text from where the pattern finds the first to where it finds the last.
+    reading = read_words(analysed_text(text))
+    spans = [match.span() for match in _ASCII_WORD.finditer(fold(text))]
+    assert len(spans) == len(reading.norms)
+    for first in range(len(spans)):
+        for last in range(first, len(spans)):
+            assert reading.typed([(first, last)]) == [text[spans[first][0] : spans[last][1]]], (first, last)
+
+
 def test_the_lines_under_a_one_line_request_are_read_as_pasted_material() -> None:
     text = (
         "draft a reply to this customer:\n\nHello, we were charged three times for the same order and nobody"
