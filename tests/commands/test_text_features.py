@@ -61,7 +61,7 @@ def test_ascii_words_are_found_as_the_pattern_finds_them_in_any_mix_of_joiners()
     "text",
     [
         "the report, the REPORT and the report's summary: the report again",
-        "Reply to this:\nthe invoice the invoice, \"the invoice\" -- the invoice.",
+        'Reply to this:\nthe invoice the invoice, "the invoice" -- the invoice.',
         "a a a a. a-a a'a a a",
         "fix utils.py, then utils.py's tests; utils.py again",
     ],
