@@ -12,12 +12,13 @@ something else wrong earlier, unrelated" are recognised and set aside, and the d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from commands.model_names import rung_word
 from commands.patterns import LazyPattern
+from commands.rule_subjects import stated_by_model
 from commands.text_features import RUNG_WORDS, Word, fold, quoted_spans
 
 # The patterns are lower case and run on the lower-cased text (`_lowered`): matching with IGNORECASE
@@ -463,6 +464,26 @@ def _disputed(low: str, after: int, clauses: list[tuple[int, int]], number: int)
     )
 
 
+def _counted(
+    matches: Iterable[re.Match[str]], offset: int, text: str, low: str, since: int, named: list[Word]
+) -> Iterator[re.Match[str]]:
+    """The failure phrases among `matches` (found at `offset` in `low`) that are said of a model: "says
+    otherwise" is a model's failure when a model says it or when it answers a model's statement ("opus said
+    it's enforceable, the ruling says otherwise"), not when Bob says otherwise about the renewal date."""
+    return (
+        m
+        for m in matches
+        if "otherwise" not in m.group() or stated_by_model(text, low, offset + m.start(), since, named)
+    )
+
+
+def _first_failure(
+    clause: str, offset: int, text: str, low: str, since: int, named: list[Word]
+) -> re.Match[str] | None:
+    """The first failure phrase of `clause` (which sits at `offset` in `low`) said of a model."""
+    return next(_counted(_FAILED.finditer(clause), offset, text, low, since, named), None)
+
+
 def find_failures(text: str, read: list[Word]) -> Failures:
     """`text` is the analysed text; `read` its words with model names marked (`ModelNames.mark`)."""
     named = [(w, int(w.norm[4:])) for w in read if w.norm in RUNG_WORDS]
@@ -509,13 +530,15 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         tries = None if _WENT_WELL.search(clause) else _REPEATED.search(clause)
         if tries is not None and _SOMEONE_ELSE_TRIED.search(clause, 0, tries.start()):
             tries = None  # the customer's tries, not the model's
-        failure = _FAILED.search(clause) or claimed or tries
+        models = [w for w, _ in named]
+        offset = start + len(low[start:end]) - len(low[start:end].lstrip())  # where `clause` starts in `low`
+        failure = _first_failure(clause, offset, text, low, start, models) or claimed or tries
         if failure is None and following and (contrast or not _DID_WELL.search(clause)):
             # "opus said it's seasonal. it isn't": the verdict often comes in the next short sentence.
             after_start, after_end = clauses[number + 1]
             after = low[after_start:after_end]
             if len(after) <= _VERDICT_CHARS and not any(after_start <= w.start < after_end for w, _ in named):
-                failure = _FAILED.search(after)
+                failure = _first_failure(after, after_start, text, low, start, models)
                 if failure is not None:
                     clause = f"{clause}. {after.strip()}"
                     said = f"{said}. {text[after_start:after_end].strip()}"
@@ -557,7 +580,9 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             continue
         rung = max(r for _, r in subjects)
         verdict_end = clauses[number + 1][1] if clause.endswith(following.strip()) and following else end
-        phrases += [m.span() for m in _FAILED.finditer(low, start, verdict_end)]
+        phrases += [
+            m.span() for m in _counted(_FAILED.finditer(low, start, verdict_end), 0, text, low, start, models)
+        ]
         if best is None or rung > best.rung:
             best = Failure(rung, said)
     if quoted:

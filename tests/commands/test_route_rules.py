@@ -35,8 +35,8 @@ def _why_ignored(decision: Decision) -> str:
 )
 def test_someone_else_saying_otherwise_is_no_failure_of_a_model(text: str) -> None:
     decision = route(text, POLICY)
-    assert not _failed(decision), decision.reasons
-    assert decision.lane.id in ("cheap", "default")
+    assert not _failed(decision) and not decision.ruled, decision.reasons
+    assert "names a model without a failure" in _why_ignored(decision)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,64 @@
+"""Whose words a failure phrase is: a named model's, or someone else's who shares its clause.
+
+The failure rule reads a model name and a failure phrase in one clause as a failure of that model. Some
+clauses hold both and still report none: "haiku: draft the reply where Bob says otherwise" (Bob says it).
+These checks look at the few words between a model's name and a verb to tell whether the verb is the
+model's, the way a reader does: another subject opening there ("the customer", "Bob", "she") takes it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from commands.text_features import Word
+
+# Words that open another noun phrase or name another person. After a preposition they belong to the
+# model's own phrase instead ("opus on the RCA said", "sonnet's take on our numbers").
+_OTHER_SUBJECT = frozenset(
+    {
+        *("the", "a", "an", "this", "these", "that", "those", "our", "my", "your", "his", "her", "their"),
+        *("i", "we", "you", "he", "she", "they", "someone", "somebody", "everyone", "everybody", "nobody"),
+        "people",
+    }
+)
+_PREPOSITIONS = frozenset(
+    {"of", "on", "in", "for", "with", "at", "from", "about", "over", "to", "into", "across", "through", "by"}
+)
+_GAP_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+# A model's statement, after its name and the rest of its noun phrase ("opus said", "sonnet's review of the
+# consent flow concluded", "haiku's summary says"): what "the audit shows otherwise" answers.
+_STATED = re.compile(
+    r"(?:['’]s)?\W*(?:[\w'’-]+\W+){0,14}?(?P<verb>says?|said|saying|claim\w*|conclud\w*|thinks?|thought|found|"
+    r"finds|reported|reports|answered|replied|wrote|writes|suggest\w*|recommend\w*|shows?|showed|proves?|proved|"
+    r"gave|estimat\w*|insist\w*|told|tells?|argu\w*|decided|stated|states)\b"
+)
+
+
+def opens_other_subject(text: str, low: str, start: int, end: int, named: Iterable[Word]) -> bool:
+    """Whether the words of `text[start:end]` (just after a model's name) open another subject before the
+    verb at `end`: a determiner or pronoun not after a preposition, a capitalised name, another model."""
+    if any(start <= w.start < end for w in named):
+        return True
+    previous = ""
+    for match in _GAP_WORD.finditer(low, start, end):
+        word = match.group()
+        if previous not in _PREPOSITIONS and (
+            word in _OTHER_SUBJECT or (text[match.start()].isupper() and word != "i")
+        ):
+            return True
+        previous = word
+    return False
+
+
+def stated_by_model(text: str, low: str, at: int, since: int, named: Iterable[Word]) -> bool:
+    """Whether a model named in `text[since:at]` states something before offset `at` ("opus said …",
+    "sonnet's answer says otherwise"), the verb its own."""
+    named = list(named)
+    for word in named:
+        if not since <= word.start < at:
+            continue
+        stated = _STATED.match(low, word.end, at + 12)  # the verb may be the one at `at` ("says otherwise")
+        if stated and not opens_other_subject(text, low, word.end, stated.start("verb"), named):
+            return True
+    return False
