@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from commands.model_names import rung_word
 from commands.patterns import LazyPattern
-from commands.rule_subjects import stated_by_model
+from commands.rule_subjects import opens_other_subject, stated_by_model, tried_by_someone_else
 from commands.text_features import RUNG_WORDS, Word, fold, quoted_spans
 
 # The patterns are lower case and run on the lower-cased text (`_lowered`): matching with IGNORECASE
@@ -232,9 +232,18 @@ _WENT_WELL = LazyPattern(
 # rejected by counsel", "we ran opus on the RCA and the investigator took it apart"). People name a past
 # run to ask for better; praise and "unrelated" are read first.
 _PAST_RUN_AFTER = re.compile(
-    r"\W*(?:\w+\W+){0,3}?(?:\w+ed|gave|wrote|said|made|came|took|got|ran|thought|built|did|had|has|have|"
+    r"\W*(?:\w+\W+){0,3}?(?P<verb>\w+ed|gave|wrote|said|made|came|took|got|ran|thought|built|did|had|has|have|"
     r"was|were|drafted|proposed|produced|reviewed|claimed|concluded|suggested|insisted|told)\b",
 )
+
+
+def _ran_after(text: str, low: str, model: Word, end: int, named: list[Word]) -> bool:
+    """Whether a past-tense verb just after `model` is its own ("opus's draft got rejected"), not that of
+    another subject opening between ("haiku: the customer tried twice", "haiku, Bob called")."""
+    ran = _PAST_RUN_AFTER.match(low, model.end, end)
+    return ran is not None and not opens_other_subject(text, low, model.end, ran.start("verb"), named)
+
+
 _PAST_RUN_BEFORE = re.compile(
     r"\b(?:asked|ran|tried|used|had|gave it to|put it through|(?:resort|escalat\w*|attempt|try) (?:after|from|past))"
     r"\W+(?:\w+\W+){0,2}$"
@@ -505,6 +514,8 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         if not in_clause:
             continue
         clause, said = low[start:end].strip(), text[start:end].strip()  # matched, and quoted as typed
+        models = [w for w, _ in named]
+        offset = start + len(low[start:end]) - len(low[start:end].lstrip())  # where `clause` starts in `low`
         subjects = [
             (w, r) for w, r in in_clause if not _SUBJECT_BEFORE.search(low, max(start, w.start - 8), w.start)
         ]
@@ -528,10 +539,11 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         ):
             claimed = None
         tries = None if _WENT_WELL.search(clause) else _REPEATED.search(clause)
-        if tries is not None and _SOMEONE_ELSE_TRIED.search(clause, 0, tries.start()):
+        if tries is not None and (
+            _SOMEONE_ELSE_TRIED.search(clause, 0, tries.start())
+            or tried_by_someone_else(text, low, start, offset + tries.start(), end, models)
+        ):
             tries = None  # the customer's tries, not the model's
-        models = [w for w, _ in named]
-        offset = start + len(low[start:end]) - len(low[start:end].lstrip())  # where `clause` starts in `low`
         failure = _first_failure(clause, offset, text, low, start, models) or claimed or tries
         if failure is None and following and (contrast or not _DID_WELL.search(clause)):
             # "opus said it's seasonal. it isn't": the verdict often comes in the next short sentence.
@@ -556,7 +568,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
                     w
                     for w, _ in subjects
                     if text[w.start : w.end].endswith(("'s", "’s"))
-                    or _PAST_RUN_AFTER.match(low, w.end, min(end, w.end + 40))
+                    or _ran_after(text, low, w, min(end, w.end + 40), models)
                     or _PAST_RUN_BEFORE.search(low, max(start, w.start - 30), w.start)
                 ),
                 None,

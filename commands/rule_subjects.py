@@ -35,20 +35,46 @@ _STATED = re.compile(
 )
 
 
+# The person asking, trying a model ("we tried sonnet three times", "I tried twice"): their tries are runs.
+_ASKER = frozenset({"i", "we", "you"})
+
+
 def opens_other_subject(text: str, low: str, start: int, end: int, named: Iterable[Word]) -> bool:
     """Whether the words of `text[start:end]` (just after a model's name) open another subject before the
     verb at `end`: a determiner or pronoun not after a preposition, a capitalised name, another model."""
     if any(start <= w.start < end for w in named):
         return True
-    previous = ""
+    return _subject_in(text, low, start, end, _OTHER_SUBJECT)
+
+
+def tried_by_someone_else(
+    text: str, low: str, since: int, at: int, until: int, named: Iterable[Word]
+) -> bool:
+    """Whether the tries counted at `at` ("tried", "3 tries") are someone else's than a model's or the
+    asker's: another subject opens after the last model named before them ("haiku: the customer tried twice",
+    "haiku, Bob tried"), and no model is what was tried ("the team tried haiku twice" is a run of haiku)."""
+    named = list(named)
+    if not low.startswith(("tried", "tries"), at) or any(at < w.start < min(until, at + 40) for w in named):
+        return False  # the other languages' tries ("opus a déjà planté deux fois") are left as they were
+    start = max([w.end for w in named if since <= w.end <= at], default=since)
+    return _subject_in(text, low, start, at, _OTHER_SUBJECT - _ASKER)
+
+
+def _subject_in(text: str, low: str, start: int, end: int, subjects: frozenset[str]) -> bool:
+    """Whether a word of `subjects` opens a phrase in `low[start:end]`, or the last word is a name ("Bob
+    tried"; only the last, since German capitalises every noun)."""
+    previous, match = "", None
     for match in _GAP_WORD.finditer(low, start, end):
         word = match.group()
-        if previous not in _PREPOSITIONS and (
-            word in _OTHER_SUBJECT or (text[match.start()].isupper() and word != "i")
-        ):
+        if word in subjects and previous not in _PREPOSITIONS:
             return True
         previous = word
-    return False
+    return (
+        match is not None
+        and previous not in _ASKER
+        and text[match.start()].isupper()
+        and not low[match.end() : end].strip(" ")
+    )
 
 
 def stated_by_model(text: str, low: str, at: int, since: int, named: Iterable[Word]) -> bool:

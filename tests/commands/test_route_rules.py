@@ -67,8 +67,8 @@ def test_a_model_saying_otherwise_or_contradicted_is_a_failure(text: str, expect
 )
 def test_a_persons_attempt_is_no_run_of_a_model(text: str) -> None:
     decision = route(text, POLICY)
-    assert not _failed(decision), decision.reasons
-    assert decision.lane.id in ("cheap", "default")
+    assert not _failed(decision) and not decision.ruled, decision.reasons
+    assert "names a model without a failure" in _why_ignored(decision)
 
 
 @pytest.mark.parametrize(
