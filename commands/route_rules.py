@@ -18,7 +18,13 @@ from dataclasses import dataclass
 
 from commands.model_names import rung_word
 from commands.patterns import LazyPattern
-from commands.rule_subjects import opens_other_subject, stated_by_model, tried_by_someone_else
+from commands.rule_subjects import (
+    asked_for,
+    opens_other_subject,
+    stated_by_model,
+    tied_to_model,
+    tried_by_someone_else,
+)
 from commands.text_features import RUNG_WORDS, Word, fold, quoted_spans
 
 # The patterns are lower case and run on the lower-cased text (`_lowered`): matching with IGNORECASE
@@ -509,16 +515,17 @@ def find_failures(text: str, read: list[Word]) -> Failures:
     ignored: list[tuple[str, str]] = []
     phrases: list[tuple[int, int]] = []
     clauses = _clauses(low)
+    models = [w for w, _ in named]
     for number, (start, end) in enumerate(clauses):
         in_clause = [(w, rung) for w, rung in named if start <= w.start < end]
         if not in_clause:
             continue
         clause, said = low[start:end].strip(), text[start:end].strip()  # matched, and quoted as typed
-        models = [w for w, _ in named]
         offset = start + len(low[start:end]) - len(low[start:end].lstrip())  # where `clause` starts in `low`
         subjects = [
             (w, r) for w, r in in_clause if not _SUBJECT_BEFORE.search(low, max(start, w.start - 8), w.start)
         ]
+        asked = [(w, r) for w, r in subjects if asked_for(low, w, start, models)]
         # An all-clear counts when the model gave it, named just before ("our CFO says it's fine to use opus",
         # "I used sonnet, and legal says it's fine" are someone else's), and nobody confirmed it.
         following = low[clauses[number + 1][0] : clauses[number + 1][1]] if number + 1 < len(clauses) else ""
@@ -544,7 +551,12 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             or tried_by_someone_else(text, low, start, offset + tries.start(), end, models)
         ):
             tries = None  # the customer's tries, not the model's
-        failure = _first_failure(clause, offset, text, low, start, models) or claimed or tries
+        failure = _first_failure(clause, offset, text, low, start, models)
+        failure_at = offset + failure.start() if failure else claimed.start() if claimed else 0
+        if failure is None:
+            failure = claimed or tries
+            if claimed is None and tries is not None:
+                failure_at = offset + tries.start()
         if failure is None and following and (contrast or not _DID_WELL.search(clause)):
             # "opus said it's seasonal. it isn't": the verdict often comes in the next short sentence.
             after_start, after_end = clauses[number + 1]
@@ -552,6 +564,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             if len(after) <= _VERDICT_CHARS and not any(after_start <= w.start < after_end for w, _ in named):
                 failure = _first_failure(after, after_start, text, low, start, models)
                 if failure is not None:
+                    failure_at = after_start + failure.start()
                     clause = f"{clause}. {after.strip()}"
                     said = f"{said}. {text[after_start:after_end].strip()}"
         praised = _DID_WELL.search(clause) is not None and not claimed
@@ -566,10 +579,13 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             past_run = next(
                 (
                     w
-                    for w, _ in subjects
-                    if text[w.start : w.end].endswith(("'s", "’s"))
-                    or _ran_after(text, low, w, min(end, w.end + 40), models)
-                    or _PAST_RUN_BEFORE.search(low, max(start, w.start - 30), w.start)
+                    for w, r in subjects
+                    if (w, r) not in asked
+                    and (
+                        text[w.start : w.end].endswith(("'s", "’s"))
+                        or _ran_after(text, low, w, min(end, w.end + 40), models)
+                        or _PAST_RUN_BEFORE.search(low, max(start, w.start - 30), w.start)
+                    )
                 ),
                 None,
             )
@@ -590,7 +606,15 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         if not subjects:
             ignored.append((said, "the model is what the task is for, not what failed"))
             continue
-        rung = max(r for _, r in subjects)
+        # A model asked to do the work failed only if the failure is tied to its own answer; another model
+        # named beside it is what failed ("use opus: sonnet's forecast got the seasonality wrong").
+        failing = [s for s in subjects if s not in asked] or [
+            (w, r) for w, r in asked if tied_to_model(text, low, w, failure_at, (start, end), models)
+        ]
+        if not failing:
+            ignored.append((said, "the model is asked to do the work; the failure words describe the input"))
+            continue
+        rung = max(r for _, r in failing)
         verdict_end = clauses[number + 1][1] if clause.endswith(following.strip()) and following else end
         phrases += [
             m.span() for m in _counted(_FAILED.finditer(low, start, verdict_end), 0, text, low, start, models)

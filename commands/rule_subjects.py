@@ -88,3 +88,43 @@ def stated_by_model(text: str, low: str, at: int, since: int, named: Iterable[Wo
         if stated and not opens_other_subject(text, low, word.end, stated.start("verb"), named):
             return True
     return False
+
+
+# A model asked to do the work, not reported on: addressed at the head of a clause ("haiku: …", "sonnet, …",
+# "hey opus, …") or asked for ("use haiku: …", "ask sonnet to …"). Failure words after it describe the input
+# ("haiku: the format of these rows is inconsistent"), unless they are tied to the model's own answer.
+_ASKING = re.compile(r"(?:\b(?:use|ask|(?<!we )(?<!i )(?<!they )have|let|get|hey|hi|hello|yo|dear)\W+|@)$")
+_ADDRESS = re.compile(r"\s*(?:[:,]|\s[-–—])\s*")
+_LIST_NEXT = re.compile(r"(?:and|or|then|&|too|both|plus)\b")
+_CLAUSE_HEAD = " \t*_>-•\"'"
+# Words that point at the addressed model's own earlier answer: "you got", "your tags", "the tags it gave",
+# "wrong again", "still off".
+_OWN_ANSWER = re.compile(
+    r"\b(?:you(?:'?ve| have| had)? (?:\w+ed|got|gave|wrote|made|did|said|left|keep|kept|still|broke|forgot)|"
+    r"your|yours|again|still|last time|(?:it|they) (?:\w+ed|gave|wrote|made|did|got|said|spat out)|"
+    r"(?:previous|earlier|first|last|prior|original) "
+    r"(?:answer|attempt|try|run|output|draft|version|pass|reply|response|go|result)s?)\b"
+)
+
+
+def asked_for(low: str, model: Word, since: int, named: Iterable[Word]) -> bool:
+    """Whether `model` (in the clause starting at `since`) is asked to do the work rather than reported on."""
+    before = low[since : model.start]
+    if _ASKING.search(before):
+        return True
+    address = _ADDRESS.match(low, model.end)
+    if address is None or before.strip(_CLAUSE_HEAD):
+        return False
+    after = address.end()
+    return not (_LIST_NEXT.match(low, after) or any(w.start == after for w in named))
+
+
+def tied_to_model(
+    text: str, low: str, model: Word, at: int, clause: tuple[int, int], named: list[Word]
+) -> bool:
+    """Whether the failure phrase at `at` is said of the asked model's own earlier answer: nothing but the
+    model's name before it ("haiku: wrong again", "sonnet, failed twice"), or words that point at its answer
+    in the clause ("you got the rounding wrong", "your tags are inconsistent")."""
+    if model.end <= at and not opens_other_subject(text, low, model.end, at, named):
+        return True
+    return _OWN_ANSWER.search(low, *clause) is not None
