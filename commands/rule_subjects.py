@@ -116,7 +116,9 @@ def asked_for(low: str, model: Word, since: int, named: Iterable[Word]) -> bool:
     if address is None or before.strip(_CLAUSE_HEAD):
         return False
     after = address.end()
-    return not (_LIST_NEXT.match(low, after) or any(w.start == after for w in named))
+    # "haiku, sonnet and opus all failed" is a list of subjects; "opus: sonnet failed twice" an address.
+    listed = _LIST_NEXT.match(low, after) or any(w.start == after for w in named)
+    return "," not in address.group() or not listed
 
 
 def tied_to_model(

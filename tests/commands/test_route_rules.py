@@ -160,6 +160,7 @@ def test_a_failure_said_outside_the_quotes_still_counts(text: str, expected: str
         ("use the premium lane, sonnet got the revenue bridge wrong", "premium"),
         ("premium tier please - haiku mangled the board summary", "default"),
         ("use opus: sonnet's forecast got the seasonality wrong", "premium"),
+        ("opus: sonnet failed twice on this migration plan", "premium"),
     ],
 )
 def test_a_lane_asked_for_is_not_the_rung_that_failed(text: str, expected: str) -> None:
