@@ -21,6 +21,7 @@ from commands.patterns import LazyPattern
 from commands.rule_subjects import (
     asked_for,
     opens_other_subject,
+    quotations,
     stated_by_model,
     tied_to_model,
     tried_by_someone_else,
@@ -479,24 +480,45 @@ def _disputed(low: str, after: int, clauses: list[tuple[int, int]], number: int)
     )
 
 
+@dataclass(frozen=True)
+class _Task:
+    """What the failure rule reads of a task beside each clause: its text as typed and lower-cased, the models
+    named outside quotations, and where it quotes something."""
+
+    text: str
+    low: str
+    models: list[Word]
+    quotes: list[tuple[int, int]]
+
+    def quoted(self, at: int) -> bool:
+        return any(a <= at < b for a, b in self.quotes)
+
+
 def _counted(
-    matches: Iterable[re.Match[str]], offset: int, text: str, low: str, since: int, named: list[Word]
+    matches: Iterable[re.Match[str]], offset: int, task: _Task, since: int
 ) -> Iterator[re.Match[str]]:
-    """The failure phrases among `matches` (found at `offset` in `low`) that are said of a model: "says
-    otherwise" is a model's failure when a model says it or when it answers a model's statement ("opus said
-    it's enforceable, the ruling says otherwise"), not when Bob says otherwise about the renewal date."""
-    return (
-        m
-        for m in matches
-        if "otherwise" not in m.group() or stated_by_model(text, low, offset + m.start(), since, named)
-    )
+    """The failure phrases among `matches` (found at `offset` in `task.low`) that are said of a model. Not
+    one inside a quotation ('translate: "the previous tool failed to export"'); "says otherwise" when a model
+    says it or when it answers a model's statement ("opus said it's enforceable, the ruling says otherwise"),
+    not when Bob says otherwise about the renewal date."""
+    for m in matches:
+        at = offset + m.start()
+        if task.quoted(at):
+            continue
+        if "otherwise" not in m.group() or stated_by_model(task.text, task.low, at, since, task.models):
+            yield m
 
 
-def _first_failure(
-    clause: str, offset: int, text: str, low: str, since: int, named: list[Word]
-) -> re.Match[str] | None:
+def _first_failure(clause: str, offset: int, task: _Task, since: int) -> re.Match[str] | None:
     """The first failure phrase of `clause` (which sits at `offset` in `low`) said of a model."""
-    return next(_counted(_FAILED.finditer(clause), offset, text, low, since, named), None)
+    return next(_counted(_FAILED.finditer(clause), offset, task, since), None)
+
+
+def _no_failure(clause: str, offset: int, task: _Task) -> str:
+    """Why a clause naming a model states no failure, for the card."""
+    if any(task.quoted(offset + m.start()) for m in _FAILED.finditer(clause)):
+        return "names a model; the failure words are quoted text to work on, not a report"
+    return "names a model without a failure"
 
 
 def find_failures(text: str, read: list[Word]) -> Failures:
@@ -506,7 +528,8 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         return _NO_FAILURES
     # A model named in quoted material (a pasted thread, an email) is someone else's story, not a failure
     # of this task. Only quotations count here: a note on the request's second line is the person's own.
-    spans = quoted_spans(text)
+    quotes = quotations(text)
+    spans = quoted_spans(text) + quotes
     low = _lowered(text)
     quoted = [w for w, _ in named if any(a <= w.start < b for a, b in spans)]
     named = [(w, rung) for w, rung in named if w not in quoted]
@@ -516,6 +539,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
     phrases: list[tuple[int, int]] = []
     clauses = _clauses(low)
     models = [w for w, _ in named]
+    task = _Task(text, low, models, quotes)
     for number, (start, end) in enumerate(clauses):
         in_clause = [(w, rung) for w, rung in named if start <= w.start < end]
         if not in_clause:
@@ -547,11 +571,12 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             claimed = None
         tries = None if _WENT_WELL.search(clause) else _REPEATED.search(clause)
         if tries is not None and (
-            _SOMEONE_ELSE_TRIED.search(clause, 0, tries.start())
+            task.quoted(offset + tries.start())
+            or _SOMEONE_ELSE_TRIED.search(clause, 0, tries.start())
             or tried_by_someone_else(text, low, start, offset + tries.start(), end, models)
         ):
             tries = None  # the customer's tries, not the model's
-        failure = _first_failure(clause, offset, text, low, start, models)
+        failure = _first_failure(clause, offset, task, start)
         failure_at = offset + failure.start() if failure else claimed.start() if claimed else 0
         if failure is None:
             failure = claimed or tries
@@ -562,7 +587,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             after_start, after_end = clauses[number + 1]
             after = low[after_start:after_end]
             if len(after) <= _VERDICT_CHARS and not any(after_start <= w.start < after_end for w, _ in named):
-                failure = _first_failure(after, after_start, text, low, start, models)
+                failure = _first_failure(after, after_start, task, start)
                 if failure is not None:
                     failure_at = after_start + failure.start()
                     clause = f"{clause}. {after.strip()}"
@@ -592,7 +617,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         if (failure is None and past_run is None) or (
             praised and not _FAILED.search(_DID_WELL.sub("", clause))
         ):
-            ignored.append((said, "names a model without a failure"))
+            ignored.append((said, _no_failure(clause, offset, task)))
             went_well = praised or _WENT_WELL.search(clause) is not None
             if again is None and subjects and went_well and _SAME_AGAIN.search(f"{clause} {following}"):
                 again = Failure(max(r for _, r in subjects), said)
@@ -616,14 +641,15 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             continue
         rung = max(r for _, r in failing)
         verdict_end = clauses[number + 1][1] if clause.endswith(following.strip()) and following else end
-        phrases += [
-            m.span() for m in _counted(_FAILED.finditer(low, start, verdict_end), 0, text, low, start, models)
-        ]
+        phrases += [m.span() for m in _counted(_FAILED.finditer(low, start, verdict_end), 0, task, start)]
         if best is None or rung > best.rung:
             best = Failure(rung, said)
     if quoted:
         ignored.append(
-            (text[quoted[0].start : quoted[0].end], "named in pasted material, not by the person asking")
+            (
+                text[quoted[0].start : quoted[0].end],
+                "named in quoted or pasted material, not by the person asking",
+            )
         )
     return Failures(best, tuple(ignored), tuple(phrases), again if best is None else None)
 

@@ -130,3 +130,19 @@ def tied_to_model(
     if model.end <= at and not opens_other_subject(text, low, model.end, at, named):
         return True
     return _OWN_ANSWER.search(low, *clause) is not None
+
+
+# A quotation of any length: words to translate, rewrite or reply to ('translate: "the export failed"'), not
+# the person's report. An apostrophe inside a word ("isn't", "sonnet's") neither opens nor closes one.
+_QUOTATION = re.compile(
+    r"\"[^\"\n]*\"|“[^”\n]*”|«[^»\n]*»|„[^“”\n]*[“”]|"
+    r"(?<![\w'’])'(?=\S)(?:[^'\n]|(?<=\w)'(?=\w))*?(?<=\S)'(?!\w)|"
+    r"(?<![\w'’])‘(?=\S)(?:[^’\n]|(?<=\w)’(?=\w))*?(?<=\S)’(?!\w)"
+)
+
+
+def quotations(text: str) -> list[tuple[int, int]]:
+    """Where `text` quotes something, short quotations included."""
+    if not any(mark in text for mark in "\"“«„'‘"):
+        return []
+    return [match.span() for match in _QUOTATION.finditer(text)]

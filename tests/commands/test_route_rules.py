@@ -136,6 +136,7 @@ def test_failure_words_inside_quoted_material_are_no_failure(text: str) -> None:
     decision = route(text, POLICY)
     assert not _failed(decision), decision.reasons
     assert decision.lane.id in ("cheap", "default")
+    assert "quoted" in _why_ignored(decision)
 
 
 @pytest.mark.parametrize(
