@@ -91,9 +91,14 @@ def stated_by_model(text: str, low: str, at: int, since: int, named: Iterable[Wo
 
 
 # A model asked to do the work, not reported on: addressed at the head of a clause ("haiku: …", "sonnet, …",
-# "hey opus, …") or asked for ("use haiku: …", "ask sonnet to …"). Failure words after it describe the input
-# ("haiku: the format of these rows is inconsistent"), unless they are tied to the model's own answer.
-_ASKING = re.compile(r"(?:\b(?:use|ask|(?<!we )(?<!i )(?<!they )have|let|get|hey|hi|hello|yo|dear)\W+|@)$")
+# "hey opus, …"), asked for ("use haiku: …", "ask sonnet to …"), or a lane named as where the task should go
+# ("premium pass needed", "use the premium lane", "premium tier please"). Failure words after it describe
+# the input ("haiku: the format of these rows is inconsistent"), unless they are tied to its own answer.
+_ASKING = re.compile(
+    r"(?:\b(?:use|ask|(?<!we )(?<!i )(?<!they )have|let|get|hey|hi|hello|yo|dear|try|need|needs|want|wants)"
+    r"\W+(?:the\W+)?|@)$"
+)
+_WANTED = re.compile(r"(?:\W+(?:lane|model|tier|pass|models))?\W+(?:needed|required|wanted|please|pls|plz)\b")
 _ADDRESS = re.compile(r"\s*(?:[:,]|\s[-–—])\s*")
 _LIST_NEXT = re.compile(r"(?:and|or|then|&|too|both|plus)\b")
 _CLAUSE_HEAD = " \t*_>-•\"'"
@@ -110,7 +115,7 @@ _OWN_ANSWER = re.compile(
 def asked_for(low: str, model: Word, since: int, named: Iterable[Word]) -> bool:
     """Whether `model` (in the clause starting at `since`) is asked to do the work rather than reported on."""
     before = low[since : model.start]
-    if _ASKING.search(before):
+    if _ASKING.search(before) or _WANTED.match(low, model.end):
         return True
     address = _ADDRESS.match(low, model.end)
     if address is None or before.strip(_CLAUSE_HEAD):
