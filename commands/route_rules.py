@@ -185,7 +185,7 @@ _CLAIMED_FINE = LazyPattern(
     r"\b(?:says?|said|sayed|saying|sayin'?|keeps? (?:saying|sayin'?|telling (?:me|us))|tells? (?:me|us)|told (?:me|us)|claims?|claimed|"
     r"claiming|insists?|insisted|swears?|swore|dice|dijo|dit|sagt|gesagt|disse|diz|jur(?:a|e|ou|ó|é|ato)|meint\w*|behaupt\w*|assicura\w*|aff?irm\w*|"
     r"insist\w*)\b(?:\W+\w+){0,12}?\W+(?<!\bthe )(?<!\ba )(?<!\ban )(?:fine|ok(?:ay)?|correct|right|good|nothing wrong|no bug|tie out|ties out|"
-    r"adds? up|gelöst|in ordnung|korrekt|richtig|a posto|in regola|en orden|(?:est[aá]n?|est|sont|va|vanno|sind|est[aã]o?) (?:bien|bem|bene|gut)|resuel\w*|résolu\w*|resolvid\w*|risolt\w*|corret\w*|correct\w*)\b",
+    r"adds? up|works|checks out|holds up|solid|sound|accurate|gelöst|in ordnung|korrekt|richtig|a posto|in regola|en orden|(?:est[aá]n?|est|sont|va|vanno|sind|est[aã]o?) (?:bien|bem|bene|gut)|resuel\w*|résolu\w*|resolvid\w*|risolt\w*|corret\w*|correct\w*)\b",
 )
 # Verbs of an all-clear that say it is disputed by themselves ("keeps saying", "insists", "swears").
 _INSISTED = LazyPattern(
@@ -427,7 +427,9 @@ class Failures:
 
     failed: Failure | None
     ignored: tuple[tuple[str, str], ...]  # (clause, why it is not a failure of this task)
-    phrases: tuple[tuple[int, int], ...] = ()  # where the failures of this task are worded ("got it wrong")
+    # Words about an earlier run, hidden from the lane model: where the failures of this task are worded ("got
+    # it wrong"), and a model's all-clear reported before new work ("it said the plan is good, now …").
+    phrases: tuple[tuple[int, int], ...] = ()
     # A model that did this work well, asked for again ("haiku did fine on october's, same for november"):
     # its rung, and the clause that says so.
     again: Failure | None = None
@@ -537,6 +539,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
     again: Failure | None = None
     ignored: list[tuple[str, str]] = []
     phrases: list[tuple[int, int]] = []
+    hidden: list[tuple[int, int]] = []
     clauses = _clauses(low)
     models = [w for w, _ in named]
     task = _Task(text, low, models, quotes)
@@ -556,19 +559,21 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         # "haiku did a decent job but missed the refunds": praise, then the failure after the "but".
         contrast = following and _CONTRAST.search(low, end, clauses[number + 1][0]) is not None
         claimed = _CLAIMED_FINE.search(low, start, end)
+        reported = None  # the model's all-clear, reported and not disputed
         if claimed and (
             _CONFIRMED.search(clause)
             or not any(
                 w.end <= claimed.start() and _SPEAKER_GAP.fullmatch(low, w.end, claimed.start())
                 for w, _ in subjects
             )
-            # "I asked sonnet and it said the plan is good" is a report; "keeps saying", "insists", or a "but"
-            # after it ("said it's fine but we lose orders") is a dispute.
-            or not (
-                _INSISTED.match(claimed.group()) or contrast or _disputed(low, claimed.end(), clauses, number)
-            )
         ):
             claimed = None
+        elif claimed and not (
+            _INSISTED.match(claimed.group()) or contrast or _disputed(low, claimed.end(), clauses, number)
+        ):
+            # "I asked sonnet and it said the plan is good, now …" is a report, and what follows new work;
+            # "keeps saying", "insists", or a "but" after it ("said it's fine but we lose orders") a dispute.
+            claimed, reported = None, claimed
         tries = None if _WENT_WELL.search(clause) else _REPEATED.search(clause)
         if tries is not None and (
             task.quoted(offset + tries.start())
@@ -596,6 +601,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         past_run: Word | None = None
         if (
             failure is None
+            and reported is None
             and not praised
             and not _WENT_WELL.search(clause)
             and not _MORE_THAN_NEEDED.search(clause)
@@ -617,7 +623,13 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         if (failure is None and past_run is None) or (
             praised and not _FAILED.search(_DID_WELL.sub("", clause))
         ):
-            ignored.append((said, _no_failure(clause, offset, task)))
+            if reported is not None:
+                # What the model thought of earlier work says nothing of the work asked for now: hidden from
+                # the lane model like a failure's wording ("said" alone leaned it to premium).
+                hidden.append(reported.span())
+                ignored.append((said, "names a model whose answer is reported as fine, not disputed"))
+            else:
+                ignored.append((said, _no_failure(clause, offset, task)))
             went_well = praised or _WENT_WELL.search(clause) is not None
             if again is None and subjects and went_well and _SAME_AGAIN.search(f"{clause} {following}"):
                 again = Failure(max(r for _, r in subjects), said)
@@ -651,7 +663,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
                 "named in quoted or pasted material, not by the person asking",
             )
         )
-    return Failures(best, tuple(ignored), tuple(phrases), again if best is None else None)
+    return Failures(best, tuple(ignored), tuple(phrases + hidden), again if best is None else None)
 
 
 # No-limit phrases about time alone: patience, not a demand for the most effort money buys.
