@@ -103,12 +103,12 @@ _ADDRESS = re.compile(r"\s*(?:[:,]|\s[-–—])\s*")
 _LIST_NEXT = re.compile(r"(?:and|or|then|&|too|both|plus)\b")
 _CLAUSE_HEAD = " \t*_>-•\"'"
 # Words that point at the addressed model's own earlier answer: "you got", "your tags", "the tags it gave",
-# "wrong again", "still off".
+# "wrong again", "still off", "the first draft" ("the last run of this job failed" is the job's).
 _OWN_ANSWER = re.compile(
     r"\b(?:you(?:'?ve| have| had)? (?:\w+ed|got|gave|wrote|made|did|said|left|keep|kept|still|broke|forgot)|"
     r"your|yours|again|still|last time|(?:it|they) (?:\w+ed|gave|wrote|made|did|got|said|spat out)|"
     r"(?:previous|earlier|first|last|prior|original) "
-    r"(?:answer|attempt|try|run|output|draft|version|pass|reply|response|go|result)s?)\b"
+    r"(?:answer|attempt|try|output|draft|version|reply|response|go|result)s?)\b"
 )
 
 
@@ -137,12 +137,14 @@ def tied_to_model(
     return _OWN_ANSWER.search(low, *clause) is not None
 
 
-# A quotation of any length: words to translate, rewrite or reply to ('translate: "the export failed"'), not
-# the person's report. An apostrophe inside a word ("isn't", "sonnet's") neither opens nor closes one.
+# A quotation, short ones included: words to translate, rewrite or reply to ('translate: "the export
+# failed"'), not the person's report. An apostrophe inside a word ("isn't", "sonnet's") neither opens nor
+# closes one. Up to 400 characters: longer ones are pasted material (`quoted_spans`), and the bound keeps a
+# 40,000-character paste full of apostrophes linear.
 _QUOTATION = re.compile(
-    r"\"[^\"\n]*\"|“[^”\n]*”|«[^»\n]*»|„[^“”\n]*[“”]|"
-    r"(?<![\w'’])'(?=\S)(?:[^'\n]|(?<=\w)'(?=\w))*?(?<=\S)'(?!\w)|"
-    r"(?<![\w'’])‘(?=\S)(?:[^’\n]|(?<=\w)’(?=\w))*?(?<=\S)’(?!\w)"
+    r"\"[^\"\n]{0,400}\"|“[^”\n]{0,400}”|«[^»\n]{0,400}»|„[^“”\n]{0,400}[“”]|"
+    r"(?<![\w'’])'(?=\S)(?:[^'\n]|(?<=\w)'(?=\w)){0,400}?(?<=\S)'(?!\w)|"
+    r"(?<![\w'’])‘(?=\S)(?:[^’\n]|(?<=\w)’(?=\w)){0,400}?(?<=\S)’(?!\w)"
 )
 
 

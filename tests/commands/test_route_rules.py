@@ -96,6 +96,8 @@ def test_a_models_own_tries_are_still_a_failure(text: str, expected: str) -> Non
         "sonnet: the onboarding doc is incomplete, fill in the missing steps",
         "hey haiku, the csv headers are garbled, clean them up",
         "ask haiku to normalize these rows, the casing is inconsistent",
+        "haiku pls: the last run of this job failed on row 40, summarize the log",
+        "ask sonnet to fix the export, it keeps failing",
     ],
 )
 def test_failure_words_about_the_input_are_no_failure_of_the_model_asked(text: str) -> None:
@@ -113,6 +115,8 @@ def test_failure_words_about_the_input_are_no_failure_of_the_model_asked(text: s
         ("sonnet: failed twice on this migration plan", "premium"),
         ("haiku, sonnet and gpt-5.4 medium all failed on this proof", "premium"),
         ("haiku: the tags you gave are wrong", "default"),
+        ("sonnet: the tests are failing after your change", "premium"),
+        ("hey opus, your last answer on the indemnity cap was wrong", "max"),
     ],
 )
 def test_a_model_addressed_about_its_own_earlier_answer_failed(text: str, expected: str) -> None:
