@@ -98,10 +98,19 @@ _ASKING = re.compile(
     r"(?:\b(?:use|ask|(?<!we )(?<!i )(?<!they )have|let|get|hey|hi|hello|yo|dear|try|need|needs|want|wants)"
     r"\W+(?:the\W+)?|@)$"
 )
+# The tool for the work ("draft a reply with haiku", "summarize it using sonnet"), unless the words before
+# report a run ("we got garbage with haiku", "the tags were wrong with haiku", "tried it through sonnet").
+_INSTRUMENT = re.compile(r"\b(?:using|via|with|through)\W+(?:the\W+)?$")
+_REPORTED_BEFORE = re.compile(
+    r"\b(?:\w+ed|ran|did|done|got|had|was|were|been|tried|went|put|gave|is|are)\W+(?:\w+\W+){0,2}"
+    r"(?:using|via|with|through)\W+(?:the\W+)?$"
+)
 _WANTED = re.compile(r"(?:\W+(?:lane|model|tier|pass|models))?\W+(?:needed|required|wanted|please|pls|plz)\b")
 _ADDRESS = re.compile(r"\s*(?:[:,]|\s[-–—])\s*")
 _LIST_NEXT = re.compile(r"(?:and|or|then|&|too|both|plus)\b")
 _CLAUSE_HEAD = " \t*_>-•\"'"
+# What the model did, right after its name: "sonnet: got the rounding wrong", "haiku: tagged half of them".
+_DID_HEAD = re.compile(r"\W*(?:\w+ed|got|gave|made|did|wrote|broke|keeps|kept|ran|came|took|left|forgot)\b")
 # Words that point at the addressed model's own earlier answer: "you got", "your tags", "the tags it gave",
 # "wrong again", "still off", "the first draft" ("the last run of this job failed" is the job's).
 _OWN_ANSWER = re.compile(
@@ -117,6 +126,8 @@ def asked_for(low: str, model: Word, since: int, named: Iterable[Word]) -> bool:
     before = low[since : model.start]
     if _ASKING.search(before) or _WANTED.match(low, model.end):
         return True
+    if _INSTRUMENT.search(before):
+        return not _REPORTED_BEFORE.search(before)
     address = _ADDRESS.match(low, model.end)
     if address is None or before.strip(_CLAUSE_HEAD):
         return False
@@ -129,12 +140,15 @@ def asked_for(low: str, model: Word, since: int, named: Iterable[Word]) -> bool:
 def tied_to_model(
     text: str, low: str, model: Word, at: int, clause: tuple[int, int], named: list[Word]
 ) -> bool:
-    """Whether the failure phrase at `at` is said of the asked model's own earlier answer: nothing but the
-    model's name before it ("haiku: wrong again", "sonnet, failed twice"), or words that point at its answer
-    in the clause ("you got the rounding wrong", "your tags are inconsistent")."""
+    """Whether the failure phrase at `at` is said of the asked model's own earlier answer: after its name with
+    no other subject between ("haiku: wrong again", "sonnet, failed twice"; not ", legal pushed back"), its
+    name followed by what it did ("sonnet: got the rounding wrong"), or words that point at its answer in
+    the clause ("you got the rounding wrong", "your tags are inconsistent")."""
     if model.end <= at and not opens_other_subject(text, low, model.end, at, named):
-        return True
-    return _OWN_ANSWER.search(low, *clause) is not None
+        comma = low.rfind(",", model.end, at)
+        if comma < 0 or not _GAP_WORD.search(low, comma + 1, at):
+            return True
+    return bool(_DID_HEAD.match(low, model.end, at) or _OWN_ANSWER.search(low, *clause))
 
 
 # A quotation, short ones included: words to translate, rewrite or reply to ('translate: "the export

@@ -98,6 +98,10 @@ def test_a_models_own_tries_are_still_a_failure(text: str, expected: str) -> Non
         "ask haiku to normalize these rows, the casing is inconsistent",
         "haiku pls: the last run of this job failed on row 40, summarize the log",
         "ask sonnet to fix the export, it keeps failing",
+        # the model named as the tool for the work, the failure words someone else's
+        "summarize this thread for the team using sonnet, legal pushed back on the renewal terms",
+        "the vendor disagrees with our invoice, draft a reply with haiku",
+        "draft a polite reply with haiku, the customer says our invoice is wrong",
     ],
 )
 def test_failure_words_about_the_input_are_no_failure_of_the_model_asked(text: str) -> None:
@@ -117,6 +121,10 @@ def test_failure_words_about_the_input_are_no_failure_of_the_model_asked(text: s
         ("haiku: the tags you gave are wrong", "default"),
         ("sonnet: the tests are failing after your change", "premium"),
         ("hey opus, your last answer on the indemnity cap was wrong", "max"),
+        ("sonnet: got the tax rounding wrong, fix the invoice script", "premium"),
+        ("we got garbage with haiku on these tags, redo them", "default"),
+        ("tried with sonnet, it got the rounding wrong", "premium"),
+        ("the summaries were wrong with haiku, try again", "default"),
     ],
 )
 def test_a_model_addressed_about_its_own_earlier_answer_failed(text: str, expected: str) -> None:
