@@ -91,12 +91,12 @@ def stated_by_model(text: str, low: str, at: int, since: int, named: Iterable[Wo
 
 
 # A model asked to do the work, not reported on: addressed at the head of a clause ("haiku: …", "sonnet, …",
-# "hey opus, …"), asked for ("use haiku: …", "ask sonnet to …"), or a lane named as where the task should go
-# ("premium pass needed", "use the premium lane", "premium tier please"). Failure words after it describe
-# the input ("haiku: the format of these rows is inconsistent"), unless they are tied to its own answer.
+# "hey opus, …"), asked for ("use haiku: …", "ask sonnet to …"), or a lane named as where the task should
+# go ("premium pass needed", "send it to the premium tier", "premium tier please"). Failure words after it
+# describe the input ("haiku: the format of these rows is inconsistent"), unless tied to its own answer.
 _ASKING = re.compile(
     r"(?:\b(?:use|ask|(?<!we )(?<!i )(?<!they )have|let|get|hey|hi|hello|yo|dear|try|need|needs|want|wants)"
-    r"\W+(?:the\W+)?|@)$"
+    r"\W+(?:the\W+)?|\b(?:to|into|onto) the\W+|@)$"
 )
 # The tool for the work ("draft a reply with haiku", "summarize it using sonnet"), unless the words before
 # report a run ("we got garbage with haiku", "the tags were wrong with haiku", "tried it through sonnet").

@@ -173,6 +173,7 @@ def test_a_failure_said_outside_the_quotes_still_counts(text: str, expected: str
         ("use the premium lane, sonnet got the revenue bridge wrong", "premium"),
         ("premium tier please - haiku mangled the board summary", "default"),
         ("use opus: sonnet's forecast got the seasonality wrong", "premium"),
+        ("send it to the premium tier, haiku botched the summary", "default"),
         ("opus: sonnet failed twice on this migration plan", "premium"),
     ],
 )
@@ -204,6 +205,7 @@ def test_a_lane_named_as_what_failed_is_still_that_rungs_failure(text: str, expe
         "sonnet said the outline works, now write the blog post from it",
         "asked haiku, it said the tags are correct; now export them as a csv",
         "opus says the numbers tie out, so turn the reconciliation into a short summary for the team",
+        "codex said the tests pass, now write the changelog",
     ],
 )
 def test_a_reported_all_clear_then_a_new_request_is_no_failure(text: str) -> None:
