@@ -530,9 +530,9 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         return _NO_FAILURES
     # A model named in quoted material (a pasted thread, an email) is someone else's story, not a failure
     # of this task. Only quotations count here: a note on the request's second line is the person's own.
-    quotes = quotations(text)
-    spans = quoted_spans(text) + quotes
     low = _lowered(text)
+    quotes = quotations(text, low, [w for w, _ in named])
+    spans = quoted_spans(text) + quotes
     quoted = [w for w, _ in named if any(a <= w.start < b for a, b in spans)]
     named = [(w, rung) for w, rung in named if w not in quoted]
     best: Failure | None = None

@@ -162,8 +162,24 @@ _QUOTATION = re.compile(
 )
 
 
-def quotations(text: str) -> list[tuple[int, int]]:
-    """Where `text` quotes something, short quotations included."""
+# What a model is said to have answered, just before a quotation of it: 'haiku keeps answering "I can't
+# help with that"' quotes the model's own failure, not material to work on.
+_ANSWERED = re.compile(
+    r"\b(?:said|says|saying|answer(?:s|ed|ing)|repl(?:y|ies|ied|ying)|respond(?:s|ed|ing)|wrote|writes|writing|"
+    r"return(?:s|ed|ing)|output(?:s|ted|ting)?|spat out|came back with|gave (?:me|us)|gives (?:me|us)|"
+    r"told (?:me|us)|tells (?:me|us)|keeps? (?:saying|answering|replying|returning|writing))\W*$"
+)
+
+
+def quotations(text: str, low: str, named: Iterable[Word]) -> list[tuple[int, int]]:
+    """Where `text` quotes something, short quotations included, but not a model's answer quoted."""
     if not any(mark in text for mark in "\"“«„'‘"):
         return []
-    return [match.span() for match in _QUOTATION.finditer(text)]
+    named = list(named)
+    spans = []
+    for match in _QUOTATION.finditer(text):
+        start = match.start()
+        answered = _ANSWERED.search(low, max(0, start - 60), start)
+        if answered is None or not any(start - 60 <= w.start < answered.start() for w in named):
+            spans.append(match.span())
+    return spans

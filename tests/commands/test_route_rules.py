@@ -157,6 +157,9 @@ def test_failure_words_inside_quoted_material_are_no_failure(text: str) -> None:
         ('haiku got the translation of "the previous tool failed to export" wrong, redo it', "default"),
         ('sonnet\'s rewrite of "the import failed again" is still wrong', "premium"),
         ("haiku mangled the 'sync is broken' banner text, redo it", "default"),
+        # a model's own answer, quoted
+        ('haiku keeps answering "I can\'t help with that" on the refund tickets', "default"),
+        ("sonnet replied 'I cannot open the attachment', summarize the contract", "premium"),
     ],
 )
 def test_a_failure_said_outside_the_quotes_still_counts(text: str, expected: str) -> None:
