@@ -6,7 +6,9 @@ The lane model reads the kind of work; these rules sit on top of it because the 
   object, reaches `max`.
 Failures are found where a model or effort name (marked with its rung by `ModelNames`) shares a clause with
 a failure phrase. A mention is not a failure: "haiku did fine", "write a prompt for haiku", and "opus got
-something else wrong earlier, unrelated" are recognised and set aside, and the decision says so.
+something else wrong earlier, unrelated" are recognised and set aside, and the decision says so. Nor are
+words in that clause that belong to someone or something else (`commands/rule_subjects.py`): Bob saying
+otherwise, the customer's tries, the input's faults while a model is only asked to do the work, quoted text.
 """
 
 from __future__ import annotations
@@ -582,11 +584,11 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         ):
             tries = None  # the customer's tries, not the model's
         failure = _first_failure(clause, offset, task, start)
-        failure_at = offset + failure.start() if failure else claimed.start() if claimed else 0
-        if failure is None:
-            failure = claimed or tries
-            if claimed is None and tries is not None:
-                failure_at = offset + tries.start()
+        failure_at = offset + failure.start() if failure else 0  # where in `low`: whose failure it is
+        if failure is None and claimed is not None:
+            failure, failure_at = claimed, claimed.start()
+        elif failure is None and tries is not None:
+            failure, failure_at = tries, offset + tries.start()
         if failure is None and following and (contrast or not _DID_WELL.search(clause)):
             # "opus said it's seasonal. it isn't": the verdict often comes in the next short sentence.
             after_start, after_end = clauses[number + 1]
