@@ -1,0 +1,261 @@
+"""Wordings of the guide's rules that people type and the rules once missed: failures said without a failure
+word (a result that turned out wrong, a plan good only on paper, runs that disagree, a disputed all-clear in
+quotes, an effort named as the model), demands for maximum rigour in six languages, praise followed by "do
+this week's", and "it works" after a model's run.
+
+Each wording comes with near twins that must read the other way, so that a fix is a rule and not a special
+case. Texts are written for these tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from commands.policy import load_policy
+from commands.router import Decision, route
+
+POLICY = load_policy()
+
+
+def _failed(decision: Decision) -> bool:
+    return any(reason.startswith("earlier failure") for reason in decision.reasons)
+
+
+def _set_aside(decision: Decision) -> bool:
+    return any(reason.startswith("not a failure of this task") for reason in decision.reasons)
+
+
+# 1. Failures said without a failure word: the lane is one rung above what failed.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # what the model flagged, blamed or pointed at turned out fine, unrelated, a red herring
+        ("opus's vendor risk review flagged three suppliers that turned out to be fine, redo it", "max"),
+        ("sonnet blamed the nightly cron for the drift, which turned out to be unrelated", "premium"),
+        ("gpt-5.4 high pointed at the cache layer; it turned out to be a red herring", "max"),
+        ("haiku marked 40 tickets as spam that turned out to be legit customers, retag them", "default"),
+        # good on paper, wrong in practice
+        ("gpt-5.4 high's discount plan looked great on paper but the trial lost us margin", "max"),
+        ("sonnet's rollout schedule sounded fine in theory, but two teams were double-booked", "premium"),
+        ("opus's hiring plan was perfect on paper but we couldn't fill a single role", "max"),
+        # runs that disagree with each other
+        ("three opus runs on the lifetime value model came back 40k, 55k and 90k", "max"),
+        ("sonnet gives me a different headcount every time I ask, settle the Q2 number", "premium"),
+        ("two gpt-5.4 high passes on the transfer pricing gave 12% and 19%", "max"),
+        ("sonnet nous donne un total différent à chaque fois pour la TVA du trimestre", "premium"),
+        ("opus da un resultado distinto cada vez sobre la provisión de impagos", "max"),
+        # still or keeps double-counting; variants that all read alike
+        ("sonnet's ledger merge still double counts the credit notes", "premium"),
+        ("gpt-5.4 medium keeps double-counting intercompany sales in the consolidation", "premium"),
+        ("haiku wrote eight push notifications and they all read the same", "default"),
+        ("the four intros sonnet drafted all sound identical, need real alternatives", "premium"),
+    ],
+)
+def test_a_failure_said_without_a_failure_word_moves_one_rung_above(text: str, expected: str) -> None:
+    decision = route(text, POLICY)
+    assert _failed(decision), decision.reasons
+    assert decision.lane.id == expected, decision.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "opus's forecast turned out to be right, turn it into a board slide",
+        "sonnet's guess about the root cause turned out to be correct; write the postmortem",
+        "the supplier turned out to be fine, ask haiku to draft a thank-you note",
+        "sonnet: write the plan on paper first, then the checklist",
+        "haiku: write 30 welcome messages, a different one each time a user signs up",
+        "sonnet: the two regions came back 3% and 11% this quarter, write the summary",
+    ],
+)
+def test_twins_of_those_wordings_are_no_failure(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not _failed(decision), decision.reasons
+    assert decision.lane.id != "max", decision.reasons
+
+
+# A model's all-clear given in quotes, then shown wrong: a failure of what gave it.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('opus gave the launch checklist a "looks good", but the canary failed within minutes', "max"),
+        ('sonnet gave the migration a "no issues found" but staging lost a table', "premium"),
+        ('gpt-5.4 high gave me an "all clear" on the DPA, and then legal found two gaps', "max"),
+        ("haiku gave the export a thumbs up, but half the rows are missing", "default"),
+    ],
+)
+def test_a_models_quoted_all_clear_disputed_after_is_a_failure(text: str, expected: str) -> None:
+    decision = route(text, POLICY)
+    assert _failed(decision), decision.reasons
+    assert decision.lane.id == expected, decision.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'sonnet gave the outline a "looks good", now turn it into a one-pager',
+        'haiku gave the tags a "no issues" and they were right, tag this week\'s batch',
+    ],
+)
+def test_a_quoted_all_clear_not_disputed_is_no_failure(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not _failed(decision), decision.reasons
+
+
+# Beside the point, in the five other languages.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("le rapport de sonnet passe complètement à côté du sujet, reprends l'étude", "premium"),
+        ("opus est passé à côté de la question sur la clause de non-concurrence", "max"),
+        ("la note de sonnet est à côté de la plaque, refais le mémo juridique", "premium"),
+        ("la propuesta de sonnet no da en el clavo, rehaz el análisis de precios", "premium"),
+        ("opus no dio en el clavo con la estrategia de expansión", "max"),
+        ("la risposta di sonnet non centra il punto, rivedi il piano di migrazione", "premium"),
+        ("opus non ha centrato il punto sul rischio di cambio", "max"),
+        ("die Analyse von sonnet geht völlig am Thema vorbei, bitte die Marktstudie neu", "premium"),
+        ("opus lag mit der Bewertung am Ziel vorbei", "max"),
+        ("a análise do sonnet passou longe, refaça o plano de preços", "premium"),
+        ("o opus passou muito longe na avaliação do risco", "max"),
+    ],
+)
+def test_beside_the_point_in_other_languages_is_a_failure(text: str, expected: str) -> None:
+    decision = route(text, POLICY)
+    assert _failed(decision), decision.reasons
+    assert decision.lane.id == expected, decision.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sonnet, passe à côté des détails et résume le fil en cinq points",
+        "opus: il camion passa longe della banchina, scrivi il verbale",
+    ],
+)
+def test_those_words_used_plainly_are_no_failure(text: str) -> None:
+    assert not _failed(route(text, POLICY))
+
+
+# An effort named as the model that ran ("high still gets it wrong"): a failure at that effort's rung.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("medium and then high both had a go; high still gets the deferred tax wrong", "max"),
+        ("low got the sentiment labels wrong on half the reviews, relabel them", "default"),
+        ("medium keeps missing the deadlock in the job scheduler", "premium"),
+        ("we tried low, then medium. medium was still wrong about the refund policy", "premium"),
+    ],
+)
+def test_an_effort_named_as_the_model_that_failed_moves_one_rung_above(text: str, expected: str) -> None:
+    decision = route(text, POLICY)
+    assert _failed(decision), decision.reasons
+    assert decision.lane.id == expected, decision.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the error rate is high was the finding, summarise the incident notes",
+        "tag these tickets: high priority got missed last week by the on-call",
+        "keep it low, got it? summarize the thread in three bullets",
+        "medium roast sold out, draft the email to subscribers",
+    ],
+)
+def test_an_effort_word_used_as_an_adjective_is_no_model(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not _failed(decision), decision.reasons
+
+
+# 2. A demand for maximum rigour: premium on its own, max with cost or time no object; bulk work stays cheap.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "evalúa los riesgos de la fusión con Gamma con el máximo rigor posible",
+        "valuta i rischi della fusione con Gamma con il massimo rigore",
+        "évalue les risques de la fusion avec Gamma avec une rigueur maximale",
+        "bewerte die Risiken der Fusion mit Gamma mit maximaler Sorgfalt",
+        "avalie os riscos da fusão com a Gamma com o máximo rigor",
+        "the most rigorous analysis you're capable of: the risks of merging with Gamma",
+        "assess the risks of merging with Gamma with maximum care",
+    ],
+)
+def test_a_demand_for_maximum_rigour_alone_is_premium(text: str) -> None:
+    decision = route(text, POLICY)
+    assert decision.lane.id == "premium", decision.reasons
+    assert any("maximum effort" in r for r in decision.reasons), decision.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "evalúa los riesgos de la fusión con Gamma con el máximo rigor posible, da igual lo que tarde",
+        "evalúa los riesgos de la fusión con Gamma con el máximo rigor, da igual lo que cueste",
+        "valuta i rischi della fusione con Gamma con il massimo rigore, non importa quanto costa",
+        "évalue les risques de la fusion avec Gamma avec une rigueur maximale, peu importe le coût",
+        "bewerte die Risiken der Fusion mit Gamma mit maximaler Sorgfalt, Kosten spielen keine Rolle",
+        "avalie os riscos da fusão com a Gamma com o máximo rigor, custe o que custar",
+        "the most rigorous analysis you're capable of on merging with Gamma, cost is no object",
+        "the deepest analysis available of the Gamma merger; time doesn't matter",
+    ],
+)
+def test_a_demand_for_maximum_rigour_with_cost_or_time_no_object_is_max(text: str) -> None:
+    decision = route(text, POLICY)
+    assert decision.lane.id == "max", decision.reasons
+    assert any("explicit demand for maximum effort" in r for r in decision.reasons), decision.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "evalúa si conviene fusionarnos con Gamma y qué riesgos legales hay, da igual lo que tarde",
+        "etiqueta estos 400 tickets con el máximo rigor posible",
+    ],
+)
+def test_time_alone_or_rigour_on_bulk_work_does_not_reach_max(text: str) -> None:
+    assert route(text, POLICY).lane.id != "max"
+
+
+# 3. Praise of a model, then the next period's run asked for: that model's rung.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sonnet's been great on these, do this week's", "default"),
+        ("sonnet has been excellent on the competitor digests, write this month's", "default"),
+        ("opus has been excellent on the quarterly board letters, write this quarter's", "premium"),
+        (
+            "gpt-5.4 medium is fine for this kind of thing, it did it well last time — do the April one",
+            "default",
+        ),
+        ("haiku has been solid on the ticket tags, do today's batch", "cheap"),
+    ],
+)
+def test_praise_then_the_next_run_asked_for_is_the_same_again(text: str, expected: str) -> None:
+    decision = route(text, POLICY)
+    assert not _failed(decision), decision.reasons
+    assert decision.lane.id == expected, decision.reasons
+
+
+# 4. "It works" after a model's run is praise; "it works only half the time" is not.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "codex wrote the invoice parser on monday and it works. now add a --dry-run flag",
+        "sonnet set up the backup job last week and it worked, add alerting to it",
+        "haiku tagged friday's tickets and that worked, tag today's",
+    ],
+)
+def test_it_works_after_a_models_run_is_no_failure(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not _failed(decision), decision.reasons
+    assert _set_aside(decision), decision.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "codex wrote the invoice parser on monday and it works only on small files, fix it",
+        "sonnet set up the backup job last week and it worked until the disk filled up",
+    ],
+)
+def test_it_works_with_a_catch_is_still_a_failure(text: str) -> None:
+    assert _failed(route(text, POLICY))
