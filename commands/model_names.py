@@ -26,6 +26,28 @@ _LANE_NEXT = frozenset({"lane", "model", "tier", "models", "pass"})
 # others ("xhigh") do.
 _COMMON_WORDS = frozenset({"none", "minimal", "low", "medium", "high", "max", "default"})
 _EFFORT_JOINERS = frozenset({"on", "at", "with", "in"})
+# A common effort word on its own names the effort when it is what ran: the subject of a run's verb ("high
+# still gets the tax wrong", "medium and then high both had a go", "low's labels"), not a word describing
+# something ("the error rate is high", "high priority got missed", "keep it low").
+_RAN = frozenset(
+    {
+        *("took", "tried", "tries", "gets", "got", "gave", "gives", "failed", "fails", "keeps", "kept"),
+        *("missed", "misses", "was", "were", "did", "does", "came", "produced", "returned", "said", "says"),
+        *("had", "has", "couldn't", "can't", "didn't", "doesn't", "wasn't", "botched", "messed", "mangled"),
+        *("struggled", "choked", "made", "wrote", "flagged", "marked", "labelled", "labeled", "tagged"),
+        *("answered", "still"),
+    }
+)
+_RAN_ADVERBS = frozenset({"also", "then", "again", "too", "both", "just", "already", "even", "only"})
+_OR_THEN = frozenset({"and", "then", "or"})
+_DESCRIBING = frozenset(
+    {
+        *("the", "a", "an", "is", "was", "are", "were", "be", "been", "too", "very", "so", "quite", "pretty"),
+        *("really", "it", "them", "this", "that", "set", "to", "at", "stays", "stay", "remains", "more"),
+        *("less", "most", "keep", "keeps", "kept", "its", "their", "our", "your", "my", "of", "extremely"),
+        *("fairly",),
+    }
+)
 _SQUASH = re.compile(r"[^a-z0-9]")
 _PLAIN_LIMIT = 200_000  # distinct plain words remembered; past it, new words are checked each time
 
@@ -138,7 +160,9 @@ class ModelNames:
                 index += 2
                 continue
             bare = _POSSESSIVE.sub("", norm)
-            if rung is None and (following in _EFFORT_NEXT or bare not in _COMMON_WORDS):
+            if rung is None and (
+                following in _EFFORT_NEXT or bare not in _COMMON_WORDS or self._ran(norms, index)
+            ):
                 rung = self.efforts.get(bare)
             if rung is None and following in _LANE_NEXT:
                 rung = self.lanes.get(norm)
@@ -160,6 +184,29 @@ class ModelNames:
             or key in self.split_starts
             or self._joined_effort(norm) is not None
         )
+
+    def _ran(self, norms: list[str], index: int) -> bool:
+        """Whether the common effort word at `index` is what ran, not a word describing something."""
+        if index and norms[index - 1] in _DESCRIBING:
+            return False
+        return _POSSESSIVE.search(norms[index]) is not None or self._runs_from(norms, index, joined=True)
+
+    def _runs_from(self, norms: list[str], index: int, joined: bool) -> bool:
+        """Whether a run's verb follows the word at `index` (past a few adverbs), or another effort word that
+        ran does after "and", "then" or "or" ("medium and then high both had a go")."""
+        after = index + 1
+        while after < len(norms) and after - index <= 2 and norms[after] in _RAN_ADVERBS:
+            after += 1
+        if after >= len(norms):
+            return False
+        if norms[after] in _RAN:
+            return True
+        if not joined or norms[after] not in _OR_THEN:
+            return False
+        later = after + 2 if after + 1 < len(norms) and norms[after + 1] == "then" else after + 1
+        if later >= len(norms) or norms[later] not in self.efforts:
+            return False
+        return self._runs_from(norms, later, joined=False)
 
     def _joined_effort(self, norm: str) -> int | None:
         """The rung of a model and its effort typed as one word ("gpt-5.4-high"), if `norm` is one."""

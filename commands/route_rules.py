@@ -59,6 +59,32 @@ _FAILED = LazyPattern(
     r"still (?:\w+s|there|happen\w*|shows?|not|doesn'?t|isn'?t|has|have)|skipped|blamed|signed off|"
     r"mis(?:characteri[sz]|represent|interpret|understo|understand|stat|calculat|count|quot|attribut|identif|judg)\w*|"
     r"f[ae]ll(?:s|en)? apart|burn(?:ed|t) through|"
+    # Shown wrong without a failure word. What it flagged or blamed turned out fine ("flagged vendors that
+    # turned out to be fine"; "opus's forecast turned out to be right" is praise, in `_WENT_WELL`):
+    r"(?:that|which|who) (?:all |both |later )?(?:turned|turns|had turned) out (?:to be )?(?:\w+ )?(?:fine|ok(?:ay)?|"
+    r"harmless|legit\w*|benign|unrelated|irrelevant)|(?:turned|turns|turn) out (?:to be )?(?:\w+ )?(?:unrelated|"
+    r"irrelevant|(?:a |just )?(?:red herrings?|false (?:alarms?|positives?)|non-?issues?))|"
+    # good on paper only: "looked great on paper but the pilot lost money", "parfait sur le papier"
+    r"(?:great|good|fine|nice|solid|perfect|plausible|convincing|sound|reasonable|brilliant|elegant|ok(?:ay)?) "
+    r"(?:on paper|in theory)|(?:bien|bon(?:ne)?s?|parfait\w*|g[ée]nia\w*|buen[oa]s?|perfect[oa]s?|buon[oaie]|"
+    r"perfett\w*|gut|perfekt|toll|bo[am]s?|perfeit\w*|[óo]tim\w*) (?:sur le papier|en th[ée]orie|(?:sobre el|en el|en) "
+    r"papel|en teor[ií]a|sulla carta|in teoria|auf dem papier|in der theorie|no papel|em teoria)|"
+    # runs that disagree: "gives me a different total every time", "two runs came back 3% and 11%"
+    r"(?:gave|gives|giving|gets|got|returns?|returned|produces?|produced|comes? back with|came back with|says?|said|"
+    r"answers?|answered|spits? out|spat out)(?: me| us)? (?:a |an )?different \w+(?: \w+)? (?:each|every) "
+    r"(?:time|run|go|try|pass)|(?:runs?|tries|attempts|passes|times)\b(?: \w+){0,6}? (?:came back(?: with)?|gave|"
+    r"returned|produced|landed on|said) [^\s,;]*\d[^\s,;]*,?(?: [^\s,;]*\d[^\s,;]*,?)* (?:and|vs\.?|versus|then|or) "
+    r"[^\s,;]*\d\w*|(?:donne\w*|donn[ée]|d[aàá]|dio|dato|gibt|gab|deu|renvoie\w*|devuelve\w*|restituisce|liefert\w*|"
+    r"retorna\w*) (?:\w+ ){0,3}?(?:diff[ée]rent|distint|diferent|divers|ander)\w* (?:\w+ ){0,2}?(?:à chaque fois|"
+    r"chaque fois|cada vez|ogni volta|jedes mal|toda vez)|"
+    # beside the point: "passe à côté du sujet", "no da en el clavo", "non centra il punto", "am Thema
+    # vorbei", "passou longe"
+    r"pass\w* (?:\w+ ){0,2}?à c[oô]t[ée](?: du sujet| de la question| de l'essentiel| du probl[eè]me| de l'enjeu| du "
+    r"point|(?=$|[,)]))|hors[- ]sujet|no (?:da|dio|dan|dieron|ha dado|han dado) en el clavo|fuera de tema|"
+    r"non (?:ha |hanno )?centra(?:to|no)? (?:il |l')?(?:punto|bersaglio|obiettivo|problema|nocciolo)|"
+    r"fuori (?:tema|bersaglio)|(?:am thema|an der sache|am ziel|an der frage|am punkt|am kern|an der aufgabe) vorbei|"
+    r"(?:völlig|total|komplett|voll|weit) daneben|pass(?:ou|a|aram|am|ando) (?:\w+ )?longe(?! d[aoe]s? )|"
+    r"fora d[oa] (?:assunto|tema|alvo)|off[- ]topic|wide of the mark|"
     r"flub\w*|hopeless|(?:is|was|were|are) (?:total |complete |utter )?(?:garbage|rubbish|trash|junk)|flip-?flop\w*|blew(?! (?:up|away|past|through|out)\b)|blown|"
     # what else bombs or tanks: "the stock tanked", "movies that tanked", "the app bombed on launch day"
     r"(?<!that )(?<!which )(?<!stock )(?<!stocks )(?<!shares )(?<!price )(?<!prices )(?<!sales )(?<!market )(?<!app )"
@@ -137,7 +163,7 @@ _FAILED = LazyPattern(
 # A model named as the subject of the task, or as having done well, or a failure said to be about
 # something else.
 _NOT_THIS_TASK = LazyPattern(
-    r"\b(?:unrelated|different (?:task|thing|project|issue|question|repo|topic|subject|matter|ticket|doc|feature|"
+    r"\b(?:(?<!out to be )(?<!turned out )(?<!turns out )unrelated|different (?:task|thing|project|issue|question|repo|topic|subject|matter|ticket|doc|feature|"
     r"dataset|client|customer|account|outage|incident|case|report|deal|vendor|batch)|something else|"
     # "a different one" is another task, unless it is the model asked for ("botched it, try a different one")
     r"(?<!try a )(?<!use a )(?<!pick a )(?<!need a )(?<!want a )(?<!with a )(?<!to a )different one|"
@@ -150,7 +176,7 @@ _NOT_THIS_TASK = LazyPattern(
 # Said of a model that did its job: the clause names it, but not as a failure.
 _DID_WELL = LazyPattern(
     r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid|decent|fine|reasonable) job|handled .{0,40}?\bfine|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
-    r"(?:was|were|is) (?:fine|great|good|decent|ok(?:ay)?|spot on)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
+    r"(?:was|were|is) (?:fine|great|good|decent|ok(?:ay)?|spot on)(?! on paper| in theory)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
 )
 # A model said to be more than the work needs ("sonnet's a bit much for this, just fix the spelling"): the
 # person is asking for a smaller one, not reporting that it failed.
@@ -184,6 +210,9 @@ _SOMEONE_ELSE_TRIED = LazyPattern(
 # A model's own verdict, reported: "sonnet keeps telling me this is fine but we lose messages", "opus insists
 # the numbers tie out". People quote a model's all-clear to dispute it, so this is a failure, not praise.
 _CLAIMED_FINE = LazyPattern(
+    r"\b(?:gave|gives|given|giving)\b(?: \w+){0,4}? (?:a |an |the |its )?(?:[\"“«']\W*(?:looks good|lgtm|all good|all[- ]clear|"
+    r"no (?:issues|problems)|fine|ok(?:ay)?|good to go|ship it|approved|pass(?:ed)?|correct)|thumbs[- ]up|green light|"
+    r"clean bill of health|all[- ]clear|go-ahead|pass(?:ing)? (?:grade|mark))|"
     r"\b(?:says?|said|sayed|saying|sayin'?|keeps? (?:saying|sayin'?|telling (?:me|us))|tells? (?:me|us)|told (?:me|us)|claims?|claimed|"
     r"claiming|insists?|insisted|swears?|swore|dice|dijo|dit|sagt|gesagt|disse|diz|jur(?:a|e|ou|ó|é|ato)|meint\w*|behaupt\w*|assicura\w*|aff?irm\w*|"
     r"insist\w*)\b(?:\W+\w+){0,12}?\W+(?<!\bthe )(?<!\ba )(?<!\ban )(?:fine|ok(?:ay)?|correct|right|good|nothing wrong|no bug|tie out|ties out|"
@@ -225,7 +254,14 @@ _SAME_AGAIN = LazyPattern(
     r"(?:do|run|make) the same|the same for|like (?:last time|before|yesterday)|as before|genauso|"
     r"gleich wie|igual|pareil|de la m[eê]me (?:fa[cç]on|mani[eè]re)|comme (?:avant|la derni[eè]re fois|hier)|"
     r"allo stesso modo|come (?:prima|ieri|l'ultima volta)|do mesmo jeito|da mesma forma|del mismo modo|"
-    r"de la misma manera|lo mismo)\b",
+    r"de la misma manera|lo mismo|"
+    # the next one of a series: "do this week's", "write this quarter's", "do the April one", "haz las de esta
+    # semana"
+    r"(?:do|run|write|make|tag|draft|prepare|send|handle|process|summari[sz]e|review|translate|build|produce|"
+    r"clean|sort) (?:(?:this|next) (?:week|month|quarter|year|sprint|cycle)(?:'s|’s)|today(?:'s|’s)|"
+    r"tomorrow(?:'s|’s)|the (?:next|new|latest|\w+) (?:one|batch|edition|issue)\b)|"
+    r"(?:haz|hazme|fais|fai|fammi|mach|fa[çc]a|faz) (?:\w+ ){0,2}?(?:de esta|de cette|di questa|von dieser|desta|"
+    r"deste) (?:semana|semaine|settimana|woche|mes|mois|mese|monat|m[eê]s))\b",
 )
 # Weaker signs that an earlier run went well, or that the person asks for the same again ("codex wrote it
 # last week and it's fine", "haiku did the august batch, do september's the same way"). They only stop the
@@ -234,6 +270,10 @@ _WENT_WELL = LazyPattern(
     r"\b(?:fine|well|perfect(?:ly)?|no problem|liked it|correct|good|great|nice|solid|decent|"
     r"(?:très )?bien|(?:très )?bon(?:ne)?s?|buen[oa]s?|buon[oaie]|bo(?:a|as|ns)|gute[nrs]?|parfait\w*|sans probl[eè]me|bem|sem problema|perfeit\w*|sin problema|perfect[oa]|"
     r"(?:sehr )?gut|ohne probleme|einwandfrei|bene|benissimo|senza problemi|perfett\w*|"
+    r"excellent\w*|superb|flawless\w*|reliable|spot[- ]on|excelente|eccellent\w*|ottim[oaie]|[óo]tim[oa]s?|"
+    r"g[ée]nia(?:l|le|ux)|hervorragend|ausgezeichnet|turned out (?:to be )?(?:\w+ )?(?:right|true|accurate)|"
+    r"(?:it|that|this|they|which) (?:works|worked)\b(?! only| half| sometimes| intermittently| on | in | until| till|"
+    r" except| but| for | when| if| most| about| part| some| less| badly| poorly)|"
     + _SAME
     + r"|like last time|as before)\b",
 )
@@ -262,6 +302,7 @@ _SUBJECT_BEFORE = re.compile(r"\b(?:for|to|into|pour|para|für|per)\s+$")
 # One of these is in every MAX_DEMAND phrase: a few substring tests spare most tasks the big pattern.
 _DEMAND_KEYS = (
     "max",
+    "massim",
     "most",
     "deep",
     "strong",
@@ -273,6 +314,7 @@ _DEMAND_KEYS = (
     "careful",
     "thorough",
     "rigo",
+    "rigu",
     "exhaust",
     "definitiv",
     "stone",
@@ -344,7 +386,11 @@ MAX_DEMAND = LazyPattern(
     r"most careful (?:analysis|review|reasoning|answer)?|as (?:carefully|deeply|thoroughly) as possible|"
     r"deepest|no stone unturned|exhaustive(?:ly)?|best (?:possible|model) (?:answer|reasoning|analysis)?|"
     r"esfuerzo m[aá]ximo|m[aá]ximo esfuerzo|effort maximal|maximale[nr]? (?:aufwand|anstrengung)|"
-    r"massimo sforzo|esfor[cç]o m[aá]ximo|as deep as (?:you )?(?:possibly )?can|"
+    r"massimo sforzo|esfor[cç]o m[aá]ximo|"
+    # "con el máximo rigor posible", "massimo rigore", "rigueur maximale", "maximaler Sorgfalt", "máximo rigor"
+    r"(?:m[aá]xim[oa]|massim[oa]) (?:rigor|rigore|cuidado|cura|atenci[oó]n|attenzione|aten[cç][aã]o|rigurosidad|"
+    r"precisi[oó]n|precisione|precis[aã]o)|(?:rigueur|soin|pr[ée]cision|sorgfalt|rigor|rigore|cuidado) m[aá]xim\w*|"
+    r"un maximum de (?:rigueur|soin|pr[ée]cision)|maximale[nrm]? (?:sorgfalt|gr(?:ü|ue)ndlichkeit|genauigkeit)|as deep as (?:you )?(?:possibly )?can|"
     # "l'analyse la plus rigoureuse possible", "el análisis más riguroso posible", "la più accurata possibile"
     r"(?:(?:la |el |a |il )?(?:miglior[e]?|meilleure?|mejor|melhor) (?:\w+ )?(?:possibile|possible|posible|poss[ií]vel))|"
     r"(?:so )?(?:gr(?:ü|ue)ndlich|sorgf(?:ä|ae)ltig|genau) wie (?:nur )?m(?:ö|oe)glich|bestm(?:ö|oe)glich\w*|"
@@ -378,7 +424,7 @@ NO_LIMIT = LazyPattern(
     r"no (?:budget|cost|time|deadline)(?: or (?:time|deadline|budget|cost))? (?:limits?|pressure|constraints?|caps?)|"
     r"(?:don'?t|do not) care (?:what|how much) it costs|"
     r"(?:co[uû]ts?|d[ée]lais?|prix)(?: et (?:le |les )?(?:co[uû]ts?|d[ée]lais?|prix))? on s'en fiche|"
-    r"me da igual (?:lo (?:q|que) cueste|el (?:costo|coste|precio))|"
+    r"(?:me )?da igual (?:lo (?:q|que) cueste|el (?:costo|coste|precio))|"
     r"kosten(?: und (?:dauer|zeit))? (?:egal|spielen keine rolle)|"
     r"(?:custos?|tempo)(?: e (?:tempo|prazo|custos?))? n[aã]o importam?|"
     r"(?:costi|costo|tempi|tempo)(?: e (?:tempi|tempo|costi|costo))? non contano|"
@@ -391,7 +437,12 @@ NO_LIMIT = LazyPattern(
     r"sin importar (?:el |los |la )?(?:costos?|coste|precio|tiempos?)|"
     r"(?:non badiamo|senza badare) a (?:spese|costi)|"
     r"budget illimit[ée]|sans (?:limite|contrainte)s? de (?:budget|co[uû]t|temps|d[ée]lai)|"
-    r"me da igual lo (?:q|que) (?:tarde|cueste)|(?:sin|no hay) l[ií]mite de (?:presupuesto|coste|costo|tiempo)|"
+    # "da igual lo que tarde o cueste" is cost as well as time
+    r"(?:me )?da igual lo (?:q|que) (?:tarde|cueste|lleve)(?: (?:o|y|ni) (?:lo (?:q|que) )?(?:tarde|cueste|lleve))?|"
+    r"no importa (?:lo (?:q|que)|cu[aá]nto) (?:tarde|cueste)|"
+    r"(?:el |los )?(?:costes?|costos?|precio|presupuesto)(?: y (?:el )?(?:tiempo|plazo))? (?:me )?da(?:n)? igual|"
+    r"peu importe le (?:temps|d[ée]lai)|egal wie lange es dauert|non importa quanto tempo ci (?:vuole|mett\w*)|"
+    r"n[aã]o importa quanto tempo demor\w*|(?:sin|no hay) l[ií]mite de (?:presupuesto|coste|costo|tiempo)|"
     r"presupuesto ilimitado|cueste lo que cueste|sem limite de (?:custo|or[cç]amento|tempo)|custe o que custar|"
     r"or[cç]amento ilimitado|non guardare (?:i |ai )?costi|costi quel che costi|budget illimitato|"
     r"senza limiti? di (?:budget|costo|costi|tempo|spesa)|koste es,? was es wolle|unbegrenzte[sm]? budget|"
@@ -672,7 +723,10 @@ def find_failures(text: str, read: list[Word]) -> Failures:
 _TIME_ONLY = LazyPattern(
     r"\b(?:no rush|no matter (?:the )?times?|take (?:as long as|your time)|no deadline|no time pressure|not time-sensitive|"
     r"(?:time|latency|speed|turnaround) (?:doesn'?t|does not|don'?t|do not) matter|don'?t care how long|"
-    r"(?:time|latency|speed|turnaround) (?:is|are) (?:irrelevant|no (?:object|concern|issue)))\b",
+    r"(?:time|latency|speed|turnaround) (?:is|are) (?:irrelevant|no (?:object|concern|issue))|"
+    r"(?:me )?da igual lo (?:q|que) (?:tarde|lleve)|no importa (?:lo (?:q|que)|cu[aá]nto) tarde|"
+    r"peu importe le (?:temps|d[ée]lai)|egal wie lange es dauert|non importa quanto tempo ci (?:vuole|mett\w*)|"
+    r"n[aã]o importa quanto tempo demor\w*)\b",
 )
 
 

@@ -129,7 +129,7 @@ def test_beside_the_point_in_other_languages_is_a_failure(text: str, expected: s
     "text",
     [
         "sonnet, passe à côté des détails et résume le fil en cinq points",
-        "opus: il camion passa longe della banchina, scrivi il verbale",
+        "opus: o caminhão passou longe da doca, escreva o relatório do incidente",
     ],
 )
 def test_those_words_used_plainly_are_no_failure(text: str) -> None:
@@ -254,7 +254,7 @@ def test_it_works_after_a_models_run_is_no_failure(text: str) -> None:
     "text",
     [
         "codex wrote the invoice parser on monday and it works only on small files, fix it",
-        "sonnet set up the backup job last week and it worked until the disk filled up",
+        "sonnet wrote the backup job last week and it worked until the disk filled up",
     ],
 )
 def test_it_works_with_a_catch_is_still_a_failure(text: str) -> None:
