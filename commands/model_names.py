@@ -32,12 +32,16 @@ _EFFORT_JOINERS = frozenset({"on", "at", "with", "in"})
 _RAN = frozenset(
     {
         *("took", "tried", "tries", "gets", "got", "gave", "gives", "failed", "fails", "keeps", "kept"),
-        *("missed", "misses", "was", "were", "did", "does", "came", "produced", "returned", "said", "says"),
-        *("had", "has", "couldn't", "can't", "didn't", "doesn't", "wasn't", "botched", "messed", "mangled"),
+        *("missed", "misses", "came", "produced", "returned", "said", "says", "couldn't", "can't", "didn't"),
+        *("doesn't", "wasn't", "botched", "messed", "mangled"),
         *("struggled", "choked", "made", "wrote", "flagged", "marked", "labelled", "labeled", "tagged"),
         *("answered", "still"),
     }
 )
+# "was" and "has" after it tell a run only with what it did next: "medium was still wrong", not "high was the
+# risk rating".
+_WAS = frozenset({"was", "were", "is", "has", "had", "did", "does"})
+_WAS_NEXT = frozenset({"still", "not", "never", "wrong", "off", "useless", "no", "also", "even", "way"})
 _RAN_ADVERBS = frozenset({"also", "then", "again", "too", "both", "just", "already", "even", "only"})
 _OR_THEN = frozenset({"and", "then", "or"})
 _DESCRIBING = frozenset(
@@ -201,6 +205,8 @@ class ModelNames:
             return False
         if norms[after] in _RAN:
             return True
+        if norms[after] in _WAS:
+            return after + 1 < len(norms) and norms[after + 1] in _WAS_NEXT
         if not joined or norms[after] not in _OR_THEN:
             return False
         later = after + 2 if after + 1 < len(norms) and norms[after + 1] == "then" else after + 1

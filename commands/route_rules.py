@@ -64,14 +64,18 @@ _FAILED = LazyPattern(
     r"(?:that|which|who) (?:all |both |later )?(?:turned|turns|had turned) out (?:to be )?(?:\w+ )?(?:fine|ok(?:ay)?|"
     r"harmless|legit\w*|benign|unrelated|irrelevant)|(?:turned|turns|turn) out (?:to be )?(?:\w+ )?(?:unrelated|"
     r"irrelevant|(?:a |just )?(?:red herrings?|false (?:alarms?|positives?)|non-?issues?))|"
-    # good on paper only: "looked great on paper but the pilot lost money", "parfait sur le papier"
-    r"(?:great|good|fine|nice|solid|perfect|plausible|convincing|sound|reasonable|brilliant|elegant|ok(?:ay)?) "
-    r"(?:on paper|in theory)|(?:bien|bon(?:ne)?s?|parfait\w*|g[ée]nia\w*|buen[oa]s?|perfect[oa]s?|buon[oaie]|"
+    # good on paper only: "looked great on paper but the pilot lost money", "parfait sur le papier" ("the plan
+    # looks good on paper, turn it into an epic" is praise of the written plan)
+    r"(?:looked|seemed|sounded|was|were) (?:\w+ )?(?:great|good|fine|nice|solid|perfect|plausible|convincing|sound|"
+    r"reasonable|brilliant|elegant|ok(?:ay)?) (?:on paper|in theory)|auf dem papier (?:\w+ )?(?:gut|super|toll|"
+    r"perfekt|überzeugend)|(?:bien|bon(?:ne)?s?|parfait\w*|g[ée]nia\w*|buen[oa]s?|perfect[oa]s?|buon[oaie]|"
     r"perfett\w*|gut|perfekt|toll|bo[am]s?|perfeit\w*|[óo]tim\w*) (?:sur le papier|en th[ée]orie|(?:sobre el|en el|en) "
     r"papel|en teor[ií]a|sulla carta|in teoria|auf dem papier|in der theorie|no papel|em teoria)|"
     # runs that disagree: "gives me a different total every time", "two runs came back 3% and 11%"
-    r"(?:gave|gives|giving|gets|got|returns?|returned|produces?|produced|comes? back with|came back with|says?|said|"
-    r"answers?|answered|spits? out|spat out)(?: me| us)? (?:a |an )?different \w+(?: \w+)? (?:each|every) "
+    # ("a bot that gives a different greeting every time" is what to build)
+    r"(?:(?:gave|got|returned|produced|came back with|said|answered|spat out)(?: me| us)?|(?:keeps? )?(?:giving|"
+    r"returning|producing|coming back with|spitting out)(?: me| us)?|(?:gives|gets|returns|produces|comes back with|"
+    r"says|answers|spits out) (?:me|us)) (?:a |an )?different \w+(?: \w+)? (?:each|every) "
     r"(?:time|run|go|try|pass)|(?:runs?|tries|attempts|passes|times)\b(?: \w+){0,6}? (?:came back(?: with)?|gave|"
     r"returned|produced|landed on|said) [^\s,;]*\d[^\s,;]*,?(?: [^\s,;]*\d[^\s,;]*,?)* (?:and|vs\.?|versus|then|or) "
     r"[^\s,;]*\d\w*|(?:donne\w*|donn[ée]|d[aàá]|dio|dato|gibt|gab|deu|renvoie\w*|devuelve\w*|restituisce|liefert\w*|"
@@ -272,8 +276,9 @@ _WENT_WELL = LazyPattern(
     r"(?:sehr )?gut|ohne probleme|einwandfrei|bene|benissimo|senza problemi|perfett\w*|"
     r"excellent\w*|superb|flawless\w*|reliable|spot[- ]on|excelente|eccellent\w*|ottim[oaie]|[óo]tim[oa]s?|"
     r"g[ée]nia(?:l|le|ux)|hervorragend|ausgezeichnet|turned out (?:to be )?(?:\w+ )?(?:right|true|accurate)|"
-    r"(?:it|that|this|they|which) (?:works|worked)\b(?! only| half| sometimes| intermittently| on | in | until| till|"
-    r" except| but| for | when| if| most| about| part| some| less| badly| poorly)|"
+    r"(?:it|that|this|they|which) (?:works|worked)\b(?! only| half| sometimes| intermittently| until| till| except|"
+    r" but| when| if| most| about| part| some| less| badly| poorly| in (?:theory|principle)|"
+    r" (?:on|for|with) (?:my machine|mine|small|some|a few|half|most|the first|one|two|short))|"
     + _SAME
     + r"|like last time|as before)\b",
 )

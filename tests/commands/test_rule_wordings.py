@@ -64,6 +64,8 @@ def test_a_failure_said_without_a_failure_word_moves_one_rung_above(text: str, e
         "sonnet's guess about the root cause turned out to be correct; write the postmortem",
         "the supplier turned out to be fine, ask haiku to draft a thank-you note",
         "sonnet: write the plan on paper first, then the checklist",
+        "sonnet's rollout plan looks good on paper, turn it into a Jira epic",
+        "write a chatbot reply with haiku that gives a different greeting every time",
         "haiku: write 30 welcome messages, a different one each time a user signs up",
         "sonnet: the two regions came back 3% and 11% this quarter, write the summary",
     ],
@@ -159,6 +161,7 @@ def test_an_effort_named_as_the_model_that_failed_moves_one_rung_above(text: str
         "tag these tickets: high priority got missed last week by the on-call",
         "keep it low, got it? summarize the thread in three bullets",
         "medium roast sold out, draft the email to subscribers",
+        "high was the risk rating we gave it; summarize the audit findings with sonnet",
     ],
 )
 def test_an_effort_word_used_as_an_adjective_is_no_model(text: str) -> None:
@@ -242,6 +245,7 @@ def test_praise_then_the_next_run_asked_for_is_the_same_again(text: str, expecte
         "codex wrote the invoice parser on monday and it works. now add a --dry-run flag",
         "sonnet set up the backup job last week and it worked, add alerting to it",
         "haiku tagged friday's tickets and that worked, tag today's",
+        "haiku translated the help centre and it works for our Spanish users, now do the Italian one",
     ],
 )
 def test_it_works_after_a_models_run_is_no_failure(text: str) -> None:
