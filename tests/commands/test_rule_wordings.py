@@ -44,6 +44,9 @@ def _set_aside(decision: Decision) -> bool:
         ("two gpt-5.4 high passes on the transfer pricing gave 12% and 19%", "max"),
         ("sonnet nous donne un total différent à chaque fois pour la TVA du trimestre", "premium"),
         ("opus da un resultado distinto cada vez sobre la provisión de impagos", "max"),
+        ("sonnet liefert jedes Mal eine andere Summe für die Rückstellungen", "premium"),
+        ("deux passages d'opus sur le prévisionnel ont donné 4 % et 12 %", "max"),
+        ("opus mi dà un risultato diverso ogni volta sulla previsione di cassa", "max"),
         # still or keeps double-counting; variants that all read alike
         ("sonnet's ledger merge still double counts the credit notes", "premium"),
         ("gpt-5.4 medium keeps double-counting intercompany sales in the consolidation", "premium"),
