@@ -234,6 +234,8 @@ _INSISTED = LazyPattern(
 _DISPUTED = LazyPattern(
     r"\b(?:still|yet|though|however|supposedly|apparently|isn'?t|aren'?t|wasn'?t|not|doubt\w*|"
     r"(?:don'?t|do not|can'?t|cannot) (?:believe|buy|trust|agree)|disagree\w*|"
+    # someone else found what the all-clear missed: "and then legal found two gaps"
+    r"(?:found|spotted|caught|flagged) (?:\w+ ){0,2}?(?:gaps?|problems?|issues?|errors?|bugs?|holes?|mistakes?|flaws?)|"
     r"trotzdem|doch|pourtant|cependant|sin embargo|mas|porém|però|eppure|comunque)\b|\?",
 )
 # Between a model and its all-clear: "sonnet says", "I asked sonnet and it said", "sonnet looked and said",
