@@ -270,8 +270,10 @@ _SAME_AGAIN = LazyPattern(
     r"(?:do|run|write|make|tag|draft|prepare|send|handle|process|summari[sz]e|review|translate|build|produce|"
     r"clean|sort) (?:(?:this|next) (?:week|month|quarter|year|sprint|cycle)(?:'s|’s)|today(?:'s|’s)|"
     r"tomorrow(?:'s|’s)|the (?:next|new|latest|\w+) (?:one|batch|edition|issue)\b)|"
-    r"(?:haz|hazme|fais|fai|fammi|mach|fa[çc]a|faz) (?:\w+ ){0,2}?(?:de esta|de cette|di questa|von dieser|desta|"
-    r"deste) (?:semana|semaine|settimana|woche|mes|mois|mese|monat|m[eê]s))\b",
+    r"(?:haz|hazme|fais|fai|fammi|mach|fa[çc]a|faz|r[ée]dige\w*|redacta\w*|scrivi|schreib\w*|escreva|escrib[ea]|"
+    r"[ée]cris|prepara|pr[ée]pare) (?:\w+ ){0,2}?(?:de esta|de este|de cette|de ce|di questa|di questo|von dieser|"
+    r"von diesem|desta|deste) (?:semana|semaine|settimana|woche|mes|mois|mese|monat|m[eê]s|trimestre|quartal|a[ñn]o|"
+    r"ann[ée]e|anno|jahr))\b",
 )
 # Weaker signs that an earlier run went well, or that the person asks for the same again ("codex wrote it
 # last week and it's fine", "haiku did the august batch, do september's the same way"). They only stop the

@@ -233,6 +233,8 @@ def test_time_alone_or_rigour_on_bulk_work_does_not_reach_max(text: str) -> None
             "default",
         ),
         ("haiku has been solid on the ticket tags, do today's batch", "cheap"),
+        ("opus a été excellent sur les lettres aux actionnaires, rédige celle de ce trimestre", "premium"),
+        ("opus ha sido excelente con las cartas al consejo, redacta la de este trimestre", "premium"),
     ],
 )
 def test_praise_then_the_next_run_asked_for_is_the_same_again(text: str, expected: str) -> None:
@@ -266,3 +268,16 @@ def test_it_works_after_a_models_run_is_no_failure(text: str) -> None:
 )
 def test_it_works_with_a_catch_is_still_a_failure(text: str) -> None:
     assert _failed(route(text, POLICY))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "opus — scratch that, nobody has tried anything yet. plan the warehouse consolidation",
+        "sonnet - actually no, nobody has run anything on this yet: draft the vendor scorecard",
+    ],
+)
+def test_a_model_named_then_taken_back_before_any_run_is_no_failure(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not _failed(decision), decision.reasons
+    assert decision.lane.id != "max", decision.reasons
