@@ -602,6 +602,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
     quoted = [w for w, _ in named if any(a <= w.start < b for a, b in spans)]
     named = [(w, rung) for w, rung in named if w not in quoted]
     best: Failure | None = None
+    worded = False  # whether `best` says how it failed, rather than only naming an earlier run
     again: Failure | None = None
     ignored: list[tuple[str, str]] = []
     phrases: list[tuple[int, int]] = []
@@ -720,8 +721,10 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         rung = max(r for _, r in failing)
         verdict_end = clauses[number + 1][1] if clause.endswith(following.strip()) and following else end
         phrases += [m.span() for m in _counted(_FAILED.finditer(low, start, verdict_end), 0, task, start)]
-        if best is None or rung > best.rung:
-            best = Failure(rung, said)
+        # On one rung, the clause that says how it failed is the one to quote, not a run only named before it
+        # ("medium and then high both had a go; high still gets the tax wrong").
+        if best is None or rung > best.rung or (rung == best.rung and failure is not None and not worded):
+            best, worded = Failure(rung, said), failure is not None
     if quoted:
         ignored.append(
             (

@@ -281,3 +281,11 @@ def test_a_model_named_then_taken_back_before_any_run_is_no_failure(text: str) -
     decision = route(text, POLICY)
     assert not _failed(decision), decision.reasons
     assert decision.lane.id != "max", decision.reasons
+
+
+def test_the_card_quotes_the_clause_that_says_how_it_failed() -> None:
+    decision = route("medium and then high both had a go; high still gets the deferred tax wrong", POLICY)
+    assert decision.lane.id == "max"
+    assert any(
+        r.startswith('earlier failure ("high still gets the deferred tax wrong")') for r in decision.reasons
+    ), decision.reasons
