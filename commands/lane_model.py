@@ -12,7 +12,7 @@ the squared idfs added, an L2 norm that can be summed word by word. A feature's 
 The file (written by `encode_lane_model` for `commands.training`) is read with the standard library alone,
 and without a Python step per feature, since reading it is most of `routebot route`'s cold start:
 
-    routebot-lane-model/4\\n            the format line: another version is refused, not misread
+    routebot-lane-model/5\\n            the format line: another version is refused, not misread
     two little-endian uint64          the byte lengths of the header and of the names
     header                            UTF-8 JSON: lanes, bias, temperature, under_cost, first_step_cost,
                                       calibration,
@@ -20,13 +20,19 @@ and without a Python step per feature, since reading it is most of `routebot rou
     names                             UTF-8, one per line: the word features (`w `, `c `), sorted; the
                                       pairs' first words, then their second words; the pasted words
     weights                           little-endian doubles, one row per feature in the order named
+    word sums                         the same, one row per `w ` feature in the order named: the sum of
+                                      the rows of that word's own features (`word_grams`), added up as
+                                      routing adds them (`_WordRows.summed`), so a known word is read
+                                      with one binary search and one row
 
-The word features' rows stay in the file's bytes, unread: the first time a word is read its features are
-found by binary search in the sorted names, their rows unpacked and summed, and the sum remembered. So
-loading builds no object per word feature beyond its name (a dict of the 30,000 names, or one tuple per
-row, took longer than all the rest of the load together). The pairs and pasted words are few and are cut
-into rows at once, keyed as `Features` holds them (a pair's two words are stored apart so that `zip` makes
-the keys). Nothing in the file is executed or unpickled: `struct` reads numbers, `json` the header.
+The word features' rows stay in the file's bytes, unread: the first time a word is read, its stored sum is
+found by binary search among the `w ` names (contiguous in the sorted names), or, for a word the model
+kept no `w ` feature of (a typo, a name, a number), its n-grams' rows are found and summed; either way
+the sum is remembered. So loading builds no object per word feature beyond its name (a dict of the 30,000
+names, or one tuple per row, took longer than all the rest of the load together). The pairs and pasted
+words are few and are cut into rows at once, keyed as `Features` holds them (a pair's two words are stored
+apart so that `zip` makes the keys). Nothing in the file is executed or unpickled: `struct` reads numbers,
+`json` the header.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from typing import Any, NamedTuple
 from commands.errors import ConfigError
 from commands.text_features import Features, word_grams
 
-FORMAT = "routebot-lane-model/4"
+FORMAT = "routebot-lane-model/5"
 _MAGIC = (FORMAT + "\n").encode("ascii")
 _SIZES = struct.Struct("<QQ")  # header bytes, names bytes
 _PAIR, _PASTED = "b ", "p "  # the prefixes training gives pair and pasted-word features
@@ -100,26 +106,78 @@ class Scored(NamedTuple):
 
 _NO_ROW: Sequence[float] = ()  # a word none of whose features the model kept
 _WORD_CACHE_LIMIT = 200_000  # distinct words remembered; past it, new words are summed each time
+_GRAM_CACHE_LIMIT = 100_000  # feature names remembered, kept or not (the model keeps some 50,000)
+# Binary searches for word features after which every name gets its position in a dict. Building it
+# (8-15 ms, some 4 MB) costs about what this many searches do, so a one-off `routebot route` never pays
+# for it, and a process that keeps reading new words stops searching once it has paid that much.
+_POSITIONS_AFTER = 5_000
+_WORD, _NEXT_AFTER_WORDS = "w ", "w!"  # every `w ` name sorts from the one to before the other
+
+
+class _GramRows(dict[str, Sequence[float]]):
+    """Each word feature's row (empty when the model did not keep it), unpacked when first asked for and
+    remembered: the n-grams of the words a model has no `w ` feature for are often those of words met
+    before, and a remembered one is a dict lookup in C."""
+
+    def __init__(self, grams: Sequence[str], gram_rows: memoryview, row: struct.Struct) -> None:
+        super().__init__()
+        self.grams, self.gram_rows, self.row = grams, gram_rows, row
+        self.positions: dict[str, int] | None = None  # each name's index in `grams`, once built
+        self.searches = 0
+
+    def __missing__(self, gram: str) -> Sequence[float]:
+        index = self.position(gram)
+        row = _NO_ROW if index is None else self.row.unpack_from(self.gram_rows, index * self.row.size)
+        if len(self) < _GRAM_CACHE_LIMIT:
+            self[gram] = row
+        return row
+
+    def position(self, gram: str) -> int | None:
+        """Where `gram` is in the sorted names (None: not kept), by binary search until `_POSITIONS_AFTER`
+        searches, then from a dict of every name's position."""
+        if self.positions is not None:
+            return self.positions.get(gram)
+        self.searches += 1
+        if self.searches >= _POSITIONS_AFTER:
+            self.positions = dict(zip(self.grams, range(len(self.grams)), strict=True))
+        grams = self.grams
+        index = bisect_left(grams, gram)
+        return index if index < len(grams) and grams[index] == gram else None
 
 
 class _WordRows(dict[str, Sequence[float]]):
     """Each word's summed row, remembered: the same pure function of the word every time, only faster.
 
-    A word seen for the first time is summed by `__missing__`, so a task's words are looked up with one
-    `map(rows.__getitem__, words)` in C, with no pass afterwards to find the words not yet seen."""
+    A word seen for the first time is read by `__missing__`, so a task's words are looked up with one
+    `map(rows.__getitem__, words)` in C, with no pass afterwards to find the words not yet seen. A word
+    the model kept a `w ` feature for has its sum stored in the file (`word_sums`, one row per `w ` name
+    from `words_at` on); any other word is summed from its n-grams."""
 
-    def __init__(self, grams: Sequence[str], gram_rows: memoryview, row: struct.Struct) -> None:
+    def __init__(
+        self, grams: Sequence[str], gram_rows: memoryview, row: struct.Struct, word_sums: memoryview
+    ) -> None:
         super().__init__()
-        self.grams, self.gram_rows, self.row = grams, gram_rows, row
+        self.grams, self.row, self.word_sums = grams, row, word_sums
+        self.words_at = bisect_left(grams, _WORD)
+        self.words_end = bisect_left(grams, _NEXT_AFTER_WORDS, self.words_at)
+        self.gram_row = _GramRows(grams, gram_rows, row)
+
+    def summed(self, norm: str) -> Sequence[float]:
+        """The sum of the rows of the word's own features the model kept, in `word_grams`' order: what the
+        file stores for a word with a `w ` feature (`encode_lane_model` writes it with this function)."""
+        return self._sum_of(word_grams(norm))
+
+    def _sum_of(self, grams: Sequence[str]) -> Sequence[float]:
+        found = list(filter(None, map(self.gram_row.__getitem__, grams)))
+        return tuple(map(sum, zip(*found, strict=True))) if found else _NO_ROW
 
     def __missing__(self, norm: str) -> Sequence[float]:
-        grams, count = self.grams, len(self.grams)
-        found = []
-        for gram in word_grams(norm):
-            index = bisect_left(grams, gram)
-            if index < count and grams[index] == gram:
-                found.append(self.row.unpack_from(self.gram_rows, index * self.row.size))
-        row = tuple(map(sum, zip(*found, strict=True))) if found else _NO_ROW
+        name, grams, end = _WORD + norm, self.grams, self.words_end
+        index = bisect_left(grams, name, self.words_at, end)
+        if index < end and grams[index] == name:
+            row = self.row.unpack_from(self.word_sums, (index - self.words_at) * self.row.size)
+        else:  # the model kept no `w ` feature of this word: only its n-grams can add to its row
+            row = self._sum_of(word_grams(norm)[1:])
         if len(self) < _WORD_CACHE_LIMIT:
             self[norm] = row
         return row
@@ -134,6 +192,8 @@ class LaneModel:
     grams: Sequence[str]
     gram_rows: memoryview
     row: struct.Struct
+    # The summed row of each word with a `w ` feature, in the order of those names (`_WordRows`).
+    word_sums: memoryview
     temperature: float
     under_cost: float  # how much worse one rung under is than one rung over, for the decision rule
     first_step_cost: float  # the same for one rung under the second rung: the cheapest model failed
@@ -145,7 +205,7 @@ class LaneModel:
     word_rows: _WordRows = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "word_rows", _WordRows(self.grams, self.gram_rows, self.row))
+        object.__setattr__(self, "word_rows", _WordRows(self.grams, self.gram_rows, self.row, self.word_sums))
 
     def word_row(self, norm: str) -> Sequence[float]:
         """The sum of the rows of the word's own features (`word_grams`); empty when the model kept none."""
@@ -200,14 +260,18 @@ def parse_lane_model(data: bytes, where: str) -> LaneModel:
         width = len(lanes) + 1
         counts = header["counts"]
         grams, pairs, pasted = int(counts["grams"]), int(counts["pairs"]), int(counts["pasted"])
+        words = int(counts["words"])
         text = data[header_end + header_size : names_end].decode("utf-8")
         names = text.split("\n") if text else []
         if len(names) != grams + 2 * pairs + pasted:
             raise ValueError("the names do not match the counts in the header")
         row = struct.Struct(f"<{width}d")
         rows = memoryview(data)[names_end:]  # not a copy: unpacked where it lies
-        if len(rows) != (grams + pairs + pasted) * row.size:
-            raise ValueError("the file does not hold one row per feature")
+        if len(rows) != (grams + pairs + pasted + words) * row.size:
+            raise ValueError("the file does not hold one row per feature and one sum per `w ` feature")
+        words_at = bisect_left(names, _WORD, 0, grams)
+        if bisect_left(names, _NEXT_AFTER_WORDS, words_at, grams) - words_at != words:
+            raise ValueError("the word sums do not match the `w ` features")
         bias = tuple(float(b) for b in header["bias"])
         cal = header["calibration"]
         calibration = Calibration(float(cal["slope"]), float(cal["intercept"]), float(cal["ruled"]))
@@ -223,6 +287,7 @@ def parse_lane_model(data: bytes, where: str) -> LaneModel:
         )
     keys = zip(names[grams : grams + pairs], names[grams + pairs : grams + 2 * pairs], strict=True)
     pairs_at, pasted_at = grams * row.size, (grams + pairs) * row.size
+    sums_at = (grams + pairs + pasted) * row.size
     # The pairs' and pasted words' rows and keys are some 13,000 new tuples: the cyclic garbage collector
     # would pass over them a dozen times as they are made, though numbers and words hold no cycle. Paused
     # while they are built, a quarter of the load goes (16-20 ms to 12-14 ms in a fresh process).
@@ -233,7 +298,7 @@ def parse_lane_model(data: bytes, where: str) -> LaneModel:
             zip(keys, row.iter_unpack(rows[pairs_at:pasted_at]), strict=True)
         )
         pasted_rows: dict[str, Sequence[float]] = dict(
-            zip(names[grams + 2 * pairs :], row.iter_unpack(rows[pasted_at:]), strict=True)
+            zip(names[grams + 2 * pairs :], row.iter_unpack(rows[pasted_at:sums_at]), strict=True)
         )
     finally:
         if collecting:
@@ -244,6 +309,7 @@ def parse_lane_model(data: bytes, where: str) -> LaneModel:
         grams=names[:grams],
         gram_rows=rows[:pairs_at],
         row=row,
+        word_sums=rows[sums_at:],
         temperature=temperature,
         under_cost=under_cost,
         first_step_cost=first_step_cost,
@@ -256,9 +322,9 @@ def parse_lane_model(data: bytes, where: str) -> LaneModel:
 
 def encode_lane_model(header: Mapping[str, Any], rows: Mapping[str, Sequence[float]]) -> bytes:
     """The model file for `header` (lanes, bias, temperature, under_cost, first_step_cost, calibration,
-    trained_on) and the
-    rows of the features kept, by feature name (`w `, `c `, `b `, `p `). Deterministic: features in sorted
-    order, the header's keys too."""
+    trained_on) and the rows of the features kept, by feature name (`w `, `c `, `b `, `p `), with the summed
+    row of each word that has a `w ` feature. Deterministic: features in sorted order, the header's keys
+    too."""
     names = sorted(rows)
     grams = [name for name in names if not name.startswith((_PAIR, _PASTED))]
     pairs = [name for name in names if name.startswith(_PAIR)]
@@ -270,16 +336,22 @@ def encode_lane_model(header: Mapping[str, Any], rows: Mapping[str, Sequence[flo
     lines += [name[len(_PASTED) :] for name in pasted]
     if any("\n" in line for line in lines):
         raise ValueError("a feature name holds a line break")
-    counts = {"grams": len(grams), "pairs": len(pairs), "pasted": len(pasted)}
+    words = [name for name in grams if name.startswith(_WORD)]
+    counts = {"grams": len(grams), "pairs": len(pairs), "pasted": len(pasted), "words": len(words)}
     head = json.dumps({**header, "format": FORMAT, "counts": counts}, sort_keys=True, separators=(",", ":"))
     head_bytes, names_bytes = head.encode("utf-8"), "\n".join(lines).encode("utf-8")
     width = len(header["lanes"]) + 1
     if any(len(rows[name]) != width for name in names):
         raise ValueError("a row does not have the idf squared and one weight per lane")
     row = struct.Struct(f"<{width}d")
-    weights = b"".join(row.pack(*rows[name]) for name in (*grams, *pairs, *pasted))
+    gram_rows = b"".join(row.pack(*rows[name]) for name in grams)
+    weights = b"".join(row.pack(*rows[name]) for name in (*pairs, *pasted))
+    # Each known word's sum, worked out by the very code that sums a word at run time, from the rows as
+    # routing reads them: the stored sum is the one routing would add up, to the last bit.
+    summed = _WordRows(grams, memoryview(gram_rows), row, memoryview(b"")).summed
+    sums = b"".join(row.pack(*summed(name[len(_WORD) :])) for name in words)
     sizes = _SIZES.pack(len(head_bytes), len(names_bytes))
-    return _MAGIC + sizes + head_bytes + names_bytes + weights
+    return _MAGIC + sizes + head_bytes + names_bytes + gram_rows + weights + sums
 
 
 def blank_lane_model(lanes: tuple[str, ...]) -> LaneModel:
@@ -290,6 +362,7 @@ def blank_lane_model(lanes: tuple[str, ...]) -> LaneModel:
         grams=(),
         gram_rows=memoryview(b""),
         row=struct.Struct(f"<{len(lanes) + 1}d"),
+        word_sums=memoryview(b""),
         temperature=1.0,
         under_cost=1.0,
         first_step_cost=1.0,

@@ -672,16 +672,21 @@ def test_a_missing_or_damaged_model_file_stops_startup_with_the_file_named(tmp_p
     with pytest.raises(PolicyError, match=r"team\.bin: router model file unreadable .*`routebot train`"):
         load_policy(path)
     (tmp_path / "team.bin").rmdir()
-    # A model of format 3 (JSON) or of another version is refused, never misread.
-    for content in (b'{"format": "routebot-lane-model/3"}', b"routebot-lane-model/5\n" + _SHIPPED[22:], b""):
+    # A model of format 3 (JSON), 4 (no word sums) or of another version is refused, never misread.
+    for content in (
+        b'{"format": "routebot-lane-model/3"}',
+        b"routebot-lane-model/4\n" + _SHIPPED[22:],
+        b"routebot-lane-model/6\n" + _SHIPPED[22:],
+        b"",
+    ):
         (tmp_path / "team.bin").write_bytes(content)
-        with pytest.raises(PolicyError, match=r"team\.bin: not a routebot lane model \(format .*/4\)"):
+        with pytest.raises(PolicyError, match=r"team\.bin: not a routebot lane model \(format .*/5\)"):
             load_policy(path)
 
 
 def _damaged_copies() -> list[bytes]:
     """The shipped model cut short at each of its parts, with a garbled header, or with counts that lie."""
-    magic = len(b"routebot-lane-model/4\n")
+    magic = len(b"routebot-lane-model/5\n")
     header_size, names_size = struct.unpack_from("<QQ", _SHIPPED, magic)
     header_at = magic + 16
     header = _SHIPPED[header_at : header_at + header_size]
@@ -689,12 +694,27 @@ def _damaged_copies() -> list[bytes]:
     told["counts"]["pasted"] += 1  # one name more than the file holds
     lying = json.dumps(told).encode()
     resized = _SHIPPED[:magic] + struct.pack("<QQ", len(lying), names_size)
+    # One word sum fewer, the file one row shorter: the rows add up, but not to one sum per `w ` feature.
+    told = json.loads(header)
+    told["counts"]["words"] -= 1
+    fewer = json.dumps(told).encode()
+    row_size = 8 * (len(told["lanes"]) + 1)
+    sums_short = _SHIPPED[:magic] + struct.pack("<QQ", len(fewer), names_size) + fewer
+    sums_short += _SHIPPED[header_at + header_size : -row_size]
+    # A format-4 file labelled 5: its header counts no word sums, and it holds none.
+    del told["counts"]["words"]
+    unsummed = json.dumps(told).encode()
+    no_sums = _SHIPPED[:magic] + struct.pack("<QQ", len(unsummed), names_size) + unsummed
+    no_sums += _SHIPPED[header_at + header_size : -row_size * json.loads(header)["counts"]["words"]]
     return [
         _SHIPPED[: magic + 5],  # inside the sizes
         _SHIPPED[: header_at + header_size // 2],  # inside the header
         _SHIPPED[: header_at + header_size + names_size // 2],  # inside the names
-        _SHIPPED[:-8],  # one row's number missing
+        _SHIPPED[:-8],  # one row's number missing (the last word sum's)
         _SHIPPED[:-3],  # not a whole number of doubles
+        _SHIPPED[: -row_size * 100],  # the word sums cut short by 100 rows
+        sums_short,
+        no_sums,
         _SHIPPED[:header_at] + b"{" * header_size + _SHIPPED[header_at + header_size :],
         resized + lying + _SHIPPED[header_at + header_size :],
     ]
@@ -732,10 +752,45 @@ def test_the_model_file_reads_back_the_rows_it_was_written_with() -> None:
     assert model.lanes == ("cheap", "code") and model.bias == (0.5, -0.5) and model.source == "here"
     assert (model.under_cost, model.first_step_cost) == (1.75, 1.0)  # the decision rule's weights
     assert model.word_row("tag") == (1.75, 4.0, -2.5)  # `w tag`, `c  ta`, `c tag`: its features kept
+    assert model.word_row("tagz") == (0.75, 2.0, -0.5)  # no `w tagz`: its n-grams `c  ta`, `c tag`
     assert model.word_row("zzz") == ()
     assert model.pair_rows == {("tag", "these"): (4.0, 1.0, 3.0)}
     assert model.pasted_rows == {"é": (9.0, -1.0, 1.0)}
     assert encode_lane_model(header, dict(reversed(rows.items()))) == encode_lane_model(header, rows)
+
+
+def test_a_known_word_is_read_from_its_stored_sum_the_sum_its_features_give() -> None:
+    model = parse_lane_model(_SHIPPED, "shipped")
+    words = [name[2:] for name in model.grams if name.startswith("w ")]
+    assert len(words) > 1_000
+    # Exactly equal (floats compared bit for bit): what the file stores is what summing the word gives.
+    stored = [model.word_row(word) for word in words]
+    assert stored == [model.word_rows.summed(word) for word in words]
+    assert all(len(row) == len(model.lanes) + 1 for row in stored)
+    # And the stored sum is what is read: a file whose last sum (that of the last `w ` word) says
+    # otherwise is read as it says.
+    width = len(model.lanes) + 1
+    altered = _SHIPPED[: -8 * width] + struct.pack(f"<{width}d", *range(width))
+    assert parse_lane_model(altered, "altered").word_row(words[-1]) == tuple(map(float, range(width)))
+
+
+def test_a_word_feature_is_found_alike_by_search_and_by_the_positions_built_later() -> None:
+    model = parse_lane_model(_SHIPPED, "shipped")
+    rows = model.word_rows.gram_row
+    absent = ["c zq#", "w notawordatall", "", "c ", "zzzz"]
+    probes = [*model.grams[::97], model.grams[0], model.grams[-1], *absent]
+    searched = [rows.position(gram) for gram in probes]
+    assert rows.positions is None
+    assert [model.grams[index] for index in searched if index is not None] == probes[: -len(absent)]
+    assert searched[-len(absent) :] == [None] * len(absent)
+    while rows.positions is None:  # a process that keeps meeting new words
+        rows.position("c zq#")
+    assert [rows.position(gram) for gram in probes] == searched
+    # And a word not yet seen is summed from the same rows either way.
+    fresh = parse_lane_model(_SHIPPED, "shipped")
+    for word in ("zendeskk", "pgbouncerx", "00000x0", "kubernetes-ish"):
+        assert "w " + word not in model.grams
+        assert model.word_row(word) == fresh.word_row(word) != ()
 
 
 def test_loading_a_model_leaves_the_garbage_collector_as_it_was() -> None:
