@@ -27,8 +27,9 @@ and without a Python step per feature, since reading it is most of `routebot rou
 
 The word features' rows stay in the file's bytes, unread: the first time a word is read, its stored sum is
 found by binary search among the `w ` names (contiguous in the sorted names), or, for a word the model
-kept no `w ` feature of (a typo, a name, a number), its n-grams' rows are found and summed; either way
-the sum is remembered. So loading builds no object per word feature beyond its name (a dict of the 30,000
+kept no `w ` feature of (a typo, a name, a number), its n-grams' rows are found (by binary search too,
+until a process has searched for so many that a dict of every name's position costs less) and summed;
+either way the sum is remembered. So loading builds no object per word feature beyond its name (a dict of the 30,000
 names, or one tuple per row, took longer than all the rest of the load together). The pairs and pasted
 words are few and are cut into rows at once, keyed as `Features` holds them (a pair's two words are stored
 apart so that `zip` makes the keys). Nothing in the file is executed or unpickled: `struct` reads numbers,
@@ -43,8 +44,9 @@ import math
 import operator
 import struct
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import compress, repeat
 from operator import itemgetter
 from pathlib import Path
@@ -106,43 +108,13 @@ class Scored(NamedTuple):
 
 _NO_ROW: Sequence[float] = ()  # a word none of whose features the model kept
 _WORD_CACHE_LIMIT = 200_000  # distinct words remembered; past it, new words are summed each time
-_GRAM_CACHE_LIMIT = 100_000  # feature names remembered, kept or not (the model keeps some 50,000)
-# Binary searches for word features after which every name gets its position in a dict. Building it
-# (8-15 ms, some 4 MB) costs about what this many searches do, so a one-off `routebot route` never pays
-# for it, and a process that keeps reading new words stops searching once it has paid that much.
-_POSITIONS_AFTER = 5_000
+# Word features searched for (by bisection in the sorted names) after which every name gets its position
+# in a dict instead. Building it takes 9-13 ms and 4.4 MiB, about what this many searches cost, so a one-off
+# `routebot route` never pays for it, and a process that keeps reading new words stops searching once it
+# has spent that much.
+_POSITIONS_AFTER = 10_000
 _WORD, _NEXT_AFTER_WORDS = "w ", "w!"  # every `w ` name sorts from the one to before the other
-
-
-class _GramRows(dict[str, Sequence[float]]):
-    """Each word feature's row (empty when the model did not keep it), unpacked when first asked for and
-    remembered: the n-grams of the words a model has no `w ` feature for are often those of words met
-    before, and a remembered one is a dict lookup in C."""
-
-    def __init__(self, grams: Sequence[str], gram_rows: memoryview, row: struct.Struct) -> None:
-        super().__init__()
-        self.grams, self.gram_rows, self.row = grams, gram_rows, row
-        self.positions: dict[str, int] | None = None  # each name's index in `grams`, once built
-        self.searches = 0
-
-    def __missing__(self, gram: str) -> Sequence[float]:
-        index = self.position(gram)
-        row = _NO_ROW if index is None else self.row.unpack_from(self.gram_rows, index * self.row.size)
-        if len(self) < _GRAM_CACHE_LIMIT:
-            self[gram] = row
-        return row
-
-    def position(self, gram: str) -> int | None:
-        """Where `gram` is in the sorted names (None: not kept), by binary search until `_POSITIONS_AFTER`
-        searches, then from a dict of every name's position."""
-        if self.positions is not None:
-            return self.positions.get(gram)
-        self.searches += 1
-        if self.searches >= _POSITIONS_AFTER:
-            self.positions = dict(zip(self.grams, range(len(self.grams)), strict=True))
-        grams = self.grams
-        index = bisect_left(grams, gram)
-        return index if index < len(grams) and grams[index] == gram else None
+_KEPT = partial(operator.is_not, None)  # `filter`'s test for a position found, in C
 
 
 class _WordRows(dict[str, Sequence[float]]):
@@ -151,16 +123,17 @@ class _WordRows(dict[str, Sequence[float]]):
     A word seen for the first time is read by `__missing__`, so a task's words are looked up with one
     `map(rows.__getitem__, words)` in C, with no pass afterwards to find the words not yet seen. A word
     the model kept a `w ` feature for has its sum stored in the file (`word_sums`, one row per `w ` name
-    from `words_at` on); any other word is summed from its n-grams."""
+    from `words_at` on); any other word (a typo, a name, a number) is summed from its n-grams' rows."""
 
     def __init__(
         self, grams: Sequence[str], gram_rows: memoryview, row: struct.Struct, word_sums: memoryview
     ) -> None:
         super().__init__()
-        self.grams, self.row, self.word_sums = grams, row, word_sums
+        self.grams, self.gram_rows, self.row, self.word_sums = grams, gram_rows, row, word_sums
         self.words_at = bisect_left(grams, _WORD)
         self.words_end = bisect_left(grams, _NEXT_AFTER_WORDS, self.words_at)
-        self.gram_row = _GramRows(grams, gram_rows, row)
+        self.positions: dict[str, int] | None = None  # each name's index in `grams`, once built
+        self.searched = 0
 
     def summed(self, norm: str) -> Sequence[float]:
         """The sum of the rows of the word's own features the model kept, in `word_grams`' order: what the
@@ -168,8 +141,27 @@ class _WordRows(dict[str, Sequence[float]]):
         return self._sum_of(word_grams(norm))
 
     def _sum_of(self, grams: Sequence[str]) -> Sequence[float]:
-        found = list(filter(None, map(self.gram_row.__getitem__, grams)))
+        row = self.row
+        offsets = map(operator.mul, self._positions_of(grams), repeat(row.size))
+        found = list(map(row.unpack_from, repeat(self.gram_rows), offsets))
         return tuple(map(sum, zip(*found, strict=True))) if found else _NO_ROW
+
+    def _positions_of(self, grams: Sequence[str]) -> Iterable[int]:
+        """The indices in the sorted names of those of `grams` the model kept, in order: by bisection
+        until `_POSITIONS_AFTER` searches, then from the dict of every name's position."""
+        positions = self.positions
+        if positions is not None:
+            return filter(_KEPT, map(positions.get, grams))
+        names, count = self.grams, len(self.grams)
+        found = []
+        for gram in grams:
+            index = bisect_left(names, gram)
+            if index < count and names[index] == gram:
+                found.append(index)
+        self.searched += len(grams)
+        if self.searched >= _POSITIONS_AFTER:
+            self.positions = dict(zip(names, range(count), strict=True))
+        return found
 
     def __missing__(self, norm: str) -> Sequence[float]:
         name, grams, end = _WORD + norm, self.grams, self.words_end

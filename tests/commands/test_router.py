@@ -774,23 +774,23 @@ def test_a_known_word_is_read_from_its_stored_sum_the_sum_its_features_give() ->
     assert parse_lane_model(altered, "altered").word_row(words[-1]) == tuple(map(float, range(width)))
 
 
-def test_a_word_feature_is_found_alike_by_search_and_by_the_positions_built_later() -> None:
-    model = parse_lane_model(_SHIPPED, "shipped")
-    rows = model.word_rows.gram_row
-    absent = ["c zq#", "w notawordatall", "", "c ", "zzzz"]
-    probes = [*model.grams[::97], model.grams[0], model.grams[-1], *absent]
-    searched = [rows.position(gram) for gram in probes]
-    assert rows.positions is None
-    assert [model.grams[index] for index in searched if index is not None] == probes[: -len(absent)]
-    assert searched[-len(absent) :] == [None] * len(absent)
-    while rows.positions is None:  # a process that keeps meeting new words
-        rows.position("c zq#")
-    assert [rows.position(gram) for gram in probes] == searched
-    # And a word not yet seen is summed from the same rows either way.
-    fresh = parse_lane_model(_SHIPPED, "shipped")
-    for word in ("zendeskk", "pgbouncerx", "00000x0", "kubernetes-ish"):
-        assert "w " + word not in model.grams
-        assert model.word_row(word) == fresh.word_row(word) != ()
+def test_a_word_is_summed_alike_by_search_and_by_the_positions_built_later() -> None:
+    searching = parse_lane_model(_SHIPPED, "shipped").word_rows
+    indexed = parse_lane_model(_SHIPPED, "shipped").word_rows
+    known = [name[2:] for name in indexed.grams if name.startswith("w ")]
+    for word in known:  # a process that keeps meeting new words
+        indexed.summed(word)
+        if indexed.positions is not None:
+            break
+    assert indexed.positions is not None
+    unknown = ["zendeskk", "pgbouncerx", "00000x0", "kubernetes-ish", "ça", "zq#", ""]
+    assert not {"w " + word for word in unknown} & set(indexed.grams)
+    probes = [*unknown, *known[::50], "a" * 24, "a" * 25]
+    assert [indexed.summed(word) for word in probes] == [searching.summed(word) for word in probes]
+    assert searching.positions is None  # so the second list was found by bisection
+    assert [indexed[word] for word in unknown[:4]] == [searching[word] for word in unknown[:4]]
+    assert all(searching[word] for word in unknown[:4])  # their n-grams were kept
+    assert searching.summed("zq#") == ()
 
 
 def test_loading_a_model_leaves_the_garbage_collector_as_it_was() -> None:
