@@ -29,11 +29,11 @@ The word features' rows stay in the file's bytes, unread: the first time a word 
 found by binary search among the `w ` names (contiguous in the sorted names), or, for a word the model
 kept no `w ` feature of (a typo, a name, a number), its n-grams' rows are found (by binary search too,
 until a process has searched for so many that a dict of every name's position costs less) and summed;
-either way the sum is remembered. So loading builds no object per word feature beyond its name (a dict of the 30,000
-names, or one tuple per row, took longer than all the rest of the load together). The pairs and pasted
-words are few and are cut into rows at once, keyed as `Features` holds them (a pair's two words are stored
-apart so that `zip` makes the keys). Nothing in the file is executed or unpickled: `struct` reads numbers,
-`json` the header.
+either way the sum is remembered. So loading builds no object per word feature beyond its name (a dict
+of the 30,000 names, or one tuple per row, took longer than all the rest of the load together). The
+pairs and pasted words are few and are cut into rows at once, keyed as `Features` holds them (a pair's
+two words are stored apart so that `zip` makes the keys). Nothing in the file is executed or unpickled:
+`struct` reads numbers, `json` the header.
 """
 
 from __future__ import annotations
