@@ -40,8 +40,13 @@ from commands.policy import load_policy
 from commands.router import route
 import commands.router
 
+def rss_kib():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
 tasks = json.load(sys.stdin)
+before = rss_kib()
 policy = load_policy(None)
+loaded = rss_kib()
 cpu = time.thread_time_ns
 def one_pass():
     routed, split = [], []
@@ -63,6 +68,7 @@ print(json.dumps({
     "first": statistics.median(first), "first_p99": p99(first),
     "second": statistics.median(second), "second_p99": p99(second),
     "split": max(statistics.median(first_split + second_split), 1),
+    "load_mib": (loaded - before) / 1024, "routed_mib": (rss_kib() - loaded) / 1024,
 }))
 """
 
@@ -100,6 +106,8 @@ def _spread(values: list[float], show: str = "us") -> str:
     """The median of the runs, and their range."""
     if show == "x":
         return f"{statistics.median(values):.0f}x ({min(values):.0f}-{max(values):.0f})"
+    if show == "MiB":
+        return f"{statistics.median(values):.1f} MiB ({min(values):.1f}-{max(values):.1f})"
     return f"{us(statistics.median(values))} ({us(min(values))}-{us(max(values))})"
 
 
@@ -120,6 +128,8 @@ def _rows(runs: list[dict[str, float]]) -> list[Row]:
         Row("baseline: str.split of the same task, median", _spread(split), "", None),
         Row("first pass / str.split, medians", _spread(ratio, "x"), "", None),
         Row("second pass / str.split, medians", _spread(ratio_second, "x"), "", None),
+        Row("RSS added by loading the policy and model", _spread(figure("load_mib"), "MiB"), "", None),
+        Row("RSS added by routing the tasks twice", _spread(figure("routed_mib"), "MiB"), "", None),
     ]
 
 
