@@ -33,6 +33,7 @@ _SAME_RUNG_COST = 0.5  # code where default was meant, or the reverse: right eff
 _TOP_WORDS = 3
 _FEW_WORDS = 3
 _FEW_WORDS_CONFIDENCE = 0.45
+_SAME_AGAIN_LIKELY = 0.1  # the lane model's least share of the praised rung for its run to show the way
 
 
 @dataclass(frozen=True)
@@ -150,13 +151,23 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
         # The guide's smallest model that reliably succeeds, shown by the run that did it; max still needs a
         # failure or a demand.
         praised = min(again.rung, rung[premium])
+        praised_lane = policy.ladder[praised]
         target = lane_id if rung[lane_id] == praised else policy.ladder[praised]
-        if abs(rung[lane_id] - praised) > 1:
+        likely = sum([share for lane, share in probabilities.items() if rung[lane] == praised])
+        downward = praised < rung[lane_id]
+        if abs(rung[lane_id] - praised) > 1 or (downward and likely < _SAME_AGAIN_LIKELY):
             # Work two rungs from the run praised is other work ("haiku did the tags well, same for the due
             # diligence memo"): that run shows nothing about it, and the guide never routes two rungs under.
-            reasons.append(
-                f'the same again as "{_clip(again.clause)}": set aside, the work reads as {lane_id}, '
+            # Nor does a praised run take work down a rung when the lane model hardly reads the work as that
+            # rung's (the memo read as default or premium work, hardly ever as cheap): down is where a wrong
+            # call fails. Up, it only costs money.
+            far = (
                 "more than a rung from it"
+                if abs(rung[lane_id] - praised) > 1
+                else f"{likely:.0%} likely {praised_lane} work"
+            )
+            reasons.append(
+                f'the same again as "{_clip(again.clause)}": set aside, the work reads as {lane_id}, {far}'
             )
         elif target != lane_id:
             reasons.append(f'the same again as "{_clip(again.clause)}": {target}, the rung that did it well')

@@ -553,10 +553,27 @@ def test_forgetting_and_missing_in_other_tenses_are_failures(text: str, expected
     ],
 )
 def test_the_same_again_is_not_read_across_a_task_two_rungs_away(text: str) -> None:
-    """Cheap work praised is no reason to send premium work to cheap: never more than one rung under."""
+    """Cheap work praised is no reason to send premium work to cheap: never more than one rung under. (The
+    lane model reads the first as default or premium work, by a few points either way; neither is cheap.)"""
     decision = route(text, POLICY)
-    assert decision.lane.id == decision.model_lane == "premium" and not decision.ruled
+    assert decision.lane.id == decision.model_lane != "cheap" and not decision.ruled
     assert not any(r.startswith("the same again") and "set aside" not in r for r in decision.reasons)
+
+
+def test_a_praised_run_takes_work_down_a_rung_only_when_the_work_may_be_that_rungs() -> None:
+    # Down is where a wrong call fails: the run praised shows the way only for work the lane model gives that
+    # rung a fair share of; up, it only costs money, and the praise is followed.
+    aside = route(
+        "haiku did great on the ticket tags, now do the same for the acquisition due diligence memo", POLICY
+    )
+    assert aside.lane.id == aside.model_lane != "cheap" and not aside.ruled
+    assert any(r.startswith("the same again") and "likely cheap work" in r for r in aside.reasons), (
+        aside.reasons
+    )
+    followed = route("haiku did great on last week's ticket tags, do this week's tags the same way", POLICY)
+    assert followed.lane.id == "cheap"
+    up = route("sonnet's been great on these, do this week's", POLICY)
+    assert up.lane.id == "default" and up.ruled
 
 
 @pytest.mark.parametrize(
