@@ -50,7 +50,7 @@ from functools import partial
 from itertools import compress, repeat
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from commands.errors import ConfigError
 from commands.text_features import Features, word_grams
@@ -152,7 +152,8 @@ class _WordRows(dict[str, Sequence[float]]):
         until `_POSITIONS_AFTER` searches, then from the dict of every name's position."""
         positions = self.positions
         if positions is not None:
-            return filter(_KEPT, map(positions.get, grams))
+            # `filter` with `is not None` in C keeps position 0, which `filter(None, …)` would drop.
+            return cast(Iterable[int], filter(_KEPT, map(positions.get, grams)))
         names, count = self.grams, len(self.grams)
         found = []
         for gram in grams:
@@ -168,7 +169,9 @@ class _WordRows(dict[str, Sequence[float]]):
         name, grams, end = _WORD + norm, self.grams, self.words_end
         index = bisect_left(grams, name, self.words_at, end)
         if index < end and grams[index] == name:
-            row = self.row.unpack_from(self.word_sums, (index - self.words_at) * self.row.size)
+            row: Sequence[float] = self.row.unpack_from(
+                self.word_sums, (index - self.words_at) * self.row.size
+            )
         else:  # the model kept no `w ` feature of this word: only its n-grams can add to its row
             row = self._sum_of(word_grams(norm)[1:])
         if len(self) < _WORD_CACHE_LIMIT:
