@@ -10,17 +10,10 @@ from __future__ import annotations
 import pytest
 
 from commands.policy import load_policy
-from commands.router import Decision, route
+from commands.router import route
+from tests.commands.decisions import failed, why_set_aside
 
 POLICY = load_policy()
-
-
-def _failed(decision: Decision) -> bool:
-    return any(reason.startswith("earlier failure") for reason in decision.reasons)
-
-
-def _why_ignored(decision: Decision) -> str:
-    return " | ".join(r for r in decision.reasons if r.startswith("not a failure of this task"))
 
 
 # 1. "says otherwise" is a failure when a model (or its answer) says it, or when it answers a model's claim.
@@ -35,8 +28,8 @@ def _why_ignored(decision: Decision) -> str:
 )
 def test_someone_else_saying_otherwise_is_no_failure_of_a_model(text: str) -> None:
     decision = route(text, POLICY)
-    assert not _failed(decision) and not decision.ruled, decision.reasons
-    assert "names a model without a failure" in _why_ignored(decision)
+    assert not failed(decision) and not decision.ruled, decision.reasons
+    assert "names a model without a failure" in why_set_aside(decision)
 
 
 @pytest.mark.parametrize(
@@ -50,7 +43,7 @@ def test_someone_else_saying_otherwise_is_no_failure_of_a_model(text: str) -> No
 )
 def test_a_model_saying_otherwise_or_contradicted_is_a_failure(text: str, expected: str) -> None:
     decision = route(text, POLICY)
-    assert _failed(decision), decision.reasons
+    assert failed(decision), decision.reasons
     assert decision.lane.id == expected
 
 
@@ -67,8 +60,8 @@ def test_a_model_saying_otherwise_or_contradicted_is_a_failure(text: str, expect
 )
 def test_a_persons_attempt_is_no_run_of_a_model(text: str) -> None:
     decision = route(text, POLICY)
-    assert not _failed(decision) and not decision.ruled, decision.reasons
-    assert "names a model without a failure" in _why_ignored(decision)
+    assert not failed(decision) and not decision.ruled, decision.reasons
+    assert "names a model without a failure" in why_set_aside(decision)
 
 
 @pytest.mark.parametrize(
@@ -82,7 +75,7 @@ def test_a_persons_attempt_is_no_run_of_a_model(text: str) -> None:
 )
 def test_a_models_own_tries_are_still_a_failure(text: str, expected: str) -> None:
     decision = route(text, POLICY)
-    assert _failed(decision), decision.reasons
+    assert failed(decision), decision.reasons
     assert decision.lane.id == expected
 
 
@@ -106,8 +99,8 @@ def test_a_models_own_tries_are_still_a_failure(text: str, expected: str) -> Non
 )
 def test_failure_words_about_the_input_are_no_failure_of_the_model_asked(text: str) -> None:
     decision = route(text, POLICY)
-    assert not _failed(decision), decision.reasons
-    assert "the model is asked to do the work" in _why_ignored(decision)
+    assert not failed(decision), decision.reasons
+    assert "the model is asked to do the work" in why_set_aside(decision)
 
 
 @pytest.mark.parametrize(
@@ -129,7 +122,7 @@ def test_failure_words_about_the_input_are_no_failure_of_the_model_asked(text: s
 )
 def test_a_model_addressed_about_its_own_earlier_answer_failed(text: str, expected: str) -> None:
     decision = route(text, POLICY)
-    assert _failed(decision), decision.reasons
+    assert failed(decision), decision.reasons
     assert decision.lane.id == expected
 
 
@@ -146,9 +139,9 @@ def test_a_model_addressed_about_its_own_earlier_answer_failed(text: str, expect
 )
 def test_failure_words_inside_quoted_material_are_no_failure(text: str) -> None:
     decision = route(text, POLICY)
-    assert not _failed(decision), decision.reasons
+    assert not failed(decision), decision.reasons
     assert decision.lane.id in ("cheap", "default")
-    assert "quoted" in _why_ignored(decision)
+    assert "quoted" in why_set_aside(decision)
 
 
 @pytest.mark.parametrize(
@@ -164,7 +157,7 @@ def test_failure_words_inside_quoted_material_are_no_failure(text: str) -> None:
 )
 def test_a_failure_said_outside_the_quotes_still_counts(text: str, expected: str) -> None:
     decision = route(text, POLICY)
-    assert _failed(decision), decision.reasons
+    assert failed(decision), decision.reasons
     assert decision.lane.id == expected
 
 
@@ -182,7 +175,7 @@ def test_a_failure_said_outside_the_quotes_still_counts(text: str, expected: str
 )
 def test_a_lane_asked_for_is_not_the_rung_that_failed(text: str, expected: str) -> None:
     decision = route(text, POLICY)
-    assert _failed(decision), decision.reasons
+    assert failed(decision), decision.reasons
     assert decision.lane.id == expected
 
 
@@ -196,7 +189,7 @@ def test_a_lane_asked_for_is_not_the_rung_that_failed(text: str, expected: str) 
 )
 def test_a_lane_named_as_what_failed_is_still_that_rungs_failure(text: str, expected: str) -> None:
     decision = route(text, POLICY)
-    assert _failed(decision), decision.reasons
+    assert failed(decision), decision.reasons
     assert decision.lane.id == expected
 
 
@@ -213,9 +206,9 @@ def test_a_lane_named_as_what_failed_is_still_that_rungs_failure(text: str, expe
 )
 def test_a_reported_all_clear_then_a_new_request_is_no_failure(text: str) -> None:
     decision = route(text, POLICY)
-    assert not _failed(decision), decision.reasons
+    assert not failed(decision), decision.reasons
     assert decision.lane.id in ("cheap", "default")
-    assert "reported as fine" in _why_ignored(decision)
+    assert "reported as fine" in why_set_aside(decision)
 
 
 @pytest.mark.parametrize(
@@ -228,5 +221,5 @@ def test_a_reported_all_clear_then_a_new_request_is_no_failure(text: str) -> Non
 )
 def test_a_reported_all_clear_that_is_disputed_is_still_a_failure(text: str, expected: str) -> None:
     decision = route(text, POLICY)
-    assert _failed(decision), decision.reasons
+    assert failed(decision), decision.reasons
     assert decision.lane.id == expected

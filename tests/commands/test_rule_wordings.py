@@ -12,17 +12,10 @@ from __future__ import annotations
 import pytest
 
 from commands.policy import load_policy
-from commands.router import Decision, route
+from commands.router import route
+from tests.commands.decisions import failed, why_set_aside
 
 POLICY = load_policy()
-
-
-def _failed(decision: Decision) -> bool:
-    return any(reason.startswith("earlier failure") for reason in decision.reasons)
-
-
-def _set_aside(decision: Decision) -> bool:
-    return any(reason.startswith("not a failure of this task") for reason in decision.reasons)
 
 
 # 1. Failures said without a failure word: the lane is one rung above what failed.
@@ -56,7 +49,7 @@ def _set_aside(decision: Decision) -> bool:
 )
 def test_a_failure_said_without_a_failure_word_moves_one_rung_above(text: str, expected: str) -> None:
     decision = route(text, POLICY)
-    assert _failed(decision), decision.reasons
+    assert failed(decision), decision.reasons
     assert decision.lane.id == expected, decision.reasons
 
 
@@ -75,7 +68,7 @@ def test_a_failure_said_without_a_failure_word_moves_one_rung_above(text: str, e
 )
 def test_twins_of_those_wordings_are_no_failure(text: str) -> None:
     decision = route(text, POLICY)
-    assert not _failed(decision), decision.reasons
+    assert not failed(decision), decision.reasons
     assert decision.lane.id != "max", decision.reasons
 
 
@@ -91,7 +84,7 @@ def test_twins_of_those_wordings_are_no_failure(text: str) -> None:
 )
 def test_a_models_quoted_all_clear_disputed_after_is_a_failure(text: str, expected: str) -> None:
     decision = route(text, POLICY)
-    assert _failed(decision), decision.reasons
+    assert failed(decision), decision.reasons
     assert decision.lane.id == expected, decision.reasons
 
 
@@ -104,7 +97,7 @@ def test_a_models_quoted_all_clear_disputed_after_is_a_failure(text: str, expect
 )
 def test_a_quoted_all_clear_not_disputed_is_no_failure(text: str) -> None:
     decision = route(text, POLICY)
-    assert not _failed(decision), decision.reasons
+    assert not failed(decision), decision.reasons
 
 
 # Beside the point, in the five other languages.
@@ -126,7 +119,7 @@ def test_a_quoted_all_clear_not_disputed_is_no_failure(text: str) -> None:
 )
 def test_beside_the_point_in_other_languages_is_a_failure(text: str, expected: str) -> None:
     decision = route(text, POLICY)
-    assert _failed(decision), decision.reasons
+    assert failed(decision), decision.reasons
     assert decision.lane.id == expected, decision.reasons
 
 
@@ -138,7 +131,7 @@ def test_beside_the_point_in_other_languages_is_a_failure(text: str, expected: s
     ],
 )
 def test_those_words_used_plainly_are_no_failure(text: str) -> None:
-    assert not _failed(route(text, POLICY))
+    assert not failed(route(text, POLICY))
 
 
 # An effort named as the model that ran ("high still gets it wrong"): a failure at that effort's rung.
@@ -153,7 +146,7 @@ def test_those_words_used_plainly_are_no_failure(text: str) -> None:
 )
 def test_an_effort_named_as_the_model_that_failed_moves_one_rung_above(text: str, expected: str) -> None:
     decision = route(text, POLICY)
-    assert _failed(decision), decision.reasons
+    assert failed(decision), decision.reasons
     assert decision.lane.id == expected, decision.reasons
 
 
@@ -169,7 +162,7 @@ def test_an_effort_named_as_the_model_that_failed_moves_one_rung_above(text: str
 )
 def test_an_effort_word_used_as_an_adjective_is_no_model(text: str) -> None:
     decision = route(text, POLICY)
-    assert not _failed(decision), decision.reasons
+    assert not failed(decision), decision.reasons
 
 
 # 2. A demand for maximum rigour: premium on its own, max with cost or time no object; bulk work stays cheap.
@@ -239,7 +232,7 @@ def test_time_alone_or_rigour_on_bulk_work_does_not_reach_max(text: str) -> None
 )
 def test_praise_then_the_next_run_asked_for_is_the_same_again(text: str, expected: str) -> None:
     decision = route(text, POLICY)
-    assert not _failed(decision), decision.reasons
+    assert not failed(decision), decision.reasons
     assert decision.lane.id == expected, decision.reasons
 
 
@@ -255,8 +248,8 @@ def test_praise_then_the_next_run_asked_for_is_the_same_again(text: str, expecte
 )
 def test_it_works_after_a_models_run_is_no_failure(text: str) -> None:
     decision = route(text, POLICY)
-    assert not _failed(decision), decision.reasons
-    assert _set_aside(decision), decision.reasons
+    assert not failed(decision), decision.reasons
+    assert why_set_aside(decision), decision.reasons
 
 
 @pytest.mark.parametrize(
@@ -267,7 +260,7 @@ def test_it_works_after_a_models_run_is_no_failure(text: str) -> None:
     ],
 )
 def test_it_works_with_a_catch_is_still_a_failure(text: str) -> None:
-    assert _failed(route(text, POLICY))
+    assert failed(route(text, POLICY))
 
 
 @pytest.mark.parametrize(
@@ -279,7 +272,7 @@ def test_it_works_with_a_catch_is_still_a_failure(text: str) -> None:
 )
 def test_a_model_named_then_taken_back_before_any_run_is_no_failure(text: str) -> None:
     decision = route(text, POLICY)
-    assert not _failed(decision), decision.reasons
+    assert not failed(decision), decision.reasons
     assert decision.lane.id != "max", decision.reasons
 
 
