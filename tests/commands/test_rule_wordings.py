@@ -282,3 +282,80 @@ def test_the_card_quotes_the_clause_that_says_how_it_failed() -> None:
     assert any(
         r.startswith('earlier failure ("high still gets the deferred tax wrong")') for r in decision.reasons
     ), decision.reasons
+
+
+# 5. Review of those wordings by probing their ordinary twins (texts written for these tests).
+# Several models in one clause: the one the failure words are said of failed, not the strongest named.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sonnet mixed up the cost centres and opus sorted them out; now do this month's", "premium"),
+        ("opus cleaned up what sonnet got wrong in the deck, redo the appendix", "premium"),
+        ("opus read sonnet's contract summary and found it flawed, write a better one", "premium"),
+        ("haiku and sonnet both botched the churn cohorts, opus handled it", "premium"),
+        # a list of models before the failure words: each failed, the highest counts
+        ("opus and haiku both missed the indemnity cap", "max"),
+    ],
+)
+def test_the_model_a_failure_is_said_of_is_what_failed(text: str, expected: str) -> None:
+    decision = route(text, POLICY)
+    assert failed(decision), decision.reasons
+    assert decision.lane.id == expected, decision.reasons
+
+
+# An effort word describing something ("high still needs sign-off", "tickets marked high") is no model.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "severity levels are high, medium, low. high still needs a director's sign-off; haiku, tag the vendors",
+        "invoices flagged high got paid late again, ask haiku to summarise the aging report",
+        "deals rated medium got stuck in legal; sonnet, write the pipeline review",
+    ],
+)
+def test_an_effort_word_describing_something_is_no_failure(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not failed(decision), decision.reasons
+    assert decision.lane.id != "max", decision.reasons
+
+
+# Runs that agree are no failure: the numbers must differ.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "two opus runs on the churn forecast came back 8% and 8%, write it up for the board",
+        "deux passages d'opus ont donné 15 et 15, rédige la note",
+        "zwei Läufe von sonnet ergaben 70 und 70, schreib die Zusammenfassung",
+    ],
+)
+def test_runs_that_agree_are_no_failure(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not failed(decision), decision.reasons
+
+
+# The input's faults while a model is addressed, in the other languages too ("la prioridad alta sigue sin
+# asignar" is the ticket's state, not sonnet's answer).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sonnet: la factura sigue sin pagar, redacta el recordatorio al cliente",
+        "sonnet : le candidat est parfait sur le papier, rédige l'invitation à l'entretien",
+    ],
+)
+def test_input_faults_while_a_model_is_addressed_in_other_languages_are_no_failure(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not failed(decision), decision.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # beside the point in German's perfect tense
+        ("der Bericht von sonnet ist am Thema vorbeigegangen, bitte neu", "premium"),
+        # good on paper only, said in the present with a "but"
+        ("opus's expansion plan looks great on paper but the unit economics never work", "max"),
+    ],
+)
+def test_obvious_variants_of_the_new_wordings_are_failures(text: str, expected: str) -> None:
+    decision = route(text, POLICY)
+    assert failed(decision), decision.reasons
+    assert decision.lane.id == expected, decision.reasons
