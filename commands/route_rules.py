@@ -582,6 +582,37 @@ def _first_failure(clause: str, offset: int, task: _Task, since: int) -> re.Matc
     return next(_counted(_FAILED.finditer(clause), offset, task, since), None)
 
 
+# Between models listed as one subject: "haiku and sonnet both botched it", "opus, then haiku missed it".
+_LISTED = re.compile(r"(?:\s|,|/|&|\band\b|\bor\b|\bthen\b|\bplus\b)*")
+# A model named after the failure words that failed as well: "…, and gpt-5.4 high too", "Opus auch nicht".
+_ALSO = re.compile(
+    r"(?:['’]s)?(?:\W+\w+){0,3}?\W+(?:too|also|as well|either|neither|nor|también|tampoco|auch|aussi|non plus|"
+    r"anche|neanche|nemmeno|neppure|também|tampouco)\b"
+)
+
+
+def _said_of(failing: list[tuple[Word, int]], ats: list[int], low: str) -> list[tuple[Word, int]]:
+    """The models among `failing` that the failure phrases at `ats` in `low` are said of: for each, the last
+    model named before it with those listed beside it, and a model after them said to have failed too.
+    "sonnet got the totals wrong and opus fixed them" is sonnet's failure, "opus read sonnet's summary and
+    found it flawed" too; "opus and haiku both missed it" is both's. All of them when none is named before."""
+    said_of: set[tuple[Word, int]] = set()
+    ordered = sorted(failing, key=lambda pair: pair[0].start)
+    for at in ats:
+        before = [pair for pair in ordered if pair[0].end <= at]
+        if not before:
+            continue
+        said_of.add(before[-1])
+        for pair, listed in zip(reversed(before[:-1]), reversed(before[1:]), strict=True):
+            if not _LISTED.fullmatch(low, pair[0].end, listed[0].start):
+                break
+            said_of.add(pair)
+    if not said_of:
+        return failing
+    last = max(ats)
+    return [p for p in ordered if p in said_of or (p[0].start > last and _ALSO.match(low, p[0].end))]
+
+
 def _no_failure(clause: str, offset: int, task: _Task) -> str:
     """Why a clause naming a model states no failure, for the card."""
     if any(task.quoted(offset + m.start()) for m in _FAILED.finditer(clause)):
@@ -718,9 +749,15 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         if not failing:
             ignored.append((said, "the model is asked to do the work; the failure words describe the input"))
             continue
-        rung = max(r for _, r in failing)
         verdict_end = clauses[number + 1][1] if clause.endswith(following.strip()) and following else end
-        phrases += [m.span() for m in _counted(_FAILED.finditer(low, start, verdict_end), 0, task, start)]
+        worded_at = [m.span() for m in _counted(_FAILED.finditer(low, start, verdict_end), 0, task, start)]
+        phrases += worded_at
+        # Where the failure is said, to tell which model it is said of: each phrase, the tries or all-clear
+        # read as one, and a verdict after a "but" ("opus got close but the test still fails").
+        ats = [a for a, _ in worded_at] + ([failure_at] if failure is not None else [])
+        if contrast and verdict_end == end and _first_failure(following, clauses[number + 1][0], task, start):
+            ats.append(end)
+        rung = max(r for _, r in (_said_of(failing, ats, low) if failure is not None else failing))
         # On one rung, the clause that says how it failed is the one to quote, not a run only named before it
         # ("medium and then high both had a go; high still gets the tax wrong").
         if best is None or rung > best.rung or (rung == best.rung and failure is not None and not worded):
