@@ -35,21 +35,26 @@ _RAN = frozenset(
         *("missed", "misses", "came", "produced", "returned", "said", "says", "couldn't", "can't", "didn't"),
         *("doesn't", "wasn't", "botched", "messed", "mangled"),
         *("struggled", "choked", "made", "wrote", "flagged", "marked", "labelled", "labeled", "tagged"),
-        *("answered", "still"),
+        "answered",
+        # what it still is after a run: "medium still wrong on the refunds"
+        *("wrong", "broken", "failing", "missing", "struggles", "hallucinates", "hallucinating"),
     }
 )
 # "was" and "has" after it tell a run only with what it did next: "medium was still wrong", not "high was the
 # risk rating".
 _WAS = frozenset({"was", "were", "is", "has", "had", "did", "does"})
 _WAS_NEXT = frozenset({"still", "not", "never", "wrong", "off", "useless", "no", "also", "even", "way"})
-_RAN_ADVERBS = frozenset({"also", "then", "again", "too", "both", "just", "already", "even", "only"})
+# "still" is one: "high still gets the tax wrong" ran, "high still needs a director's sign-off" did not.
+_RAN_ADVERBS = frozenset({"also", "then", "again", "too", "both", "just", "already", "even", "only", "still"})
 _OR_THEN = frozenset({"and", "then", "or"})
 _DESCRIBING = frozenset(
     {
         *("the", "a", "an", "is", "was", "are", "were", "be", "been", "too", "very", "so", "quite", "pretty"),
         *("really", "it", "them", "this", "that", "set", "to", "at", "stays", "stay", "remains", "more"),
         *("less", "most", "keep", "keeps", "kept", "its", "their", "our", "your", "my", "of", "extremely"),
-        *("fairly",),
+        *("fairly", "as"),
+        # a level given to something: "invoices flagged high got paid late", "deals rated medium"
+        *("marked", "flagged", "rated", "ranked", "scored", "tagged", "labelled", "labeled", "graded"),
     }
 )
 _SQUASH = re.compile(r"[^a-z0-9]")

@@ -307,7 +307,7 @@ def test_the_model_a_failure_is_said_of_is_what_failed(text: str, expected: str)
 @pytest.mark.parametrize(
     "text",
     [
-        "severity levels are high, medium, low. high still needs a director's sign-off; haiku, tag the vendors",
+        "severity is high, medium or low. high still needs a director's sign-off; haiku, tag the vendors",
         "invoices flagged high got paid late again, ask haiku to summarise the aging report",
         "deals rated medium got stuck in legal; sonnet, write the pipeline review",
     ],
@@ -316,6 +316,19 @@ def test_an_effort_word_describing_something_is_no_failure(text: str) -> None:
     decision = route(text, POLICY)
     assert not failed(decision), decision.reasons
     assert decision.lane.id != "max", decision.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("medium still wrong on the refund policy, fix the answer", "premium"),
+        ("high still hallucinating the case law in the brief", "max"),
+    ],
+)
+def test_an_effort_still_failing_is_what_ran(text: str, expected: str) -> None:
+    decision = route(text, POLICY)
+    assert failed(decision), decision.reasons
+    assert decision.lane.id == expected, decision.reasons
 
 
 # Runs that agree are no failure: the numbers must differ.
