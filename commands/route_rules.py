@@ -571,10 +571,48 @@ def _counted(
     not when Bob says otherwise about the renewal date."""
     for m in matches:
         at = offset + m.start()
-        if task.quoted(at):
+        if task.quoted(at) or _agree(m.group()):
             continue
         if "otherwise" not in m.group() or stated_by_model(task.text, task.low, at, since, task.models):
             yield m
+
+
+_LIST_TOKENS = re.compile(r"[\s,;]+")
+_NUMBER_JOINERS = frozenset(
+    {
+        "%",
+        "and",
+        "vs",
+        "vs.",
+        "versus",
+        "then",
+        "or",
+        "et",
+        "puis",
+        "y",
+        "o",
+        "luego",
+        "e",
+        "poi",
+        "und",
+        "dann",
+    }
+    | {"depois"}
+)
+
+
+def _agree(phrase: str) -> bool:
+    """Whether a phrase of runs that disagree ends in one number said each time ("two runs came back 8% and
+    8%", "ont donné 15 et 15"): runs that agree are no failure."""
+    if not any(c.isdigit() for c in phrase):
+        return False
+    numbers = []
+    for token in reversed(_LIST_TOKENS.split(phrase.strip())):
+        if any(c.isdigit() for c in token):
+            numbers.append(token.rstrip("%").strip())
+        elif token not in _NUMBER_JOINERS:
+            break
+    return len(numbers) >= 2 and len(set(numbers)) == 1
 
 
 def _first_failure(clause: str, offset: int, task: _Task, since: int) -> re.Match[str] | None:
