@@ -20,10 +20,18 @@ _OTHER_SUBJECT = frozenset(
         *("the", "a", "an", "this", "these", "that", "those", "our", "my", "your", "his", "her", "their"),
         *("i", "we", "you", "he", "she", "they", "someone", "somebody", "everyone", "everybody", "nobody"),
         "people",
+        # the corpus's other languages: "sonnet: la factura sigue sin pagar" is the invoice's state
+        *("le", "la", "les", "un", "une", "des", "ce", "cette", "ces", "notre", "nos", "votre", "vos"),
+        *("el", "los", "las", "una", "unos", "unas", "este", "esta", "estos", "estas", "nuestro", "nuestra"),
+        *("der", "die", "das", "den", "dem", "ein", "eine", "einen", "einem", "einer", "unser", "unsere"),
+        *("o", "os", "um", "uma", "uns", "umas", "nosso", "nossa"),
+        *("il", "lo", "gli", "uno", "questo", "questa"),
     }
 )
 _PREPOSITIONS = frozenset(
     {"of", "on", "in", "for", "with", "at", "from", "about", "over", "to", "into", "across", "through", "by"}
+    | {"de", "du", "sur", "pour", "avec", "dans", "en", "von", "für", "mit", "auf", "über", "zu", "bei"}
+    | {"del", "al", "con", "por", "para", "sobre", "di", "della", "per", "da", "do", "no", "na", "em", "com"}
 )
 _GAP_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 # A model's statement, after its name and the rest of its noun phrase ("opus said", "sonnet's review of the

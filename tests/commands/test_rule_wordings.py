@@ -360,6 +360,16 @@ def test_input_faults_while_a_model_is_addressed_in_other_languages_are_no_failu
 
 
 @pytest.mark.parametrize(
+    "text",
+    ["sonnet: sigue sin cuadrar el balance, rehazlo", "sonnet : toujours faux sur la TVA, refais-le"],
+)
+def test_an_addressed_models_own_answer_still_failing_in_other_languages_is_a_failure(text: str) -> None:
+    decision = route(text, POLICY)
+    assert failed(decision), decision.reasons
+    assert decision.lane.id == "premium", decision.reasons
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         # beside the point in German's perfect tense
