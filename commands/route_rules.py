@@ -90,7 +90,7 @@ _FAILED = LazyPattern(
     r"pass\w* (?:\w+ ){0,2}?à c[oô]t[ée](?: du sujet| de la question| de l'essentiel| du probl[eè]me| de l'enjeu| du "
     r"point|(?=$|[,)]))|hors[- ]sujet|no (?:da|dio|dan|dieron|ha dado|han dado) en el clavo|fuera de tema|"
     r"non (?:ha |hanno )?centra(?:to|no)? (?:il |l')?(?:punto|bersaglio|obiettivo|problema|nocciolo)|"
-    r"fuori (?:tema|bersaglio)|(?:am thema|an der sache|am ziel|an der frage|am punkt|am kern|an der aufgabe) vorbei|"
+    r"fuori (?:tema|bersaglio)|(?:am thema|an der sache|am ziel|an der frage|am punkt|am kern|an der aufgabe) vorbei\w*|"
     r"(?:völlig|total|komplett|voll|weit) daneben|pass(?:ou|a|aram|am|ando) (?:\w+ )?longe(?! d[aoe]s? )|"
     r"fora d[oa] (?:assunto|tema|alvo)|off[- ]topic|wide of the mark|"
     r"flub\w*|hopeless|(?:is|was|were|are) (?:total |complete |utter )?(?:garbage|rubbish|trash|junk)|flip-?flop\w*|blew(?! (?:up|away|past|through|out)\b)|blown|"
@@ -185,6 +185,12 @@ _NOT_THIS_TASK = LazyPattern(
 _DID_WELL = LazyPattern(
     r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid|decent|fine|reasonable) job|handled .{0,40}?\bfine|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
     r"(?:was|were|is) (?:fine|great|good|decent|ok(?:ay)?|spot on)(?! on paper| in theory)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
+)
+# Good on paper, said in the present: a failure only with a "but" after it ("the plan looks good on paper,
+# turn it into an epic" is praise of the written plan).
+_ON_PAPER_NOW = LazyPattern(
+    r"\b(?:looks?|seems?|sounds?|is|are) (?:\w+ )?(?:great|good|fine|nice|solid|perfect|plausible|convincing|"
+    r"sound|reasonable|brilliant|elegant|ok(?:ay)?) (?:on paper|in theory)\b"
 )
 # A model said to be more than the work needs ("sonnet's a bit much for this, just fix the spelling"): the
 # person is asking for a smaller one, not reporting that it failed.
@@ -718,6 +724,8 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         ):
             tries = None  # the customer's tries, not the model's
         failure = _first_failure(clause, offset, task, start)
+        if failure is None and contrast:
+            failure = _ON_PAPER_NOW.search(clause)  # "looks great on paper but the unit economics never work"
         failure_at = offset + failure.start() if failure else 0  # where in `low`: whose failure it is
         if failure is None and claimed is not None:
             failure, failure_at = claimed, claimed.start()
