@@ -904,6 +904,17 @@ def _in_quotes(text: str, at: int) -> bool:
     return before.count('"') % 2 == 1 or opened > max(before.rfind("”"), before.rfind("»"))
 
 
+# Maximum rigour that someone else requires, or that the work is about: "auditors expect maximum care with
+# patient data", "la norma pide máxima precisión", "a post about why maximum rigour matters". The person's
+# own "we require maximum rigour" is a demand.
+_OTHERS_DEMAND = LazyPattern(
+    r"(?:(?<!\bi )(?<!\bwe )(?<!\byou )\b(?:expects?|requires?|demands?|mandates?|calls? for|insists? on|"
+    r"exige|exigen|pide|piden|requiere|requieren|verlangt|verlangen|fordert|fordern|erfordert|richiede|richiedono|"
+    r"exigem|impone|impongono|impose|imposent|prévoit)|\b(?:about|why|pourquoi|por qu[eé]|warum|perch[eé]))"
+    r"\W+(?:[\w'’-]+\W+){0,3}$"
+)
+
+
 def find_demand(
     text: str, words: AbstractSet[str], read: list[Word], top_rung: int, failures: Failures
 ) -> Demand:
@@ -913,8 +924,15 @@ def find_demand(
     maximum = None
     if _DEMAND_WORDS.any_in(words):
         # "write the blurb \"the best model available\"": words the task is about, not a demand
+        low = _lowered(text)
         maximum = next(
-            (m for m in MAX_DEMAND.finditer(_lowered(text)) if not _in_quotes(text, m.start())), None
+            (
+                m
+                for m in MAX_DEMAND.finditer(low)
+                if not _in_quotes(text, m.start())
+                and not _OTHERS_DEMAND.search(low, max(0, m.start() - 60), m.start())
+            ),
+            None,
         )
     phrase = text[maximum.start() : maximum.end()] if maximum else None
     if phrase is None and read:

@@ -382,3 +382,30 @@ def test_obvious_variants_of_the_new_wordings_are_failures(text: str, expected: 
     decision = route(text, POLICY)
     assert failed(decision), decision.reasons
     assert decision.lane.id == expected, decision.reasons
+
+
+# Maximum rigour someone else requires, or that the work is about, is no demand of the person asking.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "summarise the retention policy: regulators expect maximum care with biometric data",
+        "write a short post about why maximum rigor in threat modelling pays off",
+        "el reglamento exige el máximo rigor en la trazabilidad; haz un resumen de una página",
+        "die Norm verlangt maximale Sorgfalt bei der Kalibrierung, fass sie in drei Punkten zusammen",
+    ],
+)
+def test_maximum_rigour_required_by_someone_else_is_no_demand(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not any("maximum effort" in r for r in decision.reasons), decision.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we require maximum rigor on the Gamma merger risk assessment",
+        "I demand maximum care on the Gamma merger risk assessment",
+    ],
+)
+def test_the_askers_own_requirement_of_maximum_rigour_is_a_demand(text: str) -> None:
+    decision = route(text, POLICY)
+    assert any("maximum effort" in r for r in decision.reasons), decision.reasons
