@@ -290,6 +290,7 @@ _WENT_WELL = LazyPattern(
     r"(?:sehr )?gut|ohne probleme|einwandfrei|bene|benissimo|senza problemi|perfett\w*|"
     r"excellent\w*|superb|flawless\w*|reliable|spot[- ]on|excelente|eccellent\w*|ottim[oaie]|[óo]tim[oa]s?|"
     r"g[ée]nia(?:l|le|ux)|hervorragend|ausgezeichnet|turned out (?:to be )?(?:\w+ )?(?:right|true|accurate)|"
+    r"(?:it|that|this|they|which) (?:holds?|held) up\b(?! only| until| till| except| but| in (?:theory|principle))|"
     r"(?:it|that|this|they|which) (?:works|worked)\b(?! only| half| sometimes| intermittently| until| till| except|"
     r" but| when| if| most| about| part| some| less| badly| poorly| in (?:theory|principle)|"
     r" (?:on|for|with) (?:my machine|mine|small|some|a few|half|most|the first|one|two|short))|"

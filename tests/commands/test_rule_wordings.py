@@ -409,3 +409,14 @@ def test_maximum_rigour_required_by_someone_else_is_no_demand(text: str) -> None
 def test_the_askers_own_requirement_of_maximum_rigour_is_a_demand(text: str) -> None:
     decision = route(text, POLICY)
     assert any("maximum effort" in r for r in decision.reasons), decision.reasons
+
+
+# "It held up" after a run is praise, like "it works"; "held up until …" is not.
+def test_it_held_up_after_a_run_is_no_failure() -> None:
+    decision = route("the auditor tried sonnet's checklist twice and it held up, do the next audit", POLICY)
+    assert not failed(decision), decision.reasons
+    assert why_set_aside(decision), decision.reasons
+
+
+def test_it_held_up_with_a_catch_is_still_a_failure() -> None:
+    assert failed(route("we tried sonnet's fix twice and it held up only for a day", POLICY))
