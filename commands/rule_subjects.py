@@ -85,6 +85,13 @@ def _subject_in(text: str, low: str, start: int, end: int, subjects: frozenset[s
     )
 
 
+def _addressed_then_other(low: str, start: int, verb: int) -> bool:
+    """Whether a model addressed just before `start` ("haiku: …", "sonnet, …") is followed by words of their
+    own before the verb at `verb`: another subject, capitalised or not ("haiku: bob says otherwise")."""
+    address = _ADDRESS.match(low, start)
+    return address is not None and _GAP_WORD.search(low, address.end(), verb) is not None
+
+
 def stated_by_model(text: str, low: str, at: int, since: int, named: Iterable[Word]) -> bool:
     """Whether a model named in `text[since:at]` states something before offset `at` ("opus said …",
     "sonnet's answer says otherwise"), the verb its own."""
@@ -93,7 +100,11 @@ def stated_by_model(text: str, low: str, at: int, since: int, named: Iterable[Wo
         if not since <= word.start < at:
             continue
         stated = _STATED.match(low, word.end, at + 12)  # the verb may be the one at `at` ("says otherwise")
-        if stated and not opens_other_subject(text, low, word.end, stated.start("verb"), named):
+        if (
+            stated
+            and not opens_other_subject(text, low, word.end, stated.start("verb"), named)
+            and not _addressed_then_other(low, word.end, stated.start("verb"))
+        ):
             return True
     return False
 
@@ -153,7 +164,7 @@ def tied_to_model(
     name followed by what it did ("sonnet: got the rounding wrong"), or words that point at its answer in
     the clause ("you got the rounding wrong", "your tags are inconsistent")."""
     if model.end <= at and not opens_other_subject(text, low, model.end, at, named):
-        comma = low.rfind(",", model.end, at)
+        comma = max(low.rfind(",", model.end, at), low.rfind(":", model.end, at))
         if comma < 0 or not _GAP_WORD.search(low, comma + 1, at):
             return True
     return bool(_DID_HEAD.match(low, model.end, at) or _OWN_ANSWER.search(low, *clause))

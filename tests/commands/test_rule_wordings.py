@@ -420,3 +420,25 @@ def test_it_held_up_after_a_run_is_no_failure() -> None:
 
 def test_it_held_up_with_a_catch_is_still_a_failure() -> None:
     assert failed(route("we tried sonnet's fix twice and it held up only for a day", POLICY))
+
+
+# After an address by colon, words of their own before the failure words are someone else's, as after a
+# comma ("haiku, legal pushed back"), capitalised or not.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "haiku: procurement pushed back on the renewal terms, summarise their notes",
+        "haiku: dana says otherwise about the delivery date, draft a polite reply",
+    ],
+)
+def test_someone_elses_words_after_an_addressed_model_are_no_failure(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not failed(decision), decision.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["haiku: wrong again on the refund tags, redo them", "sonnet: says otherwise than the ledger, check it"],
+)
+def test_an_addressed_models_own_failure_after_a_colon_is_still_a_failure(text: str) -> None:
+    assert failed(route(text, POLICY))
