@@ -39,6 +39,24 @@ _NOTE_SLACK = 12
 _CONTRAST = re.compile(r"\b(?:but|aber|mais|pero|mas|ma)\b")
 _VERDICT_CHARS = 160  # how long the sentence after a model's mention may be and still be its verdict
 
+# After a different answer each time, that this is what was meant ("a different joke each time, which is the
+# point"); after good on paper, that practice bore it out ("looked good on paper and held up in the pilot").
+_AS_MEANT = (
+    r",? (?:which|that|and that)(?:'s| is| was) (?:fine|ok(?:ay)?|good|great|the point|the idea|intended|"
+    r"what (?:we|i) (?:want|wanted|asked for|need|needed))|,? and (?:we|i) (?:love|loved|like|liked) (?:it|that|them)"
+)
+_BORNE_OUT = r",? and (?:\w+ ){0,3}?(?:in (?:practice|reality)|held up|holds up|worked|works|confirmed|bore (?:it|that) out)"
+# What a model flagged, blamed or pointed at, before "that turned out to be fine": the model's call was wrong.
+# Without one, what turned out fine is someone else's story ("we used opus for the vendor audit; the vendors,
+# which turned out to be fine, want the report").
+_FLAGGED = LazyPattern(
+    r"\b(?:flag\w*|blam\w*|point\w* (?:at|to)|mark\w*|call\w* out|suspect\w*|rais\w*|report\w*|accus\w*|"
+    r"identif\w*|pick\w*|chose|chosen|tagg?\w*|label\w*|classif\w*|said|says|thought|thinks|claim\w*|insist\w*|"
+    r"conclu\w*|guess\w*|predict\w*|warn\w*|escalat\w*|singled out|pinn?\w*|caught|catch\w*|block\w*|"
+    r"reject\w*|filter\w*|quarantin\w*|deni\w*|refus\w*|sent|moved|put)\b"
+)
+_TURNED_OUT = re.compile(r"\b(?:turned|turns|turn) out\b")
+
 # Said of a model's earlier attempt at this task. English first; the other languages the corpus covers
 # (French, Spanish, German, Portuguese, Italian) get their commonest phrasings.
 _FAILED = LazyPattern(
@@ -67,7 +85,9 @@ _FAILED = LazyPattern(
     # good on paper only: "looked great on paper but the pilot lost money", "parfait sur le papier" ("the plan
     # looks good on paper, turn it into an epic" is praise of the written plan)
     r"(?:looked|seemed|sounded|was|were) (?:\w+ )?(?:great|good|fine|nice|solid|perfect|plausible|convincing|sound|"
-    r"reasonable|brilliant|elegant|ok(?:ay)?) (?:on paper|in theory)|auf dem papier (?:\w+ )?(?:gut|super|toll|"
+    r"reasonable|brilliant|elegant|ok(?:ay)?) (?:on paper|in theory)(?!"
+    + _BORNE_OUT
+    + r")|auf dem papier (?:\w+ )?(?:gut|super|toll|"
     r"perfekt|überzeugend)|(?:bien|bon(?:ne)?s?|parfait\w*|g[ée]nia\w*|buen[oa]s?|perfect[oa]s?|buon[oaie]|"
     r"perfett\w*|gut|perfekt|toll|bo[am]s?|perfeit\w*|[óo]tim\w*) (?:sur le papier|en th[ée]orie|(?:sobre el|en el|en) "
     r"papel|en teor[ií]a|sulla carta|in teoria|auf dem papier|in der theorie|no papel|em teoria)|"
@@ -76,7 +96,9 @@ _FAILED = LazyPattern(
     r"(?:(?:gave|got|returned|produced|came back with|said|answered|spat out)(?: me| us)?|(?:keeps? )?(?:giving|"
     r"returning|producing|coming back with|spitting out)(?: me| us)?|(?:gives|gets|returns|produces|comes back with|"
     r"says|answers|spits out) (?:me|us)) (?:a |an )?different \w+(?: \w+)? (?:each|every) "
-    r"(?:time|run|go|try|pass)|(?:runs?|tries|attempts|passes|times|passages|essais|tentatives|ejecuciones|"
+    r"(?:time|run|go|try|pass)(?!"
+    + _AS_MEANT
+    + r")|(?:runs?|tries|attempts|passes|times|passages|essais|tentatives|ejecuciones|"
     r"corridas|intentos|pasadas|esecuzioni|tentativi|passaggi|l(?:ä|ae)ufe|durchl(?:ä|ae)ufe|versuche|execu[çc][õo]es|"
     r"tentativas|rodadas)\b(?: \S+){0,6}? (?:came back(?: with)?|gave|returned|produced|landed on|said|(?:ont )?donn[ée]|"
     r"donnent|dieron|devolvieron|(?:hanno )?dato|ergaben|lieferten|deram|retornaram) [^\s,;]*\d[^\s,;]*(?: ?%)?,?"
@@ -579,6 +601,8 @@ def _counted(
     for m in matches:
         at = offset + m.start()
         if task.quoted(at) or _agree(m.group()):
+            continue
+        if _TURNED_OUT.search(m.group()) and not _FLAGGED.search(task.low, since, at):
             continue
         if "otherwise" not in m.group() or stated_by_model(task.text, task.low, at, since, task.models):
             yield m

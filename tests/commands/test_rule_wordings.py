@@ -442,3 +442,20 @@ def test_someone_elses_words_after_an_addressed_model_are_no_failure(text: str) 
 )
 def test_an_addressed_models_own_failure_after_a_colon_is_still_a_failure(text: str) -> None:
     assert failed(route(text, POLICY))
+
+
+# What turned out fine is the model's wrong call only when the model flagged, blamed or picked it; a different
+# answer each time that was meant, and good on paper borne out in practice, are no failure.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sonnet reviewed the alerts that turned out to be false alarms last night and wrote a good summary",
+        "haiku sorted the leads, the ones that turned out to be fine got emailed; do today's batch",
+        "sonnet gives us a different joke each time, which is the point; write ten more",
+        "sonnet's plan looked good on paper and held up in the pilot, write the rollout memo",
+        "the plan sonnet wrote looked solid on paper, and the pilot confirmed it; scale it to all regions",
+    ],
+)
+def test_a_result_borne_out_or_meant_is_no_failure(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not failed(decision), decision.reasons
