@@ -307,7 +307,8 @@ _SAME_AGAIN = LazyPattern(
 # last week and it's fine", "haiku did the august batch, do september's the same way"). They only stop the
 # past-run reading below: a clause with a failure word in it is still read as a failure.
 _WENT_WELL = LazyPattern(
-    r"\b(?:fine|well|perfect(?:ly)?|no problem|liked it|correct|good|great|nice|solid|decent|"
+    r"\b(?:fine|well|perfect(?:ly)?|no problem|liked it|(?:we|i) lov(?:ed|e) (?:it|them|that)|"
+    r"(?:exactly )?what (?:we|i) (?:wanted|asked for)|correct|good|great|nice|solid|decent|"
     r"(?:très )?bien|(?:très )?bon(?:ne)?s?|buen[oa]s?|buon[oaie]|bo(?:a|as|ns)|gute[nrs]?|parfait\w*|sans probl[eè]me|bem|sem problema|perfeit\w*|sin problema|perfect[oa]|"
     r"(?:sehr )?gut|ohne probleme|einwandfrei|bene|benissimo|senza problemi|perfett\w*|"
     r"excellent\w*|superb|flawless\w*|reliable|spot[- ]on|excelente|eccellent\w*|ottim[oaie]|[óo]tim[oa]s?|"

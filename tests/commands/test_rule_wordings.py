@@ -454,6 +454,8 @@ def test_an_addressed_models_own_failure_after_a_colon_is_still_a_failure(text: 
         "sonnet gives us a different joke each time, which is the point; write ten more",
         "sonnet's plan looked good on paper and held up in the pilot, write the rollout memo",
         "the plan sonnet wrote looked solid on paper, and the pilot confirmed it; scale it to all regions",
+        "sonnet gave us a different tagline each time and we loved it, do this month's brainstorm",
+        "opus returned a different outline every time, which is what we asked for; write the next variant",
     ],
 )
 def test_a_result_borne_out_or_meant_is_no_failure(text: str) -> None:
