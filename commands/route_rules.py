@@ -107,10 +107,12 @@ _FAILED = LazyPattern(
     r"retorna\w*) (?:\w+ ){0,3}?(?:(?:diff[ée]rent|distint|diferent|divers|ander)\w* (?:\w+ ){0,2}?(?:à chaque fois|"
     r"chaque fois|cada vez|ogni volta|jedes mal|toda vez)|(?:à chaque fois|chaque fois|cada vez|ogni volta|jedes mal|"
     r"toda vez) (?:\w+ ){0,2}?(?:diff[ée]rent|distint|diferent|divers|ander)\w*)|"
+    # German's perfect tense: "hat jedes Mal eine andere Zahl geliefert"
+    r"jedes mal (?:\w+ )?ander\w* \w+ (?:geliefert|gegeben|ausgegeben|ausgespuckt|berechnet|genannt)|"
     # beside the point: "passe à côté du sujet", "no da en el clavo", "non centra il punto", "am Thema
     # vorbei", "passou longe"
     r"pass\w* (?:\w+ ){0,2}?à c[oô]t[ée](?: du sujet| de la question| de l'essentiel| du probl[eè]me| de l'enjeu| du "
-    r"point|(?=$|[,)]))|hors[- ]sujet|no (?:da|dio|dan|dieron|ha dado|han dado) en el clavo|fuera de tema|"
+    r"point|(?=$|[,)]))|hors[- ]sujet|no (?:da|dio|dan|dieron|ha dado|han dado) (?:\w+ )?en el clavo|fuera de tema|"
     r"non (?:ha |hanno )?centra(?:to|no)? (?:il |l')?(?:punto|bersaglio|obiettivo|problema|nocciolo)|"
     r"fuori (?:tema|bersaglio)|(?:am thema|an der sache|am ziel|an der frage|am punkt|am kern|an der aufgabe) vorbei\w*|"
     r"(?:völlig|total|komplett|voll|weit) daneben|pass(?:ou|a|aram|am|ando) (?:\w+ )?longe(?! d[aoe]s? )|"

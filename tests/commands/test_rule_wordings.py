@@ -374,6 +374,9 @@ def test_an_addressed_models_own_answer_still_failing_in_other_languages_is_a_fa
     [
         # beside the point in German's perfect tense
         ("der Bericht von sonnet ist am Thema vorbeigegangen, bitte neu", "premium"),
+        # an adverb inside "no dio en el clavo"; runs that disagree in German's perfect tense
+        ("opus no dio nunca en el clavo con la previsión de caja", "max"),
+        ("sonnet hat jedes Mal eine andere Marge berechnet, bitte klären", "premium"),
         # good on paper only, said in the present with a "but"
         ("opus's expansion plan looks great on paper but the unit economics never work", "max"),
     ],
