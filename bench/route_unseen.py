@@ -39,6 +39,7 @@ import json, statistics, sys, time
 from commands.policy import load_policy
 from commands.router import route
 import commands.router
+from bench.common import percentile  # in every checkout since the first benchmarks
 
 def rss_kib():
     with open("/proc/self/status") as status:
@@ -58,15 +59,12 @@ def one_pass():
         task.split()
         split.append(cpu() - start)
     return routed, split
-def p99(values):
-    ordered = sorted(values)
-    return ordered[max(1, -(-99 * len(ordered) // 100)) - 1]
 first, first_split = one_pass()
 second, second_split = one_pass()
 print(json.dumps({
     "where": commands.router.__file__,
-    "first": statistics.median(first), "first_p99": p99(first),
-    "second": statistics.median(second), "second_p99": p99(second),
+    "first": statistics.median(first), "first_p99": percentile(first, 99),
+    "second": statistics.median(second), "second_p99": percentile(second, 99),
     "split": max(statistics.median(first_split + second_split), 1),
     "load_mib": (loaded - before) / 1024, "routed_mib": (rss_kib() - loaded) / 1024,
 }))

@@ -152,20 +152,16 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
         # failure or a demand.
         praised = min(again.rung, rung[premium])
         praised_lane = policy.ladder[praised]
-        target = lane_id if rung[lane_id] == praised else policy.ladder[praised]
+        target = lane_id if rung[lane_id] == praised else praised_lane
         likely = sum([share for lane, share in probabilities.items() if rung[lane] == praised])
-        downward = praised < rung[lane_id]
-        if abs(rung[lane_id] - praised) > 1 or (downward and likely < _SAME_AGAIN_LIKELY):
+        far_off = abs(rung[lane_id] - praised) > 1
+        if far_off or (praised < rung[lane_id] and likely < _SAME_AGAIN_LIKELY):
             # Work two rungs from the run praised is other work ("haiku did the tags well, same for the due
             # diligence memo"): that run shows nothing about it, and the guide never routes two rungs under.
             # Nor does a praised run take work down a rung when the lane model hardly reads the work as that
             # rung's (the memo read as default or premium work, hardly ever as cheap): down is where a wrong
             # call fails. Up, it only costs money.
-            far = (
-                "more than a rung from it"
-                if abs(rung[lane_id] - praised) > 1
-                else f"{likely:.0%} likely {praised_lane} work"
-            )
+            far = "more than a rung from it" if far_off else f"{likely:.0%} likely {praised_lane} work"
             reasons.append(
                 f'the same again as "{_clip(again.clause)}": set aside, the work reads as {lane_id}, {far}'
             )

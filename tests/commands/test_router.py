@@ -21,6 +21,7 @@ from commands.languages import looks_english
 from commands.policy import DEFAULT_POLICY_PATH, load_policy
 from commands.router import RouteOptions, route
 from commands.training import CORPUS_DIR, corpus_files
+from tests.commands.decisions import failed
 from tests.conftest import SHARED
 
 POLICY = load_policy()
@@ -119,7 +120,7 @@ def test_praise_or_asking_for_the_same_again_is_not_an_earlier_failure(text: str
     decision = route(text, POLICY)
     # Cheap or code work, or default when the model is unsure; no failure rule moved it up.
     assert decision.lane.id in ("cheap", "code", "default")
-    assert not any(r.startswith("earlier failure") for r in decision.reasons)
+    assert not failed(decision)
     assert any("names a model without a failure" in r for r in decision.reasons)
 
 
@@ -139,7 +140,7 @@ def test_the_same_again_as_a_model_that_did_it_well_is_routed_to_that_models_run
 ) -> None:
     decision = route(text, POLICY)
     assert decision.lane.id == expected
-    assert not any(r.startswith("earlier failure") for r in decision.reasons)
+    assert not failed(decision)
 
 
 @pytest.mark.parametrize(
@@ -152,7 +153,7 @@ def test_the_same_again_as_a_model_that_did_it_well_is_routed_to_that_models_run
 )
 def test_runs_counted_or_forgetting_nothing_are_no_failure_when_they_went_well(text: str) -> None:
     decision = route(text, POLICY)
-    assert not any(r.startswith("earlier failure") for r in decision.reasons)
+    assert not failed(decision)
     assert decision.lane.id in ("cheap", "default")
 
 
@@ -180,7 +181,7 @@ def test_the_same_again_as_the_top_rung_stays_below_max() -> None:
 )
 def test_a_models_all_clear_reported_to_dispute_it_is_a_failure_not_praise(text: str) -> None:
     decision = route(text, POLICY)
-    assert any(r.startswith("earlier failure") for r in decision.reasons)
+    assert failed(decision)
     assert not any("names a model without a failure" in r for r in decision.reasons)
 
 
@@ -210,7 +211,7 @@ def test_a_sentence_saying_what_else_is_unrelated_does_not_excuse_the_next_failu
 ) -> None:
     decision = route(text, POLICY)
     assert decision.lane.id == expected
-    assert any(r.startswith("earlier failure") for r in decision.reasons)
+    assert failed(decision)
 
 
 def test_a_failure_climbs_one_rung_even_when_the_work_alone_reads_higher() -> None:
@@ -228,7 +229,7 @@ def test_a_premium_run_said_right_and_shown_otherwise_is_a_premium_failure() -> 
     )
     decision = route(text, POLICY)
     assert decision.lane.id == "max"
-    assert any(r.startswith("earlier failure") for r in decision.reasons)
+    assert failed(decision)
 
 
 def test_a_failure_said_to_be_separate_in_the_next_clause_moves_nothing() -> None:
@@ -361,7 +362,7 @@ def test_patience_alone_is_not_cost_no_object() -> None:
 def test_failures_said_in_other_languages_move_one_rung_above(text: str, expected: str) -> None:
     decision = route(text, POLICY)
     assert decision.lane.id == expected
-    assert any(r.startswith("earlier failure") for r in decision.reasons)
+    assert failed(decision)
 
 
 @pytest.mark.parametrize(
@@ -523,7 +524,7 @@ def test_maximum_effort_asked_for_simple_bulk_work_is_set_aside(text: str) -> No
 )
 def test_mentions_that_are_no_failure_of_this_task(text: str) -> None:
     decision = route(text, POLICY)
-    assert not any(r.startswith("earlier failure") for r in decision.reasons), decision.reasons
+    assert not failed(decision), decision.reasons
     assert decision.lane.id != "max"
 
 
@@ -538,7 +539,7 @@ def test_mentions_that_are_no_failure_of_this_task(text: str) -> None:
 )
 def test_forgetting_and_missing_in_other_tenses_are_failures(text: str, expected: str) -> None:
     decision = route(text, POLICY)
-    assert any(r.startswith("earlier failure") for r in decision.reasons)
+    assert failed(decision)
     assert decision.lane.id == expected
 
 
