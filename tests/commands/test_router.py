@@ -564,13 +564,17 @@ def test_the_same_again_is_not_read_across_a_task_two_rungs_away(text: str) -> N
 def test_a_praised_run_takes_work_down_a_rung_only_when_the_work_may_be_that_rungs() -> None:
     # Down is where a wrong call fails: the run praised shows the way only for work the lane model gives that
     # rung a fair share of; up, it only costs money, and the praise is followed.
-    aside = route(
-        "haiku did great on the ticket tags, now do the same for the acquisition due diligence memo", POLICY
-    )
-    assert aside.lane.id == aside.model_lane != "cheap" and not aside.ruled
+    aside = route("haiku did great on the ticket tags, now do the same for the migration runbook", POLICY)
+    assert aside.lane.id == aside.model_lane == "default" and not aside.ruled
     assert any(r.startswith("the same again") and "likely cheap work" in r for r in aside.reasons), (
         aside.reasons
     )
+    # Read as default or as premium work (the lane model is near even on it), it is set aside either way.
+    memo = route(
+        "haiku did great on the ticket tags, now do the same for the acquisition due diligence memo", POLICY
+    )
+    assert memo.lane.id == memo.model_lane != "cheap" and not memo.ruled
+    assert any(r.startswith("the same again") and "set aside" in r for r in memo.reasons), memo.reasons
     followed = route("haiku did great on last week's ticket tags, do this week's tags the same way", POLICY)
     assert followed.lane.id == "cheap"
     up = route("sonnet's been great on these, do this week's", POLICY)
