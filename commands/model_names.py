@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import TYPE_CHECKING
 
 from commands.text_features import Reading, Word, fold
@@ -134,12 +135,12 @@ class ModelNames:
         out = list(norms)
         names: list[tuple[int, int, int]] = []
         count = len(norms)
-        index = 0
-        while index < count:
-            norm = norms[index]
-            if norm not in unknown:
-                index += 1
+        # Only the words that may start a name are looked at (found in C), each once the last name has ended.
+        after = 0
+        for index in compress(range(count), map(unknown.__contains__, norms)):
+            if index < after:
                 continue
+            norm = norms[index]
             key = _key(norm)
             following = norms[index + 1] if index + 1 < count else ""
             rung = self.models.get(key)
@@ -159,14 +160,14 @@ class ModelNames:
                     for later in range(index + 1, index + skip + 1):
                         out[later] = ""
                     names.append((index, index + skip, effort))
-                    index += skip + 1
+                    after = index + skip + 1
                     continue
             if rung is None and (effort := self._joined_effort(norm)) is not None:
                 rung = effort  # "gpt-5.4-high", typed as one word
             if rung is not None and split:
                 out[index], out[index + 1] = rung_word(rung), ""
                 names.append((index, index + 1, rung))
-                index += 2
+                after = index + 2
                 continue
             bare = _POSSESSIVE.sub("", norm)
             if rung is None and (
@@ -178,7 +179,6 @@ class ModelNames:
             if rung is not None:
                 out[index] = rung_word(rung)
                 names.append((index, index, rung))
-            index += 1
         return reading.marked(out, tuple(names)) if names else reading
 
     def _could_start(self, norm: str) -> bool:
@@ -230,5 +230,6 @@ class ModelNames:
         """The model names of a marked reading as words: the rung word, spanning the name as typed."""
         if not reading.names:
             return []
-        spans = reading.spans()
+        # Only the words up to the last name are found again: names sit early in most long tasks.
+        spans = reading.spans(max(last for _, last, _ in reading.names))
         return [Word(rung_word(rung), spans[first][0], spans[last][1]) for first, last, rung in reading.names]

@@ -32,11 +32,15 @@ from commands.text_features import RUNG_WORDS, Word, fold, quoted_spans
 
 # The patterns are lower case and run on the lower-cased text (`_lowered`): matching with IGNORECASE
 # took four to five times as long.
-_CLAUSE_END = re.compile(r"[.;!?]+(?=\s|$)|\n|,?\s+but\s+|,?\s+(?:aber|mais|pero|mas|ma)\s+")
+# Every branch opens with a character or a class, never an optional one: the pattern engine then skips to
+# the few places a clause can end instead of trying each branch at every character (the same clauses as
+# `[.;!?]+(?=\s|$)|\n|,?\s+but\s+|,?\s+(?:aber|…)\s+`, in about 55% of the time on a 900-character task).
+_CONTRASTS = r"(?:but|aber|mais|pero|mas|ma)"
+_CLAUSE_END = re.compile(rf"[.;!?]+(?=\s|$)|\n|,\s+{_CONTRASTS}\s+|\s+{_CONTRASTS}\s+")
 # A clause before a failure that is the note and little more is a note about it ("unrelated, but …", "totally
 # unrelated btw, but …"); a longer one says what else is unrelated ("it's not related to billing. sonnet …").
 _NOTE_SLACK = 12
-_CONTRAST = re.compile(r"\b(?:but|aber|mais|pero|mas|ma)\b")
+_CONTRAST = re.compile(rf"\b{_CONTRASTS}\b")
 _VERDICT_CHARS = 160  # how long the sentence after a model's mention may be and still be its verdict
 
 # After a different answer each time, that this is what was meant ("a different joke each time, which is the
@@ -421,9 +425,10 @@ _WORD_PARTS = re.compile(r"['’.\-/]")
 _PLAIN_LIMIT = 200_000  # words remembered per key set; past it, new words are checked each time
 _DEMAND_WORDS = KeyWords(_DEMAND_KEYS)
 MAX_DEMAND = LazyPattern(
-    # not "no need for max effort"
-    r"(?<!no need for )(?<!don't need )(?<!don’t need )(?<!do not need )(?<!without )(?<!not )(?<!no )"
-    r"\b(?:max(?:imum|imal)?[- ](?:reasoning|effort|thinking|depth|deliberation|quality|care|rigou?r)|all[- ]out|"
+    # not "no need for max effort". The word boundary comes before the look-behinds: the same match, but the
+    # engine tries the seven look-behinds only where a word starts, not at every character.
+    r"\b(?<!no need for )(?<!don't need )(?<!don’t need )(?<!do not need )(?<!without )(?<!not )(?<!no )"
+    r"(?:max(?:imum|imal)?[- ](?:reasoning|effort|thinking|depth|deliberation|quality|care|rigou?r)|all[- ]out|"
     r"(?:the |a )?definitive (?:analysis|answer|review|assessment)|"
     r"(?:the |far )?most (?:careful|thorough|rigorous|exhaustive|in-depth)|(?:deepest|strongest|hardest) (?:possible|available|pass|analysis|reasoning)|"
     r"(?:strongest|best) (?:analysis|reasoning|model) (?:available|you(?:'ve| have) got|possible)|"

@@ -221,11 +221,12 @@ class Reading:
     def marked(self, norms: list[str], names: tuple[tuple[int, int, int], ...]) -> Reading:
         return Reading(self.text, self.folded, norms, self.pasted, names, self.distinct, self._spaced)
 
-    def spans(self) -> list[tuple[int, int]]:
-        """Where each word sits in `text` (offsets of the text as typed)."""
-        self.locate(len(self.norms) - 1)
+    def spans(self, last: int | None = None) -> list[tuple[int, int]]:
+        """Where each word sits in `text` (offsets of the text as typed): every word's, or up to `last`."""
+        last = len(self.norms) - 1 if last is None else last
+        self.locate(last)
         back = self.back_offsets()
-        spans = [match.span() for match in self._matches]
+        spans = [match.span() for match in islice(self._matches, last + 1)]
         return spans if back is None else [(back[start], back[end]) for start, end in spans]
 
     def words(self) -> list[Word]:
