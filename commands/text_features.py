@@ -229,6 +229,18 @@ class Reading:
         spans = [match.span() for match in islice(self._matches, last + 1)]
         return spans if back is None else [(back[start], back[end]) for start, end in spans]
 
+    def starts_before(self, limit: int) -> list[int]:
+        """Where the words that start before offset `limit` of `text` start: the first words only, found
+        until one starts at `limit` or later (a failure to hide is mostly said near the start)."""
+        back = self.back_offsets()
+        starts = []
+        for match in _words_in(self.folded).finditer(self.folded):
+            start = match.start() if back is None else back[match.start()]
+            if start >= limit:
+                break
+            starts.append(start)
+        return starts
+
     def words(self) -> list[Word]:
         pasted = self.pasted
         return [
@@ -388,7 +400,7 @@ def _features_word_by_word(reading: Reading, hide: tuple[tuple[int, int], ...]) 
     for index in compress(range(len(norms)), map(_LEFT_OUT.__contains__, norms)):
         words[index] = None  # a model name: its rung word, and the empty words of the rest of it
     if hide:
-        starts = [start for start, _ in reading.spans()]
+        starts = reading.starts_before(max(b for _, b in hide))
         for a, b in hide:
             first, end = bisect_left(starts, a), bisect_left(starts, b)  # the words that start inside
             words[first:end] = [None] * (end - first)
