@@ -77,6 +77,23 @@ def test_the_words_quoted_as_typed_are_where_the_pattern_finds_them(text: str) -
             assert reading.typed([(first, last)]) == [text[spans[first][0] : spans[last][1]]], (first, last)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Translate the notes. Sonnet failed twice on this, then haiku; the rest is filler text here",
+        "Résume ce contrat: opus a raté les clauses ﬁnales, ÇA NE MARCHE PAS, über 3 Seiten",
+        "e\u0301tude de l\u2019offre: gpt-5.4 high s’est trompé, again",
+    ],
+)
+def test_the_words_before_an_offset_are_those_the_whole_reading_places_before_it(text: str) -> None:
+    # A failure's words are hidden from the lane model by where the words start; only the first words are
+    # found again, and they must be the very ones (and offsets) that finding every word gives.
+    reading = read_words(analysed_text(text))
+    starts = [start for start, _ in reading.spans()]
+    for limit in range(len(text) + 2):
+        assert reading.starts_before(limit) == [start for start in starts if start < limit], limit
+
+
 def test_the_lines_under_a_one_line_request_are_read_as_pasted_material() -> None:
     text = (
         "draft a reply to this customer:\n\nHello, we were charged three times for the same order and nobody"
