@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from commands.model_names import rung_word
 from commands.patterns import LazyPattern
+from commands.rule_declined import NEITHER, declined, none_needed, supposed
 from commands.rule_subjects import (
     asked_for,
     opens_other_subject,
@@ -60,6 +61,18 @@ _FLAGGED = LazyPattern(
     r"reject\w*|filter\w*|quarantin\w*|deni\w*|refus\w*|sent|moved|put)\b"
 )
 _TURNED_OUT = re.compile(r"\b(?:turned|turns|turn) out\b")
+
+# Results that disagree ("three different answers", "respuestas distintas"), in the failure phrases below.
+_UNLIKE = (
+    r"(?:different|conflicting|contradictory|diff[ée]rent\w*|distint\w*|diferent\w*|verschieden\w*|"
+    r"unterschiedlich\w*|divers[ei])"
+)
+_RESULTS = (
+    r"(?:answers?|results?|numbers?|totals?|figures?|outputs?|conclusions?|causes?|verdicts?|rankings?|scores?|"
+    r"estimates?|forecasts?|r[ée]ponses|r[ée]sultats|chiffres|totaux|respuestas|resultados|cifras|totales|"
+    r"conclusiones|causas|antworten|ergebnisse|zahlen|summen|ursachen|risposte|risultati|cifre|totali|conclusioni|"
+    r"respostas|n[úu]meros|totais|conclus[õo]es)"
+)
 
 # Said of a model's earlier attempt at this task. English first; the other languages the corpus covers
 # (French, Spanish, German, Portuguese, Italian) get their commonest phrasings.
@@ -166,6 +179,43 @@ _FAILED = LazyPattern(
     r"(?:nenhum|nenhuma|ninguno|ninguna|aucun|aucune|nessuno|nessuna|keiner|keine) (?:\w+ )?(?:acert\w*|"
     r"lo (?:logr|consigui)\w*|n'a (?:réussi|trouvé)|ci (?:è|ha) \w+|hat es geschafft|hat (?:\w+ )?gefunden)|"
     r"n[ãa]o acert\w*|"
+    # Came up empty: "drew a blank", "struck out", "no dieron con", "n'ont rien trouvé", "non sono venuti a capo",
+    # "não chegaram a lugar nenhum", "nicht weitergekommen"
+    # ("struck out the duplicate lines" is crossing them out)
+    r"dr[ae]w a blank|draws? a blank|str(?:uck|ikes?) out(?=\s*(?:$|[,.;:!?)]|on\b|again\b|too\b|twice\b|both\b|"
+    r"as well\b|here\b))|came (?:up|back) (?:empty|dry)|hit a (?:wall|dead end)|mishandl\w*|"
+    r"no (?:dio|dieron|ha dado|han dado) con|n'(?:a|ont) rien (?:donné|trouvé|vu)|"
+    r"non (?:ne )?(?:è|sono) (?:venut[oiae]|riuscit[oiae]) a capo|"
+    r"n[ãa]o (?:chegou|chegaram) a (?:lugar nenhum|nada|nenhuma conclus[ãa]o)|"
+    r"nicht weiter(?:gekommen|kamen|kam)|(?:kamen|kam|kommt|kommen) nicht weiter|"
+    # A result shown wrong, or against what the model said: "leaves BCN uncovered", "even though it said all
+    # bases were fine"
+    r"(?:leaves|left|leaving) (?:[\w'’-]+ ){0,4}?(?:uncovered|unassigned|unstaffed|unanswered|unaccounted for|"
+    r"unresolved|unhandled|double-booked)|(?:even though|although) (?:it|they) (?:said|says|claimed|"
+    r"claims|insisted|insists|swore|reported|told (?:us|me)|assured (?:us|me))|despite (?:it|them) (?:saying|"
+    r"claiming|insisting)|"
+    # Runs that disagree, counted: "three runs gave three different answers", "four tries, four different root
+    # causes", "trois essais, trois réponses différentes", "different totals from three runs"
+    r"(?:runs?|tries|attempts|passes|essais|tentatives|passages|ejecuciones|intentos|corridas|pasadas|"
+    r"l(?:ä|ae)ufe|durchl(?:ä|ae)ufe|versuche|tentativi|esecuzioni|execu[çc][õo]es|tentativas|rodadas)\b"
+    r"[^.;!?\n]{0,30}?\b(?:"
+    + _UNLIKE
+    + r" (?:\w+ )?"
+    + _RESULTS
+    + r"|"
+    + _RESULTS
+    + r" (?:\w+ )?"
+    + _UNLIKE
+    + r")|"
+    + _UNLIKE
+    + r" (?:\w+ )?"
+    + _RESULTS
+    + r" (?:from|across|in|on|over) (?:\w+ ){0,2}?(?:runs|tries|attempts|passes)|"
+    # Done badly, or nearly: "handled the invoices badly", "almost got it right", "never got it right" ("we
+    # badly need", "a poorly lit scan", "this poorly worded email" are no verdict)
+    r"(?<!need )(?<!needs )(?:badly|poorly)(?! [\w-]+(?:ed|en)\b| (?:lit|written|worded|built|made|kept|paid|run|"
+    r"spelt|need|needs|want|wants)\b)|(?:almost|nearly|not quite|only half) (?:got|had|nailed|right)|"
+    r"never (?:got (?:[\w'’-]+ ){0,4}?(?:right|working|there)|managed|figured|solved|cracked|worked out)|"
     r"n'a pas trouv[ée]|incompl[eè]t\w*|no supo|no (?:encontr[oó]|vio|logr[oó])|se qued[oó] corto|"
     r"nicht geschafft|übersehen|nicht gefunden|unvollständig|deixou de fora|non ha (?:trovato|visto)|"
     r"ignorat\w*|tralasciat\w*|contredi\w*|contradi[cz]\w*|contraddi\w*|widersprich\w*|widerspr[aä]ch\w*|"
@@ -298,7 +348,7 @@ _SAME_AGAIN = LazyPattern(
     r"(?:do|run|make) the same|the same for|like (?:last time|before|yesterday)|as before|genauso|"
     r"gleich wie|igual|pareil|de la m[eê]me (?:fa[cç]on|mani[eè]re)|comme (?:avant|la derni[eè]re fois|hier)|"
     r"allo stesso modo|come (?:prima|ieri|l'ultima volta)|do mesmo jeito|da mesma forma|del mismo modo|"
-    r"de la misma manera|lo mismo|"
+    r"de la misma manera|lo mismo|das gleiche|dasselbe|das selbe|la m[eê]me chose|(?:faz|fa[çc]a|fazer) o mesmo|"
     # the next one of a series: "do this week's", "write this quarter's", "do the April one", "haz las de esta
     # semana"
     r"(?:do|run|write|make|tag|draft|prepare|send|handle|process|summari[sz]e|review|translate|build|produce|"
@@ -319,6 +369,12 @@ _WENT_WELL = LazyPattern(
     r"(?:sehr )?gut|ohne probleme|einwandfrei|bene|benissimo|senza problemi|perfett\w*|"
     r"excellent\w*|superb|flawless\w*|reliable|spot[- ]on|excelente|eccellent\w*|ottim[oaie]|[óo]tim[oa]s?|"
     r"g[ée]nia(?:l|le|ux)|hervorragend|ausgezeichnet|turned out (?:to be )?(?:\w+ )?(?:right|true|accurate)|"
+    # handled it, got it right, in the six languages ("never got it right", "no resolvió" are failures)
+    r"handled|(?<!never )(?<!n't )(?<!not )(?<!almost )(?<!nearly )got (?!(?:nothing|none|little|few|hardly|barely|"
+    r"half|only|almost|nearly|not|about|some|most|a few|maybe)\b)(?:[\w'’-]+ ){1,4}?(?:right|spot on)(?! away)|"
+    r"a (?:bien |tr[eè]s bien )?g[ée]r[ée]|s'est bien d[ée]brouill\w*|se encarg[oó]|lo (?:clav|bord)[oó]|"
+    r"(?<!no )resolvi[oó]|hinbekommen|gemeistert|ha gestito|(?:ha )?azzeccat\w*|mandou bem|(?<!não )(?<!nao )"
+    r"(?<!nenhum )acert(?:ou|aram|[oó])|(?<!não )resolveu|deu conta|lidou bem|"
     r"(?:it|that|this|they|which) (?:holds?|held) up\b(?! only| until| till| except| but| in (?:theory|principle))|"
     r"(?:it|that|this|they|which) (?:works|worked)\b(?! only| half| sometimes| intermittently| until| till| except|"
     r" but| when| if| most| about| part| some| less| badly| poorly| in (?:theory|principle)|"
@@ -546,6 +602,7 @@ class Demand:
     maximum: str | None  # the phrase asking for maximum effort
     no_limit: str | None  # the phrase saying cost or time is no object, or that this is the last try
     one_off: bool = False  # `no_limit` only says the task is a one-off: it counts for premium work alone
+    declined: str | None = None  # a demand the person turned down ("no need for xhigh"), when none stands
 
 
 def _lowered(text: str) -> str:
@@ -588,28 +645,35 @@ def _disputed(low: str, after: int, clauses: list[tuple[int, int]], number: int)
 @dataclass(frozen=True)
 class _Task:
     """What the failure rule reads of a task beside each clause: its text as typed and lower-cased, the models
-    named outside quotations, and where it quotes something."""
+    named outside quotations, where it quotes something, and where it only supposes a model fails ("if sonnet
+    gets stuck")."""
 
     text: str
     low: str
     models: list[Word]
     quotes: list[tuple[int, int]]
+    supposed: list[tuple[int, int]]
 
     def quoted(self, at: int) -> bool:
         return any(a <= at < b for a, b in self.quotes)
+
+    def imagined(self, at: int) -> bool:
+        return any(a <= at < b for a, b in self.supposed)
 
 
 def _counted(
     matches: Iterable[re.Match[str]], offset: int, task: _Task, since: int
 ) -> Iterator[re.Match[str]]:
     """The failure phrases among `matches` (found at `offset` in `task.low`) that are said of a model. Not
-    one inside a quotation ('translate: "the previous tool failed to export"'); "says otherwise" when a model
-    says it or when it answers a model's statement ("opus said it's enforceable, the ruling says otherwise"),
-    not when Bob says otherwise about the renewal date."""
+    one inside a quotation ('translate: "the previous tool failed to export"') or a condition ("only if sonnet
+    gets stuck"); "says otherwise" when a model says it or when it answers a model's statement ("opus said
+    it's enforceable, the ruling says otherwise"), not when Bob says otherwise about the renewal date."""
     for m in matches:
         at = offset + m.start()
-        if task.quoted(at) or _agree(m.group()):
+        if task.quoted(at) or task.imagined(at) or _agree(m.group()):
             continue
+        if m.group().startswith(NEITHER) and none_needed(task.low, at):
+            continue  # "neither opus nor xhigh is needed"
         if _TURNED_OUT.search(m.group()) and not _FLAGGED.search(task.low, since, at):
             continue
         if "otherwise" not in m.group() or stated_by_model(task.text, task.low, at, since, task.models):
@@ -690,11 +754,44 @@ def _said_of(failing: list[tuple[Word, int]], ats: list[int], low: str) -> list[
     return [p for p in ordered if p in said_of or (p[0].start > last and _ALSO.match(low, p[0].end))]
 
 
-def _no_failure(clause: str, offset: int, task: _Task) -> str:
+_SUPPOSED_ONLY = "names a model whose failure is only supposed (if it fails), not reported"
+
+
+def _no_failure(clause: str, offset: int, task: _Task, turned_down: bool) -> str:
     """Why a clause naming a model states no failure, for the card."""
-    if any(task.quoted(offset + m.start()) for m in _FAILED.finditer(clause)):
+    found = list(_FAILED.finditer(clause))
+    if any(task.quoted(offset + m.start()) for m in found):
         return "names a model; the failure words are quoted text to work on, not a report"
+    if any(task.imagined(offset + m.start()) for m in found):
+        return _SUPPOSED_ONLY
+    if turned_down:
+        return "names a model not to use, or only as a fallback"
     return "names a model without a failure"
+
+
+# A clause that only says which model ran: "the last one was opus", "both were gpt-5.4 high", "the last two
+# were with opus", "le dernier était avec opus", "la última fue con opus", "der letzte war mit opus".
+_RAN_BY_BEFORE = re.compile(
+    r"\W*(?:(?:and|but|so|et|y|und|e)\s+)?(?:(?:the|le|la|les|el|los|las|der|die|das|il|lo|o|a|os|as|l['’])\s*)?"
+    r"(?:(?:last|first|latest|final|second|third|other|two|three|both|all|one|each|of them|dernier|derni[eè]re|"
+    r"premier|premi[eè]re|[uú]ltim[oa]s?|primer[oa]?|letzte[n]?|erste[n]?|prim[oa]|primeir[oa]|tous|todos|alle|"
+    r"tutti)\s+){0,3}(?:(?:one|ones|run|runs|try|tries|attempt|attempts|pass|passes|answer)\s+)?"
+    r"(?:was|were|used|came from|from|on|with|by|using|via|[ée]tait|[ée]taient|fut|avec|sur|fue|fueron|con|war|"
+    r"waren|mit|era|erano|foi|foram|com)(?:\s+(?:with|on|avec|con|mit|com|by|de|di))?\s+$"
+)
+_RAN_BY_AFTER = re.compile(
+    r"\W*(?:(?:too|also|again|each time|both times|every time|aussi|también|auch|anche|também)\W*)?$"
+)
+
+
+def _ran_by(low: str, in_clause: list[tuple[Word, int]], start: int, end: int) -> bool:
+    """Whether the clause `low[start:end]` only names the model that ran, as a short note after a verdict."""
+    if len(in_clause) != 1:
+        return False
+    word = in_clause[0][0]
+    return bool(
+        _RAN_BY_BEFORE.fullmatch(low, start, word.start) and _RAN_BY_AFTER.fullmatch(low, word.end, end)
+    )
 
 
 def find_failures(text: str, read: list[Word]) -> Failures:
@@ -717,7 +814,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
     hidden: list[tuple[int, int]] = []
     clauses = _clauses(low)
     models = [w for w, _ in named]
-    task = _Task(text, low, models, quotes)
+    task = _Task(text, low, models, quotes, supposed(low, [(w.start, w.end) for w in models], clauses))
     for number, (start, end) in enumerate(clauses):
         in_clause = [(w, rung) for w, rung in named if start <= w.start < end]
         if not in_clause:
@@ -728,6 +825,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             (w, r) for w, r in in_clause if not _SUBJECT_BEFORE.search(low, max(start, w.start - 8), w.start)
         ]
         asked = [(w, r) for w, r in subjects if asked_for(low, w, start, models)]
+        turned_down = [w for w, _ in in_clause if declined(low, w.start, w.end, (start, end))]
         # An all-clear counts when the model gave it, named just before ("our CFO says it's fine to use opus",
         # "I used sonnet, and legal says it's fine" are someone else's), and nobody confirmed it.
         following = low[clauses[number + 1][0] : clauses[number + 1][1]] if number + 1 < len(clauses) else ""
@@ -752,6 +850,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         tries = None if _WENT_WELL.search(clause) else _REPEATED.search(clause)
         if tries is not None and (
             task.quoted(offset + tries.start())
+            or task.imagined(offset + tries.start())
             or _SOMEONE_ELSE_TRIED.search(clause, 0, tries.start())
             or tried_by_someone_else(text, low, start, offset + tries.start(), end, models)
         ):
@@ -774,6 +873,22 @@ def find_failures(text: str, read: list[Word]) -> Failures:
                     failure_at = after_start + failure.start()
                     clause = f"{clause}. {after.strip()}"
                     said = f"{said}. {text[after_start:after_end].strip()}"
+        verdict_start = start  # where the words that say how it failed may start
+        if failure is None and number and _ran_by(low, in_clause, start, end):
+            # "three runs gave three different answers; the last one was opus": the failure comes first, the
+            # model that ran after it, in a short clause of its own.
+            before_start, before_end = clauses[number - 1]
+            before = low[before_start:before_end]
+            if len(before) <= _VERDICT_CHARS and not any(
+                before_start <= w.start < before_end for w in models
+            ):
+                failure = _first_failure(before, before_start, task, before_start)
+                if failure is not None and not _is_note(before):
+                    failure_at, verdict_start = before_start + failure.start(), before_start
+                    clause = f"{before.strip()}. {clause}"
+                    said = f"{text[before_start:before_end].strip()}. {said}"
+                else:
+                    failure = None
         praised = _DID_WELL.search(clause) is not None and not claimed
         past_run: Word | None = None
         if (
@@ -789,6 +904,8 @@ def find_failures(text: str, read: list[Word]) -> Failures:
                     w
                     for w, r in subjects
                     if (w, r) not in asked
+                    and w not in turned_down
+                    and not task.imagined(w.start)
                     and (
                         text[w.start : w.end].endswith(("'s", "’s"))
                         or _ran_after(text, low, w, min(end, w.end + 40), models)
@@ -806,7 +923,7 @@ def find_failures(text: str, read: list[Word]) -> Failures:
                 hidden.append(reported.span())
                 ignored.append((said, "names a model whose answer is reported as fine, not disputed"))
             else:
-                ignored.append((said, _no_failure(clause, offset, task)))
+                ignored.append((said, _no_failure(clause, offset, task, bool(turned_down))))
             went_well = praised or _WENT_WELL.search(clause) is not None
             if again is None and subjects and went_well and _SAME_AGAIN.search(f"{clause} {following}"):
                 again = Failure(max(r for _, r in subjects), said)
@@ -817,6 +934,12 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         if _NOT_THIS_TASK.search(clause) or _NOT_THIS_TASK.search(following[:40]) or _is_note(preceding):
             ignored.append((said, "a failure said to be about something else"))
             continue
+        # A model only supposed to fail ("sonnet got it wrong twice; if opus also fails …") is not what failed.
+        imagined = [(w, r) for w, r in subjects if task.imagined(w.start)]
+        if imagined and len(imagined) == len(subjects):
+            ignored.append((said, _SUPPOSED_ONLY))
+            continue
+        subjects = [s for s in subjects if s not in imagined]
         if not subjects:
             ignored.append((said, "the model is what the task is for, not what failed"))
             continue
@@ -829,7 +952,10 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             ignored.append((said, "the model is asked to do the work; the failure words describe the input"))
             continue
         verdict_end = clauses[number + 1][1] if clause.endswith(following.strip()) and following else end
-        worded_at = [m.span() for m in _counted(_FAILED.finditer(low, start, verdict_end), 0, task, start)]
+        worded_at = [
+            m.span()
+            for m in _counted(_FAILED.finditer(low, verdict_start, verdict_end), 0, task, verdict_start)
+        ]
         phrases += worded_at
         # Where the failure is said, to tell which model it is said of: each phrase, the tries or all-clear
         # read as one, and a verdict after a "but" ("opus got close but the test still fails").
@@ -952,21 +1078,23 @@ def find_demand(
     text: str, words: AbstractSet[str], read: list[Word], top_rung: int, failures: Failures
 ) -> Demand:
     """A demand for maximum effort: in words, or by naming the top rung's model or effort ("xhigh pls")
-    anywhere but in a failure ("xhigh was wrong too" is a failure, handled by the failure rule).
+    anywhere but in a failure ("xhigh was wrong too" is a failure, handled by the failure rule), and not
+    turned down ("no need for the strongest model", "xhigh is overkill": `rule_declined`).
     `words` are the task's distinct folded words (`Reading.distinct`), `read` its model names."""
     maximum = None
+    turned_down = None  # the first demand the person turned down, for the card
+    low = ""
     if _DEMAND_WORDS.any_in(words):
         # "write the blurb \"the best model available\"": words the task is about, not a demand
         low = _lowered(text)
-        maximum = next(
-            (
-                m
-                for m in MAX_DEMAND.finditer(low)
-                if not _in_quotes(text, m.start())
-                and not _OTHERS_DEMAND.search(low, max(0, m.start() - 60), m.start())
-            ),
-            None,
-        )
+        for m in MAX_DEMAND.finditer(low):
+            if _in_quotes(text, m.start()) or _OTHERS_DEMAND.search(low, max(0, m.start() - 60), m.start()):
+                continue
+            if declined(low, m.start(), m.end(), _clause_at(low, m.start())):
+                turned_down = turned_down or text[m.start() : m.end()]
+                continue
+            maximum = m
+            break
     phrase = text[maximum.start() : maximum.end()] if maximum else None
     if phrase is None and read:
         top = rung_word(top_rung)
@@ -977,17 +1105,27 @@ def find_demand(
             typed = text[word.start : word.end]
             if typed in failed_clause or _praised_at(text, word.start):
                 continue  # "xhigh was wrong too" is a failure; "xhigh answered it and it was great" praise
+            low = low or _lowered(text)
+            if declined(low, word.start, word.end, _clause_at(low, word.start)):
+                turned_down = turned_down or typed
+                continue
             phrase = typed
             break
     if phrase is None:
-        return _NO_DEMAND  # most tasks: no word to lower-case or search again
-    low = _lowered(text)
+        # most tasks: no word to lower-case or search again
+        return _NO_DEMAND if turned_down is None else Demand(None, None, declined=turned_down)
+    low = low or _lowered(text)
     if _COST_MATTERS.search(low):
         return Demand(phrase, None)
     limit = NO_LIMIT.search(low) or LAST_TRY.search(low)
     one_off = ONE_OFF.search(low) if limit is None else None
     found = limit or one_off
     return Demand(phrase, text[found.start() : found.end()] if found else None, one_off is not None)
+
+
+def _clause_at(low: str, at: int) -> tuple[int, int]:
+    """The clause of `low` around offset `at`."""
+    return next(((start, end) for start, end in _clauses(low) if start <= at < end), (0, len(low)))
 
 
 _NO_DEMAND = Demand(None, None)

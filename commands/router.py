@@ -170,6 +170,12 @@ def route(text: str, policy: Policy, options: RouteOptions | None = None) -> Dec
             lane_id, ruled = target, True
 
     demand = find_demand(analysed, reading.distinct.keys(), named, max_rung, failures)
+    if demand.declined is not None:
+        # "no need for the strongest model", "xhigh is overkill here": the opposite of a demand
+        reasons.append(
+            f'not a demand for maximum effort ("{demand.declined}"): said to be more than the work needs, '
+            "or only a fallback; ignored"
+        )
     if demand.maximum and not ruled and rung[lane_id] == ladder.lowest:
         # "xhigh pls: translate the 3,000 reviews", "use the best one to fix this typo": the guide wants the
         # smallest model that reliably succeeds and keeps max off bulk work, so the work decides, not the ask.

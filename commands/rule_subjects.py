@@ -120,8 +120,11 @@ _ASKING = re.compile(
 # The tool for the work ("draft a reply with haiku", "summarize it using sonnet"), unless the words before
 # report a run ("we got garbage with haiku", "the tags were wrong with haiku", "tried it through sonnet").
 _INSTRUMENT = re.compile(r"\b(?:using|via|with|through)\W+(?:the\W+)?$")
+# A few words of what was run may sit between ("we ran the closure scenario with"), and another model run the
+# same way before it ("we ran it with opus and with gpt-5.4 high").
 _REPORTED_BEFORE = re.compile(
-    r"\b(?:\w+ed|ran|did|done|got|had|was|were|been|tried|went|put|gave|is|are)\W+(?:\w+\W+){0,2}"
+    r"\b(?:\w+ed|ran|did|done|got|had|was|were|been|tried|went|put|gave|is|are)\W+(?:\w+\W+){0,4}"
+    r"(?:(?:using|via|with|through)\W+(?:the\W+)?[\w.-]+(?:\W+\w+)?\W+(?:and|or|then)\W+)?"
     r"(?:using|via|with|through)\W+(?:the\W+)?$"
 )
 _WANTED = re.compile(r"(?:\W+(?:lane|model|tier|pass|models))?\W+(?:needed|required|wanted|please|pls|plz)\b")
