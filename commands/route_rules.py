@@ -73,6 +73,19 @@ _RESULTS = (
     r"conclusiones|causas|antworten|ergebnisse|zahlen|summen|ursachen|risposte|risultati|cifre|totali|conclusioni|"
     r"respostas|n[úu]meros|totais|conclus[õo]es)"
 )
+# Runs that disagree, counted: "three runs gave three different answers", "four tries, four different root
+# causes", "two runs, two answers", "trois essais, trois réponses différentes", "different totals from three
+# runs".
+_RUNS = (
+    r"(?:runs?|tries|attempts|passes|times|essais|tentatives|passages|ejecuciones|intentos|corridas|pasadas|"
+    r"l(?:ä|ae)ufe|durchl(?:ä|ae)ufe|versuche|tentativi|esecuzioni|execu[çc][õo]es|tentativas|rodadas)"
+)
+_DISAGREE = (
+    rf"{_RUNS}\b[^.;!?\n]{{0,30}}?\b(?:{_UNLIKE} (?:\w+ )?{_RESULTS}|{_RESULTS} (?:\w+ )?{_UNLIKE}|"
+    r"(?:two|three|four|five|six|several|multiple|[2-9]) (?:\w+ )?(?:answers|results|numbers|totals|verdicts|"
+    r"conclusions|estimates|outcomes|figures))|"
+    rf"{_UNLIKE} (?:\w+ )?{_RESULTS} (?:from|across|in|on|over) (?:\w+ ){{0,2}}?(?:runs|tries|attempts|passes)"
+)
 
 # Said of a model's earlier attempt at this task. English first; the other languages the corpus covers
 # (French, Spanish, German, Portuguese, Italian) get their commonest phrasings.
@@ -182,7 +195,8 @@ _FAILED = LazyPattern(
     # Came up empty: "drew a blank", "struck out", "no dieron con", "n'ont rien trouvé", "non sono venuti a capo",
     # "não chegaram a lugar nenhum", "nicht weitergekommen"
     # ("struck out the duplicate lines" is crossing them out)
-    r"dr[ae]w a blank|draws? a blank|str(?:uck|ikes?) out(?=\s*(?:$|[,.;:!?)]|on\b|again\b|too\b|twice\b|both\b|"
+    r"dr[ae]w a blank|draws? a blank|thr(?:ew|ow|ows) up (?:their|its|our|my) hands|"
+    r"none of (?:our|the|my|these|those) (?:\w+ )?(?:models|lanes|tiers|runs|attempts|tries)|str(?:uck|ikes?) out(?=\s*(?:$|[,.;:!?)]|on\b|again\b|too\b|twice\b|both\b|"
     r"as well\b|here\b))|came (?:up|back) (?:empty|dry)|hit a (?:wall|dead end)|mishandl\w*|"
     r"no (?:dio|dieron|ha dado|han dado) con|n'(?:a|ont) rien (?:donné|trouvé|vu)|"
     r"non (?:ne )?(?:è|sono) (?:venut[oiae]|riuscit[oiae]) a capo|"
@@ -190,27 +204,13 @@ _FAILED = LazyPattern(
     r"nicht weiter(?:gekommen|kamen|kam)|(?:kamen|kam|kommt|kommen) nicht weiter|"
     # A result shown wrong, or against what the model said: "leaves BCN uncovered", "even though it said all
     # bases were fine"
+    r"(?:leaves|left|leaving) (?:[\w'’-]+ ){1,3}?out\b(?! loud| there| here| of)|"
     r"(?:leaves|left|leaving) (?:[\w'’-]+ ){0,4}?(?:uncovered|unassigned|unstaffed|unanswered|unaccounted for|"
     r"unresolved|unhandled|double-booked)|(?:even though|although) (?:it|they) (?:said|says|claimed|"
     r"claims|insisted|insists|swore|reported|told (?:us|me)|assured (?:us|me))|despite (?:it|them) (?:saying|"
     r"claiming|insisting)|"
-    # Runs that disagree, counted: "three runs gave three different answers", "four tries, four different root
-    # causes", "trois essais, trois réponses différentes", "different totals from three runs"
-    r"(?:runs?|tries|attempts|passes|essais|tentatives|passages|ejecuciones|intentos|corridas|pasadas|"
-    r"l(?:ä|ae)ufe|durchl(?:ä|ae)ufe|versuche|tentativi|esecuzioni|execu[çc][õo]es|tentativas|rodadas)\b"
-    r"[^.;!?\n]{0,30}?\b(?:"
-    + _UNLIKE
-    + r" (?:\w+ )?"
-    + _RESULTS
-    + r"|"
-    + _RESULTS
-    + r" (?:\w+ )?"
-    + _UNLIKE
-    + r")|"
-    + _UNLIKE
-    + r" (?:\w+ )?"
-    + _RESULTS
-    + r" (?:from|across|in|on|over) (?:\w+ ){0,2}?(?:runs|tries|attempts|passes)|"
+    # Runs that disagree, counted (`_DISAGREE`)
+     + _DISAGREE + r"|"
     # Done badly, or nearly: "handled the invoices badly", "almost got it right", "never got it right" ("we
     # badly need", "a poorly lit scan", "this poorly worded email" are no verdict)
     r"(?<!need )(?<!needs )(?:badly|poorly)(?! [\w-]+(?:ed|en)\b| (?:lit|written|worded|built|made|kept|paid|run|"
@@ -370,6 +370,7 @@ _WENT_WELL = LazyPattern(
     r"excellent\w*|superb|flawless\w*|reliable|spot[- ]on|excelente|eccellent\w*|ottim[oaie]|[óo]tim[oa]s?|"
     r"g[ée]nia(?:l|le|ux)|hervorragend|ausgezeichnet|turned out (?:to be )?(?:\w+ )?(?:right|true|accurate)|"
     # handled it, got it right, in the six languages ("never got it right", "no resolvió" are failures)
+    r"aced|knocked (?:[\w'’-]+ ){0,5}?out of the park|(?:crushed|killed|smashed) it|"
     r"handled|(?<!never )(?<!n't )(?<!not )(?<!almost )(?<!nearly )got (?!(?:nothing|none|little|few|hardly|barely|"
     r"half|only|almost|nearly|not|about|some|most|a few|maybe)\b)(?:[\w'’-]+ ){1,4}?(?:right|spot on)(?! away)|"
     r"a (?:bien |tr[eè]s bien )?g[ée]r[ée]|s'est bien d[ée]brouill\w*|se encarg[oó]|lo (?:clav|bord)[oó]|"
@@ -777,7 +778,8 @@ _RAN_BY_BEFORE = re.compile(
     r"premier|premi[eè]re|[uú]ltim[oa]s?|primer[oa]?|letzte[n]?|erste[n]?|prim[oa]|primeir[oa]|tous|todos|alle|"
     r"tutti)\s+){0,3}(?:(?:one|ones|run|runs|try|tries|attempt|attempts|pass|passes|answer)\s+)?"
     r"(?:was|were|used|came from|from|on|with|by|using|via|[ée]tait|[ée]taient|fut|avec|sur|fue|fueron|con|war|"
-    r"waren|mit|era|erano|foi|foram|com)(?:\s+(?:with|on|avec|con|mit|com|by|de|di))?\s+$"
+    r"waren|mit|era|erano|foi|foram|com)(?:\s+(?:with|on|avec|con|mit|com|by|de|di))?"
+    r"(?:\s+(?:the|o|a|le|la|el|il|lo|der|die|das|dem))?\s+$"
 )
 _RAN_BY_AFTER = re.compile(
     r"\W*(?:(?:too|also|again|each time|both times|every time|aussi|también|auch|anche|também)\W*)?$"
@@ -1123,9 +1125,16 @@ def find_demand(
     return Demand(phrase, text[found.start() : found.end()] if found else None, one_off is not None)
 
 
-def _clause_at(low: str, at: int) -> tuple[int, int]:
-    """The clause of `low` around offset `at`."""
-    return next(((start, end) for start, end in _clauses(low) if start <= at < end), (0, len(low)))
+def _clause_at(low: str, at: int, reach: int = 300) -> tuple[int, int]:
+    """The clause of `low` around offset `at`, looked for no more than `reach` characters either side (a
+    40,000-character paste is not split for one phrase)."""
+    start, end = max(0, at - reach), min(len(low), at + reach)
+    for match in _CLAUSE_END.finditer(low, start, end):
+        if match.end() <= at:
+            start = match.end()
+        elif match.start() >= at:
+            return start, match.start()
+    return start, end
 
 
 _NO_DEMAND = Demand(None, None)

@@ -30,21 +30,29 @@ _DECLINED_BEFORE = re.compile(
 # Just after a name: more than the work needs, enough, or only a fallback ("opus is overkill here", "xhigh
 # would be a waste", "haiku is plenty", "gpt-5.4 xhigh only if you really need it", "xhigh? probably not").
 _DECLINED_AFTER = re.compile(
-    r"(?:['’]s|\s+(?:is|are|would be|will be|might be|may be|seems|feels|sounds|ist|wäre|est|serait|es|sería|"
-    r"è|sarebbe|é|seria))?"
+    r"(?:\W*(?:nah|nope|no|non|nein|n[ãa]o)\b)?"  # "xhigh? nah, overkill"
+    r"(?:['’]s|\s+(?:is|are|would be|will be|might be|may be|should be|could be|ought to be|seems|feels|"
+    r"sounds|ist|wäre|est|serait|es|sería|è|sarebbe|é|seria))?"
     r"(?:\s+(?:honestly|really|probably|clearly|just|definitely|totally|completely|kind of|here|for this|"
     r"for that|on this|hier|ici|aquí|aqui|qui|vraiment|wirklich|davvero|realmente|clairement|claramente))*"
     r"\W*(?:overkill|over-kill|(?:way |far |much |a bit |a little )?too (?:much|big|expensive|pricey|heavy|"
     r"fancy|slow|powerful)|(?:a )?(?:bit|little) much|(?:a )?waste|wasted on|(?:more than |quite )?enough|"
     r"plenty|sufficient|good enough|not (?:needed|necessary|required|warranted|worth it)|unnecessary|"
+    r"excessive|"
     r"only (?:if|as a|when (?:you|we) (?:really )?(?:need|must))|as a (?:fallback|backup|back-up)|"
     r"probably not|"
     r"if (?:really |absolutely |strictly |truly )?(?:needed|necessary|required|need be|you must|you have to|"
     r"we must|we have to|(?:you|we) (?:really )?need (?:it|to)|it comes to that)|"
     r"übertrieben|zu (?:teuer|gro(?:ß|ss)|viel)|nicht nötig|nur (?:wenn|falls)|falls nötig|reicht|genügt|"
-    r"exag[ée]r\w*|trop (?:cher|lourd|puissant|pour)|superflu\w*|suffi(?:t|ra|sant)|seulement si|"
+    r"exag[ée]r\w*|excessi[fv]\w*|exzessiv\w*|excesiv\w*|eccessiv\w*|trop (?:cher|lourd|puissant|pour)|"
+    r"superflu\w*|suffi(?:t|ra|sant)|seulement si|"
     r"si (?:n[ée]cessaire|besoin)|demasiado|sobra|suficiente|basta|s[oó]lo si|si hace falta|"
     r"esagerat\w*|troppo|sufficiente|solo se|se serve|demais|s[oó] se|se precisar)\b"
+)
+# Kept for later or out of it: "save xhigh for something that matters", "keep opus out of this".
+_SAVED_BEFORE = re.compile(r"\b(?:save|keep|reserve|leave)\s+(?:the\s+)?$")
+_SAVED_AFTER = re.compile(
+    r"\s+(?:for (?:something|later|another|when|a harder|the (?:hard|big|real))|out of (?:this|it))\b"
 )
 # Every name named in it turned down: "neither opus nor xhigh is needed".
 NEITHER = ("neither", "ni ", "weder", "né", "nem")  # one of these opens each of its phrases
@@ -64,10 +72,13 @@ def declined(low: str, start: int, end: int, clause: tuple[int, int]) -> bool:
     """Whether the name (or demand phrase) at `low[start:end]` is turned down in its clause: "no need for
     opus", "xhigh is overkill", "haiku is plenty", "opus only if you must"."""
     since, until = clause
-    if _DECLINED_BEFORE.search(low, max(since, start - 40), start) or _DECLINED_AFTER.match(low, end, until):
+    # The words after may close the clause: "xhigh? nah, overkill."
+    after = max(until, min(len(low), end + 40))
+    if _DECLINED_BEFORE.search(low, max(since, start - 40), start) or _DECLINED_AFTER.match(low, end, after):
         return True
-    said = low[since:until]
-    if not any(word in said for word in NEITHER):
+    if _SAVED_BEFORE.search(low, max(since, start - 16), start) and _SAVED_AFTER.match(low, end, until):
+        return True
+    if all(low.find(word, since, until) < 0 for word in NEITHER):
         return False  # most clauses: the pattern below cannot match
     return any(m.start() <= start < m.end() for m in _NONE_NEEDED.finditer(low, since, until))
 

@@ -43,10 +43,15 @@ def declined(decision: Decision) -> str:
         "don't waste xhigh on the roadmap draft, plan the next two sprints",
         "xhigh only as a fallback: write the data retention policy for the CRM",
         "neither opus nor gpt-5.4 xhigh is needed, just write the incident comms plan",
+        "xhigh? nah, overkill. write the sprint plan for the platform team",
+        "save xhigh for something that matters, plan the offsite agenda",
+        "keep xhigh out of this, write the design doc for the retry queue",
         # the other languages
         "pas besoin de xhigh, rédige le plan de formation des nouveaux",
         "no hace falta xhigh, escribe el plan de incorporación del equipo",
         "xhigh ist hier übertrieben, schreib den Einarbeitungsplan für das Team",
+        "xhigh sería excesivo, escribe el runbook de la migración",
+        "xhigh sarebbe eccessivo, scrivi il runbook della migrazione",
         "non serve xhigh, scrivi il piano di onboarding del team",
         "não precisa do xhigh, escreva o plano de integração da equipe",
     ],
@@ -151,6 +156,8 @@ def test_a_failure_reported_beside_a_condition_still_counts(text: str, expected:
         ("sonnet hat die Palettenspezifikation gut hinbekommen, mach das Gleiche für die Kartons", "default"),
         ("sonnet a géré la spec des étiquettes palettes, fais la même chose pour les cartons", "default"),
         ("o sonnet mandou bem na especificação das etiquetas, faz o mesmo para as caixas", "default"),
+        ("haiku aced the march tagging, same for april", "cheap"),
+        ("haiku ha gestito bene i ticket di ieri, fai lo stesso con quelli di oggi", "cheap"),
     ],
 )
 def test_a_run_that_went_well_then_the_same_for_other_work_is_the_same_rung(text: str, expected: str) -> None:
@@ -189,10 +196,13 @@ def test_a_run_that_went_badly_is_still_a_failure(text: str, expected: str) -> N
         "opus e gpt-5.4 high non sono venuti a capo del consumo di carburante",
         "opus e gpt-5.4 high não chegaram a lugar nenhum com o consumo de combustível",
         "opus und gpt-5.4 high sind beim Mehrverbrauch nicht weitergekommen",
+        "opus and gpt-5.4 high both threw up their hands on the fuel burn gap",
+        "none of our models could explain the fuel burn gap, not even opus",
         # a run with a model that missed something
         "we ran the closure scenario with opus and with gpt-5.4 high, both ignored the halo effect our study"
         " measured",
         "we tested the pricing scenario with gpt-5.4 high and it left out the competitor response",
+        "we ran the fuel model with gpt-5.4 high and it left the de-icing burn out",
         # a result shown wrong against what the model said
         "opus gave us a roster that leaves BCN uncovered on the 24th even though it said all bases were"
         " fine. redo it properly",
@@ -204,6 +214,9 @@ def test_a_run_that_went_badly_is_still_a_failure(text: str, expected: str) -> N
         "trois essais, trois réponses différentes ; le dernier était avec opus",
         "tres ejecuciones dieron tres respuestas distintas; la última fue con opus",
         "drei Läufe, drei verschiedene Antworten; der letzte war mit opus",
+        "três execuções deram três respostas diferentes; a última foi com o opus",
+        "two runs, two answers: 4% and 9%. both on gpt-5.4 high",
+        "we ran it three times and got three different numbers; the last run was with opus",
     ],
 )
 def test_a_failure_at_the_premium_rung_without_a_failure_word_reaches_max(text: str) -> None:
@@ -226,6 +239,8 @@ def test_a_failure_at_the_premium_rung_without_a_failure_word_reaches_max(text: 
         "sonnet, rewrite this poorly worded email to the vendor",
         "we badly need a summary of this thread, use haiku",
         "check if sonnet's summary missed anything from the thread",
+        "write the summary with haiku and leave the legal bits out",
+        "two runs, one answer: 4%. both on gpt-5.4 high, write it up",
         "write a roster with opus that leaves nobody on call twice in a row",
     ],
 )
