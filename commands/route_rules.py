@@ -262,7 +262,7 @@ _NOT_THIS_TASK = LazyPattern(
 # Said of a model that did its job: the clause names it, but not as a failure.
 _DID_WELL = LazyPattern(
     r"\b(?:did (?:fine|well|great|ok(?:ay)?)|(?:a |an )?(?:nice|good|great|solid|decent|fine|reasonable) job|handled .{0,40}?\bfine|(?:works?|worked|went|handled \w+(?: \w+)?) (?:fine|well|great)|"
-    r"(?:was|were|is) (?:fine|great|good|decent|ok(?:ay)?|spot on)(?! on paper| in theory)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
+    r"(?:was|were|is) (?:fine|great|good|decent|ok(?:ay)?|spot on|right|correct)(?! on paper| in theory| about)|nailed|no (?:issues|problems)|(?:a|ha|hat) (?:bien|gut) (?:marché|funktioniert))\b",
 )
 # Good on paper, said in the present: a failure only with a "but" after it ("the plan looks good on paper,
 # turn it into an epic" is praise of the written plan).

@@ -157,6 +157,7 @@ def test_a_failure_reported_beside_a_condition_still_counts(text: str, expected:
         ("sonnet a géré la spec des étiquettes palettes, fais la même chose pour les cartons", "default"),
         ("o sonnet mandou bem na especificação das etiquetas, faz o mesmo para as caixas", "default"),
         ("haiku aced the march tagging, same for april", "cheap"),
+        ("sonnet was right on the march numbers, do the same for the april numbers", "default"),
         ("haiku ha gestito bene i ticket di ieri, fai lo stesso con quelli di oggi", "cheap"),
     ],
 )
