@@ -19,13 +19,20 @@ _DECLINED_BEFORE = re.compile(
     r"(?:\b(?:no need (?:for|to use|of)|(?:don'?t|do not|doesn'?t|does not|won'?t|will not|shouldn'?t|never) "
     r"(?:really )?(?:need|use|want|bother with|waste(?: time| money)?(?: on)?|burn(?: money)? on)|"
     r"no point (?:in )?(?:using|paying for)|skip|avoid|stay away from|steer clear of|without|instead of|"
-    r"rather than|not|no|"
-    r"pas besoin d[e'’]?|inutile d'utiliser|n'utilise pas|[ée]vite[rz]?|pas d[e'’]|sans|"
-    r"no hace falta|no (?:uses|utilices|necesitas|necesitamos)|evita|nada de|sin|"
-    r"kein(?:e[nmrs]?)?|nicht|ohne|"
-    r"non serve|non c'è bisogno d[i'’]|non usare|niente|senza|"
+    r"rather than|"
+    r"pas besoin d[e'’]?|inutile d'utiliser|n'utilise pas|[ée]vite[rz]?|sans|"
+    r"no hace falta|no (?:uses|utilices|necesitas|necesitamos)|evita|sin|"
+    r"ohne|"
+    r"non serve|non c'è bisogno d[i'’]|non usare|senza|"
     r"n[ãa]o precisa(?:mos)? d[eoa]s?|n[ãa]o (?:use|usa|usem)|evite|sem)\s*"
     r"(?:(?:the|a|an|any|le|la|les|l'|el|los|das|den|die|der|dem|il|lo|o|a|os)\s+)?)$"
+)
+# A bare "no" or "not" turns a name down only when the name is all it says: "no xhigh, no opus:", "not xhigh
+# please", "opus, not sonnet, should…" ("no opus run yet", "is it not opus that failed?" are other things).
+_NO_BEFORE = re.compile(r"\b(?:not|no|pas d[e'’]?|nada de|kein(?:e[nmrs]?)?|nicht|niente)\s*(?:the\s+)?$")
+_NO_AFTER = re.compile(
+    r"\s*(?:[,:;.!?)]|$|(?:please|pls|plz|this time|here|for this|today|again|por favor|bitte|"
+    r"s'il te pla[iî]t|per favore)\b)"
 )
 # Just after a name: more than the work needs, enough, or only a fallback ("opus is overkill here", "xhigh
 # would be a waste", "haiku is plenty", "gpt-5.4 xhigh only if you really need it", "xhigh? probably not").
@@ -75,6 +82,8 @@ def declined(low: str, start: int, end: int, clause: tuple[int, int]) -> bool:
     # The words after may close the clause: "xhigh? nah, overkill."
     after = max(until, min(len(low), end + 40))
     if _DECLINED_BEFORE.search(low, max(since, start - 40), start) or _DECLINED_AFTER.match(low, end, after):
+        return True
+    if _NO_BEFORE.search(low, max(since, start - 12), start) and _NO_AFTER.match(low, end, until):
         return True
     if _SAVED_BEFORE.search(low, max(since, start - 16), start) and _SAVED_AFTER.match(low, end, until):
         return True

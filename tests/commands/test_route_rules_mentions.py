@@ -255,3 +255,11 @@ def test_the_card_quotes_both_clauses_when_the_model_is_named_after_the_failure(
     decision = route("three runs gave three different answers; the last one was opus", POLICY)
     reason = next(r for r in decision.reasons if r.startswith("earlier failure"))
     assert "three different answers" in reason and "the last one was opus" in reason
+
+
+def test_a_bare_no_before_a_model_turns_it_down_only_when_the_name_is_all_it_says() -> None:
+    declined_one = route("no opus, no xhigh: draft the outline of the merger memo", POLICY)
+    assert "not to use" in why_set_aside(declined_one), declined_one.reasons
+    not_yet = route("no opus run yet, nobody tried: draft the merger memo", POLICY)
+    assert "not to use" not in why_set_aside(not_yet), not_yet.reasons
+    assert not failed(not_yet), not_yet.reasons
