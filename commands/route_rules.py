@@ -772,7 +772,7 @@ def _no_failure(clause: str, offset: int, task: _Task, turned_down: bool) -> str
 
 # A clause that only says which model ran: "the last one was opus", "both were gpt-5.4 high", "the last two
 # were with opus", "le dernier était avec opus", "la última fue con opus", "der letzte war mit opus".
-_RAN_BY_BEFORE = re.compile(
+_RAN_BY_BEFORE = LazyPattern(
     r"\W*(?:(?:and|but|so|et|y|und|e)\s+)?(?:(?:the|le|la|les|el|los|las|der|die|das|il|lo|o|a|os|as|l['’])\s*)?"
     r"(?:(?:last|first|latest|final|second|third|other|two|three|both|all|one|each|of them|dernier|derni[eè]re|"
     r"premier|premi[eè]re|[uú]ltim[oa]s?|primer[oa]?|letzte[n]?|erste[n]?|prim[oa]|primeir[oa]|tous|todos|alle|"
@@ -781,7 +781,7 @@ _RAN_BY_BEFORE = re.compile(
     r"waren|mit|era|erano|foi|foram|com)(?:\s+(?:with|on|avec|con|mit|com|by|de|di))?"
     r"(?:\s+(?:the|o|a|le|la|el|il|lo|der|die|das|dem))?\s+$"
 )
-_RAN_BY_AFTER = re.compile(
+_RAN_BY_AFTER = LazyPattern(
     r"\W*(?:(?:too|also|again|each time|both times|every time|aussi|también|auch|anche|também)\W*)?$"
 )
 

@@ -10,12 +10,13 @@ unless the words say it happened before ("if sonnet fails again").
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
+
+from commands.patterns import LazyPattern
 
 # Just before a name (or a "best model" phrase): turning it down. Articles may sit between ("no need for the
 # strongest model", "não precisa do xhigh").
-_DECLINED_BEFORE = re.compile(
+_DECLINED_BEFORE = LazyPattern(
     r"(?:\b(?:no need (?:for|to use|of)|(?:don'?t|do not|doesn'?t|does not|won'?t|will not|shouldn'?t|never) "
     r"(?:really )?(?:need|use|want|bother with|waste(?: time| money)?(?: on)?|burn(?: money)? on)|"
     r"no point (?:in )?(?:using|paying for)|skip|avoid|stay away from|steer clear of|without|instead of|"
@@ -29,14 +30,14 @@ _DECLINED_BEFORE = re.compile(
 )
 # A bare "no" or "not" turns a name down only when the name is all it says: "no xhigh, no opus:", "not xhigh
 # please", "opus, not sonnet, should…" ("no opus run yet", "is it not opus that failed?" are other things).
-_NO_BEFORE = re.compile(r"\b(?:not|no|pas d[e'’]?|nada de|kein(?:e[nmrs]?)?|nicht|niente)\s*(?:the\s+)?$")
-_NO_AFTER = re.compile(
+_NO_BEFORE = LazyPattern(r"\b(?:not|no|pas d[e'’]?|nada de|kein(?:e[nmrs]?)?|nicht|niente)\s*(?:the\s+)?$")
+_NO_AFTER = LazyPattern(
     r"\s*(?:[,:;.!?)]|$|(?:please|pls|plz|this time|here|for this|today|again|por favor|bitte|"
     r"s'il te pla[iî]t|per favore)\b)"
 )
 # Just after a name: more than the work needs, enough, or only a fallback ("opus is overkill here", "xhigh
 # would be a waste", "haiku is plenty", "gpt-5.4 xhigh only if you really need it", "xhigh? probably not").
-_DECLINED_AFTER = re.compile(
+_DECLINED_AFTER = LazyPattern(
     r"(?:\W*(?:nah|nope|no|non|nein|n[ãa]o)\b)?"  # "xhigh? nah, overkill"
     r"(?:['’]s|\s+(?:is|are|would be|will be|might be|may be|should be|could be|ought to be|seems|feels|"
     r"sounds|ist|wäre|est|serait|es|sería|è|sarebbe|é|seria))?"
@@ -57,13 +58,13 @@ _DECLINED_AFTER = re.compile(
     r"esagerat\w*|troppo|sufficiente|solo se|se serve|demais|s[oó] se|se precisar)\b"
 )
 # Kept for later or out of it: "save xhigh for something that matters", "keep opus out of this".
-_SAVED_BEFORE = re.compile(r"\b(?:save|keep|reserve|leave)\s+(?:the\s+)?$")
-_SAVED_AFTER = re.compile(
+_SAVED_BEFORE = LazyPattern(r"\b(?:save|keep|reserve|leave)\s+(?:the\s+)?$")
+_SAVED_AFTER = LazyPattern(
     r"\s+(?:for (?:something|later|another|when|a harder|the (?:hard|big|real))|out of (?:this|it))\b"
 )
 # Every name named in it turned down: "neither opus nor xhigh is needed".
 NEITHER = ("neither", "ni ", "weder", "né", "nem")  # one of these opens each of its phrases
-_NONE_NEEDED = re.compile(
+_NONE_NEEDED = LazyPattern(
     r"\b(?:neither|ni|weder|né|nem)\b[^;!?\n]{1,60}?\b(?:nor|ni|noch|né|nem)\b[^;!?\n]{1,40}?\b"
     r"(?:is|are|(?:ne )?(?:sont|est)|es|son|ist|sind|è|sono|é|s[ãa]o) (?:needed|necessary|required|warranted|"
     r"called for|n[ée]cessaires?|necesari[oa]s?|n[öo]tig|notwendig|necessari[oe]|necess[áa]ri[oa]s?)\b"
@@ -96,12 +97,12 @@ def declined(low: str, start: int, end: int, clause: tuple[int, int]) -> bool:
 # case gpt-5.4 medium", "si sonnet", "falls sonnet", "se o sonnet"; "if it", "if they" after a model.
 # ("even if opus got it wrong last time" concedes that it did)
 _IF = r"(?<!even )(?<!as )\b(?:if|unless|in case|whether|si|wenn|falls|ob|qualora|nel caso|caso|se)\s+"
-_SUPPOSED_BEFORE = re.compile(_IF + r"(?:(?:the|le|el|o|il|lo|der|die|das)\s+)?$")
-_SUPPOSED_PRONOUN = re.compile(_IF + r"(?:it|they|that one|il|elle|er|es|ele|ela)\b")
+_SUPPOSED_BEFORE = LazyPattern(_IF + r"(?:(?:the|le|el|o|il|lo|der|die|das)\s+)?$")
+_SUPPOSED_PRONOUN = LazyPattern(_IF + r"(?:it|they|that one|il|elle|er|es|ele|ela)\b")
 # Where a condition ends: a comma, colon or dash, or "then"; its clause's end otherwise.
-_CONDITION_END = re.compile(r"[,:;()]|\s[-–—]\s|\b(?:then|alors|entonces|dann|allora|ent[ãa]o)\b")
+_CONDITION_END = LazyPattern(r"[,:;()]|\s[-–—]\s|\b(?:then|alors|entonces|dann|allora|ent[ãa]o)\b")
 # Words that make a condition a report: "if sonnet fails again", "if it still gets them wrong".
-_HAPPENED = re.compile(
+_HAPPENED = LazyPattern(
     r"\b(?:again|still|already|keeps?|once more|de nouveau|encore|otra vez|de nuevo|todav[ií]a|wieder|"
     r"immer noch|schon|ancora|di nuovo|gi[àa]|de novo|ainda|j[áa])\b"
 )
