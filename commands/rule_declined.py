@@ -37,16 +37,18 @@ _NO_AFTER = LazyPattern(
 )
 # Just after a name: more than the work needs, enough, or only a fallback ("opus is overkill here", "xhigh
 # would be a waste", "haiku is plenty", "gpt-5.4 xhigh only if you really need it", "xhigh? probably not").
+# Not past a sentence's end or a colon (after "xhigh:" comes what it is for), and not words that open a
+# statement of their own ("too much is riding on this", "plenty of budget", "troppo importante").
 _DECLINED_AFTER = LazyPattern(
     r"(?:\W*(?:nah|nope|no|non|nein|n[ãa]o)\b)?"  # "xhigh? nah, overkill"
     r"(?:['’]s|\s+(?:is|are|would be|will be|might be|may be|should be|could be|ought to be|seems|feels|"
     r"sounds|ist|wäre|est|serait|es|sería|è|sarebbe|é|seria))?"
     r"(?:\s+(?:honestly|really|probably|clearly|just|definitely|totally|completely|kind of|here|for this|"
     r"for that|on this|hier|ici|aquí|aqui|qui|vraiment|wirklich|davvero|realmente|clairement|claramente))*"
-    r"\W*(?:overkill|over-kill|(?:way |far |much |a bit |a little )?too (?:much|big|expensive|pricey|heavy|"
-    r"fancy|slow|powerful)|(?:a )?(?:bit|little) much|(?:a )?waste|wasted on|(?:more than |quite )?enough|"
-    r"plenty|sufficient|good enough|not (?:needed|necessary|required|warranted|worth it)|unnecessary|"
-    r"excessive|"
+    r"[^\w.:;!]*(?:overkill|over-kill|"
+    r"(?:way |far |much |a bit |a little )?too (?:much|big|expensive|pricey|heavy|fancy|slow|powerful)|"
+    r"(?:a )?(?:bit|little) much|(?:a )?waste|wasted on|(?:more than |quite )?enough|plenty(?! of\b)|"
+    r"sufficient|good enough|not (?:needed|necessary|required|warranted|worth it)|unnecessary|excessive|"
     r"only (?:if|as a|when (?:you|we) (?:really )?(?:need|must))|as a (?:fallback|backup|back-up)|"
     r"probably not|"
     r"if (?:really |absolutely |strictly |truly )?(?:needed|necessary|required|need be|you must|you have to|"
@@ -56,6 +58,8 @@ _DECLINED_AFTER = LazyPattern(
     r"superflu\w*|suffi(?:t|ra|sant)|seulement si|"
     r"si (?:n[ée]cessaire|besoin)|demasiado|sobra|suficiente|basta|s[oó]lo si|si hace falta|"
     r"esagerat\w*|troppo|sufficiente|solo se|se serve|demais|s[oó] se|se precisar)\b"
+    r"(?!\s+(?:is|are|was|were|riding|at stake|on the line|en juego|in gioco|en jeu|em jogo|"
+    r"important[ei]?)\b)"
 )
 # Kept for later or out of it: "save xhigh for something that matters", "keep opus out of this".
 _SAVED_BEFORE = LazyPattern(r"\b(?:save|keep|reserve|leave)\s+(?:the\s+)?$")

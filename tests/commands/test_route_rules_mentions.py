@@ -79,6 +79,27 @@ def test_maximum_effort_said_not_to_be_needed_is_no_demand(text: str) -> None:
     assert declined(decision), decision.reasons
 
 
+# The words after a name or a demand say nothing of it when they open a statement of their own: "too much is
+# riding on this", "plenty of budget", a new sentence.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xhigh: too much is riding on this, draft the layoff announcement",
+        "gpt-5.4 xhigh, too much at stake here, draft the layoff announcement",
+        "the strongest model available: too much is riding on this, draft the layoff announcement",
+        "maximum effort: too much is on the line, assess the merger risks",
+        "use xhigh. enough cheap passes, find the root cause of the ledger drift",
+        "xhigh, plenty of budget for it: final review of the merger agreement",
+        "xhigh, demasiado importante para fallar: revisa el contrato de adquisición",
+        "xhigh, troppo importante: rivedi il contratto di acquisizione",
+    ],
+)
+def test_words_that_open_a_statement_of_their_own_decline_nothing(text: str) -> None:
+    decision = route(text, POLICY)
+    assert not declined(decision), decision.reasons
+    assert "not to use" not in why_set_aside(decision), decision.reasons
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
