@@ -204,7 +204,9 @@ _FAILED = LazyPattern(
     r"nicht weiter(?:gekommen|kamen|kam)|(?:kamen|kam|kommt|kommen) nicht weiter|"
     # A result shown wrong, or against what the model said: "leaves BCN uncovered", "even though it said all
     # bases were fine"
-    r"(?:leaves|left|leaving) (?:[\w'’-]+ ){1,3}?out\b(?! loud| there| here| of)|"
+    # ("left the appendix out on purpose", "deliberately left it out" was the person's choice)
+    r"(?<!deliberately )(?<!intentionally )(?<!purposely )(?:leaves|left|leaving) (?:[\w'’-]+ ){1,3}?out\b"
+    r"(?! loud| there| here| of| on purpose| deliberately| intentionally| by design| as (?:asked|requested))|"
     r"(?:leaves|left|leaving) (?:[\w'’-]+ ){0,4}?(?:uncovered|unassigned|unstaffed|unanswered|unaccounted for|"
     r"unresolved|unhandled|double-booked)|(?:even though|although) (?:it|they) (?:said|says|claimed|"
     r"claims|insisted|insists|swore|reported|told (?:us|me)|assured (?:us|me))|despite (?:it|them) (?:saying|"

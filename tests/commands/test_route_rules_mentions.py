@@ -264,6 +264,9 @@ def test_a_failure_at_the_premium_rung_without_a_failure_word_reaches_max(text: 
         "write the summary with haiku and leave the legal bits out",
         "two runs, one answer: 4%. both on gpt-5.4 high, write it up",
         "write a roster with opus that leaves nobody on call twice in a row",
+        # left out on purpose
+        "opus left the appendix out on purpose, write the board memo",
+        "opus deliberately left the appendix out, write the board memo",
     ],
 )
 def test_twins_of_those_wordings_are_no_failure(text: str) -> None:
