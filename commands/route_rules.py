@@ -950,7 +950,16 @@ def find_failures(text: str, read: list[Word]) -> Failures:
         # A model asked to do the work failed only if the failure is tied to its own answer; another model
         # named beside it is what failed ("use opus: sonnet's forecast got the seasonality wrong").
         failing = [s for s in subjects if s not in asked] or [
-            (w, r) for w, r in asked if tied_to_model(text, low, w, failure_at, (start, end), models)
+            (w, r)
+            for w, r in asked
+            if tied_to_model(
+                text,
+                low,
+                w,
+                (failure_at, failure_at + len(failure.group()) if failure else 0),
+                (start, end),
+                models,
+            )
         ]
         if not failing:
             ignored.append((said, "the model is asked to do the work; the failure words describe the input"))

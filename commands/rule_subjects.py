@@ -160,17 +160,22 @@ def asked_for(low: str, model: Word, since: int, named: Iterable[Word]) -> bool:
 
 
 def tied_to_model(
-    text: str, low: str, model: Word, at: int, clause: tuple[int, int], named: list[Word]
+    text: str, low: str, model: Word, phrase: tuple[int, int], clause: tuple[int, int], named: list[Word]
 ) -> bool:
-    """Whether the failure phrase at `at` is said of the asked model's own earlier answer: after its name with
-    no other subject between ("haiku: wrong again", "sonnet, failed twice"; not ", legal pushed back"), its
-    name followed by what it did ("sonnet: got the rounding wrong"), or words that point at its answer in
-    the clause ("you got the rounding wrong", "your tags are inconsistent")."""
+    """Whether the failure phrase `low[phrase[0]:phrase[1]]` is said of the asked model's own earlier answer:
+    after its name with no other subject between ("haiku: wrong again", "sonnet, failed twice"; not ", legal
+    pushed back"), its name followed by what it did ("sonnet: got the rounding wrong"), or words that point at
+    its answer in the clause ("you got the rounding wrong", "your tags are inconsistent"), not inside the
+    phrase after its first word ("the vendor shipped it even though they said …": the vendor's word)."""
+    at, phrase_end = phrase
     if model.end <= at and not opens_other_subject(text, low, model.end, at, named):
         comma = max(low.rfind(",", model.end, at), low.rfind(":", model.end, at))
         if comma < 0 or not _GAP_WORD.search(low, comma + 1, at):
             return True
-    return bool(_DID_HEAD.match(low, model.end, at) or _OWN_ANSWER.search(low, *clause))
+    return bool(
+        _DID_HEAD.match(low, model.end, at)
+        or any(not at < m.start() < phrase_end for m in _OWN_ANSWER.finditer(low, *clause))
+    )
 
 
 # A quotation, short ones included: words to translate, rewrite or reply to ('translate: "the export

@@ -267,6 +267,9 @@ def test_a_failure_at_the_premium_rung_without_a_failure_word_reaches_max(text: 
         # left out on purpose
         "opus left the appendix out on purpose, write the board memo",
         "opus deliberately left the appendix out, write the board memo",
+        # "even though they said" of someone else, with a model asked to do the work
+        "the vendor shipped it even though they said it was not ready, ask haiku to draft a complaint email",
+        "the status page went green although it said red an hour ago, ask haiku to explain it to support",
     ],
 )
 def test_twins_of_those_wordings_are_no_failure(text: str) -> None:
