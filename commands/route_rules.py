@@ -944,6 +944,9 @@ def find_failures(text: str, read: list[Word]) -> Failures:
             ignored.append((said, _SUPPOSED_ONLY))
             continue
         subjects = [s for s in subjects if s not in imagined]
+        # Nor is one turned down beside another ("sonnet got the totals wrong, opus is overkill"); alone, it is
+        # the one the failure is said of ("skip sonnet, it failed twice").
+        subjects = [s for s in subjects if s[0] not in turned_down] or subjects
         if not subjects:
             ignored.append((said, "the model is what the task is for, not what failed"))
             continue

@@ -111,6 +111,11 @@ def test_words_that_open_a_statement_of_their_own_decline_nothing(text: str) -> 
         ("sonnet failed twice on this migration plan; no need for xhigh, just one rung up", "premium"),
         ("opus is overkill, but gpt-5.4 medium got the totals wrong twice on the revenue bridge", "premium"),
         ("neither opus nor gpt-5.4 high could explain why fuel burn is 4% over plan", "max"),
+        # in the same clause: the model declined is not the one that failed, unless it is the only one named
+        ("sonnet got the totals wrong, xhigh only if needed: redo the reconciliation", "premium"),
+        ("sonnet got the totals wrong, opus is overkill, redo the reconciliation", "premium"),
+        ("haiku botched the tags, don't waste opus on it: redo the tags", "default"),
+        ("skip sonnet, it failed twice on the migration plan", "premium"),
     ],
 )
 def test_a_demand_or_a_failure_beside_a_model_declined_still_counts(text: str, expected: str) -> None:
