@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from commands.route_rules import NO_LIMIT, find_demand, find_failures, find_unbounded
+from commands.route_rules import _CLAUSE_END, MAX_DEMAND, NO_LIMIT, find_demand, find_failures, find_unbounded
 from commands.text_features import analysed_text, features, fold, read_words
 
 # The words of folded ASCII text, as the router's pattern has them (the router splits instead).
@@ -135,3 +135,43 @@ def test_the_no_limit_gate_never_hides_a_phrase_the_pattern_finds(text: str) -> 
 def test_a_timeout_is_not_time_being_no_object() -> None:
     text = "2025-11-24T10:15:02Z ERROR worker-7 timeout after 30s on job 88123, cost center 4"
     assert find_unbounded(text, read_words(text).distinct.keys()) is None
+
+
+# The speed-minded formulations of two rule patterns against the plain ones they replaced: every match the
+# same, on text made of their trickiest parts (contrast words inside words, commas, tabs, non-breaking and
+# other Unicode spaces, combining accents, ligatures, the phrases at the very start and end).
+_PLAIN_CLAUSE_END = re.compile(r"[.;!?]+(?=\s|$)|\n|,?\s+but\s+|,?\s+(?:aber|mais|pero|mas|ma)\s+")
+_LOOK_BEHINDS = (
+    r"(?<!no need for )(?<!don't need )(?<!don’t need )(?<!do not need )(?<!without )(?<!not )(?<!no )"
+)
+_PIECES = [
+    *("but", "aber", "mais", "pero", "mas", "ma", "butter", "mama", "BUT"),
+    *(
+        "max effort",
+        "maximum reasoning",
+        "all-out",
+        "most thorough",
+        "no need for ",
+        "not ",
+        "no ",
+        "without ",
+    ),
+    *(",", " ", "\t", "\n", "\r", "\u00a0", "\u2009", "\u3000", ".", "?", "!", ";", "é", "e\u0301", "ﬁ", "x"),
+]
+
+
+def test_the_clause_ends_and_the_demand_pattern_match_as_their_plain_formulations_did() -> None:
+    demand = MAX_DEMAND.compiled
+    assert demand.pattern.startswith(r"\b" + _LOOK_BEHINDS)
+    plain_demand = re.compile(
+        _LOOK_BEHINDS + r"\b" + demand.pattern[len(r"\b" + _LOOK_BEHINDS) :], demand.flags
+    )
+    rng = random.Random(20261201)
+    for _ in range(20_000):
+        text = "".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 12)))
+        assert [m.span() for m in _CLAUSE_END.finditer(text)] == [
+            m.span() for m in _PLAIN_CLAUSE_END.finditer(text)
+        ], text
+        assert [m.span() for m in demand.finditer(text)] == [m.span() for m in plain_demand.finditer(text)], (
+            text
+        )
