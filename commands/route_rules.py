@@ -684,26 +684,12 @@ def _counted(
 
 
 _LIST_TOKENS = re.compile(r"[\s,;]+")
+# Words between the numbers of runs that agree: "8% and 8%", "15 et 15", "70 und 70", "12 vs 12".
 _NUMBER_JOINERS = frozenset(
     {
-        "%",
-        "and",
-        "vs",
-        "vs.",
-        "versus",
-        "then",
-        "or",
-        "et",
-        "puis",
-        "y",
-        "o",
-        "luego",
-        "e",
-        "poi",
-        "und",
-        "dann",
+        *("%", "and", "vs", "vs.", "versus", "then", "or", "et", "puis", "poi", "und"),
+        *("y", "o", "luego", "e", "dann", "depois"),
     }
-    | {"depois"}
 )
 
 

@@ -69,7 +69,8 @@ _SAVED_AFTER = LazyPattern(
 # Every name named in it turned down: "neither opus nor xhigh is needed".
 NEITHER = ("neither", "ni ", "weder", "né", "nem")  # one of these opens each of its phrases
 _NONE_NEEDED = LazyPattern(
-    r"\b(?:neither|ni|weder|né|nem)\b[^;!?\n]{1,60}?\b(?:nor|ni|noch|né|nem)\b[^;!?\n]{1,40}?\b"
+    rf"\b(?:{'|'.join(word.strip() for word in NEITHER)})\b"
+    r"[^;!?\n]{1,60}?\b(?:nor|ni|noch|né|nem)\b[^;!?\n]{1,40}?\b"
     r"(?:is|are|(?:ne )?(?:sont|est)|es|son|ist|sind|è|sono|é|s[ãa]o) (?:needed|necessary|required|warranted|"
     r"called for|n[ée]cessaires?|necesari[oa]s?|n[öo]tig|notwendig|necessari[oe]|necess[áa]ri[oa]s?)\b"
 )
